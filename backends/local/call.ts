@@ -1,0 +1,28 @@
+import type { ReportState } from "../backend.js";
+import { runInContext } from "../../lib/context.js";
+import { isThenable } from "../../lib/dispatch.js";
+import type { TaskRun } from "../../lib/run.js";
+
+/**
+ * Runs a function task's body on this event loop, in its task context, and
+ * reports RUNNING then DONE or FAILED. Returns a promise only when the body
+ * is async, so that synchronous bodies cost no promise at all.
+ */
+export function callFunction(run: TaskRun, report: ReportState): Promise<void> | undefined {
+  report(run, "RUNNING");
+  let out: unknown;
+  try {
+    out = runInContext(run, run.fn as (...args: unknown[]) => unknown, run.args);
+  } catch (error) {
+    report(run, "FAILED", error);
+    return undefined;
+  }
+  if (!isThenable(out)) {
+    report(run, "DONE", out);
+    return undefined;
+  }
+  return Promise.resolve(out).then(
+    (value) => report(run, "DONE", value),
+    (error: unknown) => report(run, "FAILED", error),
+  );
+}

@@ -1,0 +1,61 @@
+import { availableParallelism } from "node:os";
+import type PQueue from "p-queue";
+import { InvalidOptionsError } from "../../lib/errors.js";
+import type { TaskRun } from "../../lib/run.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../backend.js";
+import { callFunction } from "./call.js";
+import { ProcessRunner } from "./exec.js";
+
+export interface LocalBackendOptions {
+  /** @default "local" */
+  name?: string;
+  /** How many function tasks may run at once on the event loop. @default unbounded */
+  concurrency?: number;
+  /** How many executable tasks may run as processes at once. @default os.availableParallelism() */
+  maxProcesses?: number;
+}
+
+/**
+ * Runs function tasks on this event loop (under an optional concurrency
+ * limit) and executable tasks as child processes. The default backend.
+ */
+export class LocalBackend implements ExecutionBackend {
+  readonly name: string;
+  readonly #options: LocalBackendOptions;
+  readonly #attachment: Attachment;
+  #functions: PQueue | null = null;
+  #processes: ProcessRunner | null = null;
+
+  constructor(options: LocalBackendOptions = {}) {
+    this.#options = options;
+    this.name = typeof options.name === "string" ? options.name : "local";
+    this.#attachment = new Attachment(this.name);
+  }
+
+  async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
+    const { parseOptions, localBackendOptionsSchema } = await import("../../lib/options.js");
+    const opts = parseOptions(localBackendOptionsSchema, this.#options, (m) => new InvalidOptionsError(`LocalBackend: ${m}`));
+    this.#attachment.set(report, env);
+    if (opts.concurrency !== undefined) {
+      const { default: Queue } = await import("p-queue");
+      this.#functions = new Queue({ concurrency: opts.concurrency });
+    }
+    this.#processes = await ProcessRunner.create(opts.maxProcesses ?? availableParallelism(), report, env);
+  }
+
+  submit(run: TaskRun): void {
+    const report = this.#attachment.report;
+    if (run.kind === "executable") this.#processes!.submit(run);
+    else if (this.#functions === null) callFunction(run, report);
+    else this.#functions.add(async () => callFunction(run, report), { signal: run.signal }).catch(() => undefined);
+  }
+
+  // The run's signal is already aborted: p-queue drops it if queued, a child
+  // process is killed by it, and a running body may listen to it.
+  cancel(): void {}
+
+  async shutdown(): Promise<void> {
+    this.#functions?.clear();
+    this.#processes?.shutdown();
+  }
+}

@@ -1,0 +1,74 @@
+import { TaskFuture } from "./future.js";
+
+/**
+ * Futures are found wherever they stand in a task's arguments: at the top
+ * level, or inside plain arrays and plain objects at any depth. Anything else
+ * (class instances, Maps, Buffers) is opaque and passes through untouched.
+ */
+
+/** Deeper than this, a structure is taken to be cyclic. */
+export const MAX_DEPTH = 1000;
+
+export class ArgumentDepthError extends Error {}
+
+function isPlainObject(x: object): boolean {
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Calls `visit` once per occurrence of a future in `args`. O(size of the plain structure). */
+export function forEachFuture(args: readonly unknown[], visit: (f: TaskFuture) => void): void {
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    if (typeof x === "object" && x !== null) scan(x, visit, 0);
+  }
+}
+
+function scan(x: object, visit: (f: TaskFuture) => void, depth: number): void {
+  if (x instanceof TaskFuture) return visit(x);
+  if (depth > MAX_DEPTH) throw new ArgumentDepthError(`arguments nest deeper than ${MAX_DEPTH} levels (a cyclic structure?)`);
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      const v: unknown = x[i];
+      if (typeof v === "object" && v !== null) scan(v, visit, depth + 1);
+    }
+  } else if (isPlainObject(x)) {
+    for (const key in x) {
+      const v: unknown = (x as Record<string, unknown>)[key];
+      if (typeof v === "object" && v !== null) scan(v, visit, depth + 1);
+    }
+  }
+}
+
+/**
+ * `args` with every future replaced by its result. Containers that hold a
+ * future are copied; everything else keeps its identity, and the caller's
+ * structures are never mutated.
+ */
+export function substitute(args: readonly unknown[]): unknown[] {
+  return swap(args) as unknown[];
+}
+
+function swap(x: unknown): unknown {
+  if (typeof x !== "object" || x === null) return x;
+  if (x instanceof TaskFuture) return x._value;
+  if (Array.isArray(x)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < x.length; i++) {
+      const v: unknown = x[i];
+      const s = swap(v);
+      if (s !== v && out === null) out = x.slice(0, i);
+      if (out !== null) out.push(s);
+    }
+    return out ?? x;
+  }
+  if (!isPlainObject(x)) return x;
+  let out: Record<string, unknown> | null = null;
+  for (const key in x) {
+    const v = (x as Record<string, unknown>)[key];
+    const s = swap(v);
+    if (s !== v && out === null) out = Object.assign(Object.create(Object.getPrototypeOf(x)), x) as Record<string, unknown>;
+    if (out !== null) out[key] = s;
+  }
+  return out ?? x;
+}

@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import type { Graph } from "@dagrejs/graphlib";
+import type { ExecutionBackend } from "../backends/backend.js";
+import { LocalBackend } from "../backends/local/index.js";
+import { NoopBackend } from "../backends/noop.js";
+import { EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "./errors.js";
+import type { TaskFuture } from "./future.js";
+import { exportGraph, type NodeLabel } from "./graph.js";
+import { Logger } from "./log.js";
+import { Session } from "./session.js";
+import { unwatchSignals, watchSignals } from "./signals.js";
+import { TaskKind } from "./states.js";
+import {
+  defineTask,
+  taskName,
+  type AnyTaskOptions,
+  type Command,
+  type ExecutableTaskOptions,
+  type FunctionTaskOptions,
+  type TaskOptions,
+  type TaskWrapper,
+} from "./task.js";
+
+type OptionsModule = typeof import("./options.js");
+
+/** Options of {@link WorkflowEngine.create}. */
+export interface EngineOptions {
+  /** One backend or several; the first is the default route. @default new LocalBackend() */
+  backend?: ExecutionBackend | ExecutionBackend[];
+  /** Run no task body and spawn no process: every backend becomes a NoopBackend of the same name. @default false */
+  dryRun?: boolean;
+  /** The session id. @default "asyncflow.session.<hex8>" */
+  uid?: string;
+  /** Where captured stdio goes (under `<workDir>/<uid>/`). @default process.cwd() */
+  workDir?: string;
+  /** On SIGINT/SIGTERM shut down gracefully, then exit with 130/143. @default true */
+  handleSignals?: boolean;
+  /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
+  history?: number;
+}
+
+/**
+ * Wraps functions into tasks and runs their dependency graph on execution
+ * backends. Calling a wrapper returns a {@link TaskFuture} at once; passing
+ * futures as arguments makes the edges.
+ *
+ * @example
+ * const flow = await WorkflowEngine.create();
+ * try {
+ *   const echo = flow.executableTask((n: number) => `/bin/echo ${n}`);
+ *   const times = flow.functionTask((s: string, k: number) => Number(s.trim()) * k);
+ *   console.log(await times(echo(5), 4)); // 20
+ * } finally {
+ *   await flow.shutdown();
+ * }
+ */
+export class WorkflowEngine {
+  readonly #session: Session;
+  readonly #options: OptionsModule;
+  readonly #handleSignals: boolean;
+  #shutdown: Promise<void> | null = null;
+
+  private constructor(session: Session, options: OptionsModule, handleSignals: boolean) {
+    this.#session = session;
+    this.#options = options;
+    this.#handleSignals = handleSignals;
+    if (handleSignals) watchSignals(this);
+  }
+
+  /** Validates the options, attaches every backend and returns a running engine. */
+  static async create(options: EngineOptions = {}): Promise<WorkflowEngine> {
+    const mod = await import("./options.js");
+    const opts = mod.parseOptions(mod.engineOptionsSchema, options, (m) => new InvalidOptionsError(`WorkflowEngine.create: ${m}`));
+    const given = opts.backend === undefined ? [new LocalBackend()] : Array.isArray(opts.backend) ? opts.backend : [opts.backend];
+    const names = new Set<string>();
+    for (const b of given) {
+      if (names.has(b.name)) throw new InvalidOptionsError(`WorkflowEngine.create: two backends are named "${b.name}": give each a unique \`name\``);
+      names.add(b.name);
+    }
+    const backends = opts.dryRun ? given.map((b) => new NoopBackend({ name: b.name })) : given;
+    const log = new Logger();
+    const session = new Session({
+      uid: opts.uid ?? `asyncflow.session.${randomBytes(4).toString("hex")}`,
+      workDir: opts.workDir ?? process.cwd(),
+      log,
+      history: opts.history,
+      backends,
+    });
+    const env = { sessionUid: session.uid, workDir: session.workDir, log };
+    const attached = await Promise.allSettled(backends.map(async (b) => b.attach(session.dispatcher.report, env)));
+    const failed = attached.findIndex((r) => r.status === "rejected");
+    if (failed >= 0) {
+      await Promise.allSettled(backends.map((b) => b.shutdown()));
+      const reason = (attached[failed] as PromiseRejectedResult).reason;
+      throw new InvalidOptionsError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
+    }
+    log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
+    return new WorkflowEngine(session, mod, opts.handleSignals);
+  }
+
+  /** The session id. */
+  get uid(): string {
+    return this.#session.uid;
+  }
+  get workDir(): string {
+    return this.#session.workDir;
+  }
+  /** Names of the backends, the default first. */
+  get backends(): string[] {
+    return [...this.#session.backends.keys()];
+  }
+
+  /** Wraps `fn` (sync or async) into a task run by a backend. */
+  functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>> {
+    return this.#define(TaskKind.FUNCTION, fn, opts, this.#options.functionOptionsSchema) as TaskWrapper<A, Awaited<R>>;
+  }
+
+  /**
+   * Wraps `fn`, which returns a command (a string run by `/bin/sh -c`, or an
+   * argv array run without a shell), into a task whose result is the stdout.
+   */
+  executableTask<A extends unknown[]>(
+    fn: (...args: A) => Command | PromiseLike<Command>,
+    opts?: ExecutableTaskOptions,
+  ): TaskWrapper<A, string> {
+    return this.#define(TaskKind.EXECUTABLE, fn, opts, this.#options.executableOptionsSchema) as TaskWrapper<A, string>;
+  }
+
+  /**
+   * Wraps `fn` into a composite task: its body runs in the engine once its
+   * arguments are resolved, and the tasks it creates belong to it (cancelling
+   * the block cancels them).
+   */
+  block<A extends unknown[], R>(fn: (...args: A) => R, opts?: TaskOptions): TaskWrapper<A, Awaited<R>> {
+    return this.#define(TaskKind.BLOCK, fn, opts, this.#options.blockOptionsSchema) as TaskWrapper<A, Awaited<R>>;
+  }
+
+  #define(kind: TaskKind, fn: unknown, opts: unknown, schema: import("zod").ZodType): unknown {
+    const session = this.#session;
+    const optName = typeof opts === "object" && opts !== null ? (opts as { name?: unknown }).name : undefined;
+    const label = typeof optName === "string" ? optName : typeof fn === "function" ? taskName(fn) : "anonymous";
+    if (session.closed) throw new EngineShutdownError(`engine ${session.uid} is shut down: cannot define task "${label}"`);
+    if (typeof fn !== "function") {
+      throw new InvalidTaskError(label, `expected a function to wrap, got ${fn === null ? "null" : typeof fn}`);
+    }
+    const options = this.#options.parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
+    const backend = session.backendFor(options.backend, label);
+    return defineTask(session, kind, fn as (...args: never[]) => unknown, options, kind === TaskKind.BLOCK ? null : backend);
+  }
+
+  /**
+   * A @dagrejs/graphlib Graph of the live tasks and the retained history:
+   * node = uid with label `{ name, state, kind }`, edge = dependency -> dependent.
+   */
+  graph(): Graph<object, NodeLabel, undefined> {
+    return exportGraph(this.#session.history.records(), this.#session.live);
+  }
+
+  /** Tasks that have not finished yet, in the order they were created. */
+  pending(): TaskFuture[] {
+    return [...this.#session.live];
+  }
+
+  /**
+   * Cancels every pending and running task and shuts every backend down.
+   * Idempotent and safe to call concurrently; afterwards the process has no
+   * handle of ours left and exits by itself.
+   */
+  shutdown(): Promise<void> {
+    return (this.#shutdown ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
+    const session = this.#session;
+    session.closed = true;
+    for (const f of [...session.live]) session.cancel(f, "the engine is shutting down");
+    if (this.#handleSignals) unwatchSignals(this);
+    const results = await Promise.allSettled([...session.backends.values()].map((b) => b.shutdown()));
+    for (const r of results) {
+      if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
+    }
+    session.log.debug(session.uid, "shut down");
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Every error asyncflow raises is one of these classes: a stable `name`, the
+ * standard `cause`, and the fields callers branch on.
+ */
+
+/** Names a task in messages: `task.000003 (times)`. */
+export interface TaskLabel {
+  readonly uid: string;
+  readonly name: string;
+}
+
+const label = (t: TaskLabel): string => `${t.uid} (${t.name})`;
+
+export class AsyncflowError extends Error {
+  override name = "AsyncflowError";
+}
+
+/** A task did not run because one of its dependencies failed. */
+export class DependencyFailureError extends AsyncflowError {
+  override name = "DependencyFailureError";
+  readonly taskUid: string;
+  readonly taskName: string;
+  /** Names of the direct dependencies that failed. */
+  readonly failedDependencies: readonly string[];
+  /** The error that started the failure, however long the chain: never a DependencyFailureError. */
+  readonly rootCause: unknown;
+
+  constructor(task: TaskLabel, failed: TaskLabel, error: unknown) {
+    const rootCause = error instanceof DependencyFailureError ? error.rootCause : error;
+    super(`${label(task)} did not run: dependency ${label(failed)} failed: ${describe(rootCause)}`, { cause: error });
+    this.taskUid = task.uid;
+    this.taskName = task.name;
+    this.failedDependencies = [failed.name];
+    this.rootCause = rootCause;
+  }
+}
+
+/** A task was cancelled, by `cancel()`, by its block, by a cancelled dependency or by shutdown. */
+export class TaskCancelledError extends AsyncflowError {
+  override name = "TaskCancelledError";
+  readonly taskUid: string;
+  readonly taskName: string;
+  readonly reason: string;
+
+  constructor(task: TaskLabel, reason: string) {
+    super(`${label(task)} was cancelled: ${reason}`);
+    this.taskUid = task.uid;
+    this.taskName = task.name;
+    this.reason = reason;
+  }
+}
+
+/** An executable task's process exited non-zero, was killed by a signal, or could not start. */
+export class ExecutableError extends AsyncflowError {
+  override name = "ExecutableError";
+  readonly taskUid: string;
+  readonly taskName: string;
+  /** The command as the task returned it: a shell string or an argv array. */
+  readonly command: string | readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+
+  constructor(
+    task: TaskLabel,
+    fields: {
+      command: string | readonly string[];
+      exitCode: number | null;
+      signal: NodeJS.Signals | null;
+      stdout: string;
+      stderr: string;
+      why?: string;
+      cause?: unknown;
+    },
+  ) {
+    const why =
+      fields.why ?? (fields.signal ? `was killed by ${fields.signal}` : `exited with code ${fields.exitCode}`);
+    const tail = fields.stderr.trim().split("\n").slice(-3).join("\n");
+    super(`${label(task)}: command ${JSON.stringify(fields.command)} ${why}${tail ? `\n${tail}` : ""}`, {
+      cause: fields.cause,
+    });
+    this.taskUid = task.uid;
+    this.taskName = task.name;
+    this.command = fields.command;
+    this.exitCode = fields.exitCode;
+    this.signal = fields.signal;
+    this.stdout = fields.stdout;
+    this.stderr = fields.stderr;
+  }
+}
+
+/** The engine is shut down (or shutting down) and takes no new task. */
+export class EngineShutdownError extends AsyncflowError {
+  override name = "EngineShutdownError";
+}
+
+/** A task definition or call is malformed: a non-function, an unknown backend, bad options, a malformed command. */
+export class InvalidTaskError extends AsyncflowError {
+  override name = "InvalidTaskError";
+  readonly taskName: string;
+
+  constructor(taskName: string, problem: string, options?: ErrorOptions) {
+    super(`Task ${JSON.stringify(taskName)}: ${problem}`, options);
+    this.taskName = taskName;
+  }
+}
+
+/** Options given to a constructor or factory do not validate. */
+export class InvalidOptionsError extends AsyncflowError {
+  override name = "InvalidOptionsError";
+}
+
+/** `result()` asked of a future that has not finished. */
+export class InvalidStateError extends AsyncflowError {
+  override name = "InvalidStateError";
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,60 @@
+import { Graph } from "@dagrejs/graphlib";
+import { forEachFuture } from "./args.js";
+import { depUid, type TaskFuture } from "./future.js";
+import type { TaskRecord } from "./history.js";
+import { TaskState, type TaskKind } from "./states.js";
+
+/**
+ * The dependency graph lives on the futures themselves: each keeps a counter
+ * of dependencies not yet DONE (`_waiting`) and the list of tasks waiting on
+ * it (`_dependents`). Registering and releasing are O(1) per edge.
+ */
+
+/**
+ * Records the edges from every future in `args` to `f`. Returns a dependency
+ * that has already failed or been cancelled (so `f` can never run), or null.
+ * @throws the error `foreign` makes for a future that belongs to another engine.
+ */
+export function link(f: TaskFuture, args: readonly unknown[], foreign: (d: TaskFuture) => Error): TaskFuture | null {
+  let ended: TaskFuture | null = null;
+  forEachFuture(args, (d) => {
+    if (d._def.session !== f._def.session) throw foreign(d);
+    (f._deps ??= []).push(d._key);
+    const state = d._state;
+    if (state === TaskState.PENDING || state === TaskState.RUNNING) {
+      f._waiting++;
+      (d._dependents ??= []).push(f);
+    } else if (state !== TaskState.DONE && ended === null) {
+      ended = d;
+    }
+  });
+  return ended;
+}
+
+/** Node label in {@link exportGraph}'s graph. */
+export interface NodeLabel {
+  name: string;
+  state: TaskState;
+  kind: TaskKind;
+}
+
+/**
+ * A graphlib `Graph` of the retained history and the live tasks: node = uid,
+ * edge = dependency -> dependent. Edges from tasks no longer retained are left out.
+ * O(tasks + edges).
+ */
+export function exportGraph(history: Iterable<TaskRecord>, live: Iterable<TaskFuture>): Graph<object, NodeLabel, undefined> {
+  const g = new Graph<object, NodeLabel, undefined>({ directed: true });
+  const edges: [string, string][] = [];
+  for (const r of history) {
+    g.setNode(r.uid, { name: r.name, state: r.state, kind: r.kind });
+    for (const d of r.dependencies) edges.push([d, r.uid]);
+  }
+  for (const f of live) {
+    const uid = f.uid;
+    g.setNode(uid, { name: f.name, state: f.state, kind: f._def.kind });
+    if (f._deps !== null) for (const key of f._deps) edges.push([depUid(key), uid]);
+  }
+  for (const [from, to] of edges) if (g.hasNode(from)) g.setEdge(from, to);
+  return g;
+}

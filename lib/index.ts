@@ -1,0 +1,53 @@
+/**
+ * asyncflow: wrap functions into tasks, pass futures as arguments, and the
+ * engine runs the dependency graph on pluggable execution backends.
+ *
+ * @example
+ * import { WorkflowEngine } from "asyncflow";
+ * const flow = await WorkflowEngine.create();
+ * try {
+ *   const echo = flow.executableTask((n: number) => `/bin/echo ${n}`);
+ *   const times = flow.functionTask((s: string, k: number) => Number(s.trim()) * k);
+ *   console.log(await times(echo(5), 4)); // 20: only the root is awaited
+ * } finally {
+ *   await flow.shutdown();
+ * }
+ * @module
+ */
+export { WorkflowEngine, type EngineOptions } from "./engine.js";
+export { TaskFuture, type DoneCallback } from "./future.js";
+export { taskContext, type TaskContext } from "./context.js";
+export { TaskState, TaskKind, type FinalState } from "./states.js";
+export {
+  AsyncflowError,
+  DependencyFailureError,
+  TaskCancelledError,
+  ExecutableError,
+  EngineShutdownError,
+  InvalidTaskError,
+  InvalidOptionsError,
+  InvalidStateError,
+} from "./errors.js";
+export type {
+  TaskOptions,
+  FunctionTaskOptions,
+  ExecutableTaskOptions,
+  AnyTaskOptions,
+  Command,
+  Input,
+  Inputs,
+  TaskWrapper,
+} from "./task.js";
+export type { TaskRecord } from "./history.js";
+export type { NodeLabel } from "./graph.js";
+export type { LogLevel } from "./log.js";
+export { TaskRun } from "./run.js";
+export {
+  isExecutionBackend,
+  type ExecutionBackend,
+  type ReportState,
+  type ReportedState,
+  type BackendEnvironment,
+} from "../backends/backend.js";
+export { LocalBackend, type LocalBackendOptions } from "../backends/local/index.js";
+export { NoopBackend, type NoopBackendOptions } from "../backends/noop.js";

@@ -1,0 +1,83 @@
+/**
+ * Option schemas (zod) and the one function that turns a failed parse into an
+ * error naming the option, what was expected and what was received.
+ *
+ * zod takes ~40 ms to import, so this module is loaded by
+ * `WorkflowEngine.create()` (and backends' `attach`), never by `import "asyncflow"`.
+ */
+import { z } from "zod";
+import { isExecutionBackend, type ExecutionBackend } from "../backends/backend.js";
+
+const backendSchema = z.custom<ExecutionBackend>(isExecutionBackend, {
+  message: "expected an execution backend (an object with name, attach, submit, cancel and shutdown)",
+});
+
+export const engineOptionsSchema = z.strictObject({
+  backend: z.union([backendSchema, z.array(backendSchema).min(1)]).optional(),
+  dryRun: z.boolean().default(false),
+  uid: z.string().min(1).optional(),
+  workDir: z.string().min(1).optional(),
+  handleSignals: z.boolean().default(true),
+  history: z.number().int().min(0).default(10_000),
+});
+
+const name = z.string().min(1).optional();
+const base = { name, backend: z.string().min(1).optional() };
+
+export const functionOptionsSchema = z.strictObject({
+  ...base,
+  /** A module that exports the function under `name ?? fn.name`: worker backends import it there. */
+  module: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
+});
+
+export const executableOptionsSchema = z.strictObject({
+  ...base,
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeout: z.number().int().positive().optional(),
+  captureStdio: z.boolean().optional(),
+});
+
+export const blockOptionsSchema = z.strictObject(base);
+
+export const localBackendOptionsSchema = z.strictObject({
+  name: z.string().min(1).default("local"),
+  concurrency: z.number().int().positive().optional(),
+  maxProcesses: z.number().int().positive().optional(),
+});
+
+/**
+ * Parses `input` with `schema`; on failure throws `makeError(message)` where
+ * the message reads like ``option `history`: expected an integer >= 0, got `-1` (number)``.
+ */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  makeError: (message: string) => Error,
+): z.output<S> {
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") return `unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
+    const path = issue.path.map(String).join(".");
+    const got = at(input, issue.path);
+    const where = path === "" ? "options" : `option \`${path}\``;
+    return `${where}: ${issue.message}, got ${show(got)}`;
+  });
+  throw makeError(lines.join("; "));
+}
+
+function at(input: unknown, path: readonly PropertyKey[]): unknown {
+  let x = input;
+  for (const key of path) x = x !== null && typeof x === "object" ? (x as Record<PropertyKey, unknown>)[key] : undefined;
+  return x;
+}
+
+function show(x: unknown): string {
+  if (typeof x === "function") return `a function`;
+  if (typeof x === "object" && x !== null) return `${x.constructor?.name ?? "object"}`;
+  return `\`${String(x)}\` (${typeof x})`;
+}
+
+export type EngineOptionsInput = z.input<typeof engineOptionsSchema>;
+export type LocalBackendOptions = z.input<typeof localBackendOptionsSchema>;

@@ -1,0 +1,50 @@
+import type { TaskContext } from "./context.js";
+import type { TaskFuture } from "./future.js";
+import type { TaskKind } from "./states.js";
+import type { AnyTaskOptions } from "./task.js";
+
+/**
+ * One attempt at running a task: what the engine hands a backend, and the
+ * context its body sees through `taskContext()`. Arguments arrive resolved
+ * (every future replaced by its result).
+ */
+export class TaskRun implements TaskContext {
+  /** @internal */ readonly future: TaskFuture;
+  /** The arguments with every future replaced by its result. */
+  readonly args: unknown[];
+  readonly attempt: number;
+  #controller: AbortController | null = null;
+
+  /** @internal */
+  constructor(future: TaskFuture, args: unknown[], attempt: number) {
+    this.future = future;
+    this.args = args;
+    this.attempt = attempt;
+  }
+
+  get uid(): string {
+    return this.future.uid;
+  }
+  get name(): string {
+    return this.future.name;
+  }
+  get kind(): TaskKind {
+    return this.future._def.kind;
+  }
+  /** The wrapped function: the body of a function task, the command builder of an executable task. */
+  get fn(): (...args: never[]) => unknown {
+    return this.future._def.fn;
+  }
+  get options(): AnyTaskOptions {
+    return this.future._def.options;
+  }
+  /** Made on first use: most bodies never look at it. */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  /** @internal aborts `signal` with the cancellation error */
+  abort(reason: unknown): void {
+    (this.#controller ??= new AbortController()).abort(reason);
+  }
+}

@@ -1,0 +1,97 @@
+import type { ExecutionBackend } from "../backends/backend.js";
+import { ArgumentDepthError } from "./args.js";
+import { currentContext } from "./context.js";
+import { Dispatcher } from "./dispatch.js";
+import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "./errors.js";
+import { TaskFuture, type DoneCallback } from "./future.js";
+import { link } from "./graph.js";
+import { History } from "./history.js";
+import type { Logger } from "./log.js";
+import { TaskRun } from "./run.js";
+import { Lifecycle } from "./settle.js";
+import { TaskKind, TaskState, isFinal } from "./states.js";
+import type { TaskDefinition } from "./task.js";
+
+/**
+ * The engine's working state, shared by the steps of the data path: the live
+ * tasks, the retained history, the lifecycle (transitions) and the dispatcher
+ * (ready -> backend). `WorkflowEngine` is the public face of one session.
+ */
+export class Session {
+  readonly uid: string;
+  readonly workDir: string;
+  readonly log: Logger;
+  /** Tasks not yet final, in registration order. */
+  readonly live = new Set<TaskFuture>();
+  readonly history: History;
+  readonly lifecycle: Lifecycle;
+  readonly dispatcher: Dispatcher;
+  readonly backends: ReadonlyMap<string, ExecutionBackend>;
+  readonly defaultBackend: ExecutionBackend;
+  closed = false;
+  #lastId = 0;
+
+  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[] }) {
+    this.uid = fields.uid;
+    this.workDir = fields.workDir;
+    this.log = fields.log;
+    this.history = new History(fields.history);
+    this.lifecycle = new Lifecycle(this);
+    this.dispatcher = new Dispatcher(this);
+    this.backends = new Map(fields.backends.map((b) => [b.name, b]));
+    this.defaultBackend = fields.backends[0]!;
+  }
+
+  /** The backend a task routes to. @throws InvalidTaskError naming the known backends. */
+  backendFor(name: string | undefined, taskName: string): ExecutionBackend {
+    if (name === undefined) return this.defaultBackend;
+    const backend = this.backends.get(name);
+    if (backend === undefined) {
+      const known = [...this.backends.keys()].map((n) => `"${n}"`).join(", ");
+      throw new InvalidTaskError(taskName, `unknown backend "${name}": this engine has ${known}`);
+    }
+    return backend;
+  }
+
+  /** Define -> future -> graph: what calling a task wrapper does. */
+  call(def: TaskDefinition, args: unknown[]): TaskFuture {
+    if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
+    const f = new TaskFuture(def, ++this.#lastId, args);
+    let ended: TaskFuture | null;
+    try {
+      ended = link(f, args, (d) => new InvalidTaskError(def.name, `argument ${d.uid} (${d.name}) is a future of another engine`));
+    } catch (error) {
+      // Edges already made point at a task that will never exist: mark it
+      // final so that releasing them skips it.
+      f._state = TaskState.CANCELLED;
+      if (error instanceof ArgumentDepthError) throw new InvalidTaskError(def.name, error.message);
+      throw error;
+    }
+    const owner = currentContext();
+    if (owner instanceof TaskRun) {
+      const block = owner.future;
+      if (block._def.kind === TaskKind.BLOCK && block._def.session === this && block._state === TaskState.RUNNING) {
+        (block._children ??= []).push(f);
+      }
+    }
+    this.live.add(f);
+    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
+    if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
+    else if (f._waiting === 0) this.dispatcher.ready(f);
+    return f;
+  }
+
+  cancel(f: TaskFuture, reason: string): boolean {
+    if (isFinal(f._state)) return false;
+    return this.lifecycle.finish(f, TaskState.CANCELLED, new TaskCancelledError(f, reason));
+  }
+
+  /** Runs a done-callback; one that throws is logged, never breaks the engine. */
+  callback(f: TaskFuture, cb: DoneCallback<unknown>): void {
+    try {
+      cb(f);
+    } catch (error) {
+      this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { DependencyFailureError, TaskCancelledError, describe } from "./errors.js";
+import type { TaskFuture } from "./future.js";
+import type { Session } from "./session.js";
+import { TaskState, isFinal, type FinalState } from "./states.js";
+
+/**
+ * The one place where a task changes state. Every transition passes through
+ * `started` or `finish`, so this is where lifecycle events are (and will be)
+ * emitted.
+ *
+ * `finish` sets the final state at once; the consequences (releasing or
+ * failing dependents, cancelling a block's children, done-callbacks, awaiting
+ * promises) run from a work list, so a failure cascading down a chain of any
+ * length uses constant stack.
+ */
+export class Lifecycle {
+  readonly #session: Session;
+  readonly #pending: (TaskFuture | undefined)[] = [];
+  #draining = false;
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  /** PENDING -> RUNNING: the backend has started the body. */
+  started(f: TaskFuture): void {
+    if (f._state !== TaskState.PENDING) return;
+    f._state = TaskState.RUNNING;
+    const log = this.#session.log;
+    if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend?.name ?? "the engine"}`);
+  }
+
+  /**
+   * Moves `f` to a final state with its result or error. A running task that
+   * is cancelled has its signal aborted and its backend told.
+   * @returns false when `f` was already final.
+   */
+  finish(f: TaskFuture, state: FinalState, value: unknown): boolean {
+    if (isFinal(f._state)) return false;
+    const run = f._run;
+    f._state = state;
+    f._value = value;
+    f._run = null;
+    f._args = null;
+    const session = this.#session;
+    session.live.delete(f);
+    session.history.record(f, state);
+    if (session.log.debugOn) {
+      session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`);
+    }
+    if (state === TaskState.CANCELLED && run !== null) {
+      run.abort(value);
+      const backend = f._def.backend;
+      if (backend !== null) {
+        try {
+          backend.cancel(run);
+        } catch (error) {
+          session.log.error(f.uid, `backend "${backend.name}" failed to cancel: ${describe(error)}`);
+        }
+      }
+    }
+    this.#pending.push(f);
+    if (!this.#draining) this.#drain();
+    return true;
+  }
+
+  /** `f` was registered with a dependency that had already failed or been cancelled. */
+  dependencyEnded(f: TaskFuture, d: TaskFuture): void {
+    this.#release(d, f);
+  }
+
+  #drain(): void {
+    this.#draining = true;
+    const pending = this.#pending;
+    try {
+      for (let i = 0; i < pending.length; i++) {
+        const f = pending[i]!;
+        pending[i] = undefined;
+        this.#propagate(f);
+        this.#notify(f);
+      }
+    } finally {
+      pending.length = 0;
+      this.#draining = false;
+    }
+  }
+
+  #propagate(f: TaskFuture): void {
+    const dependents = f._dependents;
+    const children = f._children;
+    f._dependents = null;
+    f._children = null;
+    if (dependents !== null) for (let i = 0; i < dependents.length; i++) this.#release(f, dependents[i]!);
+    if (children !== null && f._state === TaskState.CANCELLED) {
+      for (const c of children) this.finish(c, TaskState.CANCELLED, new TaskCancelledError(c, `its block ${f.uid} (${f.name}) was cancelled`));
+    }
+  }
+
+  /** Dependency `d` of `f` has finished: one step closer to ready, or `f` can never run. */
+  #release(d: TaskFuture, f: TaskFuture): void {
+    if (f._state !== TaskState.PENDING) return;
+    if (d._state === TaskState.DONE) {
+      if (--f._waiting === 0) this.#session.dispatcher.ready(f);
+    } else if (d._state === TaskState.FAILED) {
+      this.finish(f, TaskState.FAILED, new DependencyFailureError(f, d, d._value));
+    } else {
+      this.finish(f, TaskState.CANCELLED, new TaskCancelledError(f, `dependency ${d.uid} (${d.name}) was cancelled`));
+    }
+  }
+
+  #notify(f: TaskFuture): void {
+    const callbacks = f._callbacks;
+    f._callbacks = null;
+    if (callbacks !== null) for (const cb of callbacks) this.#session.callback(f, cb);
+    const deferred = f._deferred;
+    if (deferred !== null) {
+      if (f._state === TaskState.DONE) deferred.resolve(f._value);
+      else deferred.reject(f._value);
+    }
+  }
+}
