@@ -8,12 +8,13 @@
 import { z } from "zod";
 import { isExecutionBackend, type ExecutionBackend } from "../backends/backend.js";
 
-const backendSchema = z.custom<ExecutionBackend>(isExecutionBackend, {
-  message: "expected an execution backend (an object with name, attach, submit, cancel and shutdown)",
-});
+const backends = z.custom<ExecutionBackend | ExecutionBackend[]>(
+  (x) => isExecutionBackend(x) || (Array.isArray(x) && x.length > 0 && x.every(isExecutionBackend)),
+  { message: "expected an execution backend (an object with name, attach, submit, cancel and shutdown) or a non-empty array of them" },
+);
 
 export const engineOptionsSchema = z.strictObject({
-  backend: z.union([backendSchema, z.array(backendSchema).min(1)]).optional(),
+  backend: backends.optional(),
   dryRun: z.boolean().default(false),
   uid: z.string().min(1).optional(),
   workDir: z.string().min(1).optional(),

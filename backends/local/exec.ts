@@ -40,7 +40,7 @@ export class ProcessRunner {
   /** Kills every process still running and drops the queued ones. */
   shutdown(): void {
     this.#queue.clear();
-    for (const child of this.#children) child.kill("SIGKILL");
+    for (const child of this.#children) killGroup(child, "SIGKILL");
   }
 
   async #run(run: TaskRun): Promise<void> {
@@ -62,7 +62,8 @@ export class ProcessRunner {
     const child = spawn(file, args, {
       cwd: opts.cwd ?? this.#env.workDir,
       env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
-      signal: run.signal,
+      // Its own process group, so that cancelling `sh -c "a | b"` stops a and b too.
+      detached: true,
       stdio: ["ignore", capture?.stdout.fd ?? "pipe", capture?.stderr.fd ?? "pipe"],
     });
     this.#children.add(child);
@@ -76,8 +77,10 @@ export class ProcessRunner {
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            child.kill("SIGTERM");
+            killGroup(child, "SIGTERM");
           }, opts.timeout);
+    const onAbort = (): void => killGroup(child, "SIGTERM");
+    run.signal.addEventListener("abort", onAbort, { once: true });
     try {
       const [exitCode, signal, spawnError] = await new Promise<[number | null, NodeJS.Signals | null, Error | null]>((resolve) => {
         child.once("error", (e) => resolve([null, null, e]));
@@ -94,6 +97,7 @@ export class ProcessRunner {
       throw new ExecutableError(run, { command, exitCode, signal, stdout, stderr, why, cause: spawnError ?? undefined });
     } finally {
       clearTimeout(timer);
+      run.signal.removeEventListener("abort", onAbort);
       this.#children.delete(child);
       if (capture !== null) await Promise.allSettled([capture.stdout.close(), capture.stderr.close()]);
     }
@@ -105,6 +109,15 @@ export class ProcessRunner {
     const paths = [join(dir, `${run.uid}.stdout`), join(dir, `${run.uid}.stderr`)] as const;
     const [stdout, stderr] = await Promise.all(paths.map((p) => open(p, "w")));
     return { paths, stdout: stdout!, stderr: stderr! };
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal); // the group is gone already; the child may not be
   }
 }
 

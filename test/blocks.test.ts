@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { TaskCancelledError, taskContext, type TaskFuture } from "../lib/index.js";
+import { engine, gate, tick } from "./helpers.js";
+
+describe("blocks", () => {
+  it("run their body with resolved arguments and move PENDING, RUNNING, DONE", async () => {
+    const flow = await engine();
+    const g = gate();
+    const one = flow.functionTask(() => 1, { name: "one" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const blk = flow.block(async function blk(x: number) {
+      await g.promise;
+      return await inc(inc(x));
+    });
+    const b = blk(one());
+    expect(b.uid).toBe("block.000002");
+    expect(b.state).toBe("PENDING");
+    await tick();
+    expect(b.state).toBe("RUNNING");
+    g.open();
+    expect(await b).toBe(3);
+    expect(b.state).toBe("DONE");
+  });
+
+  it("nest, and a block that returns a future ends as that future ends", async () => {
+    const flow = await engine();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const inner = flow.block((x: number) => inc(x), { name: "inner" });
+    const outer = flow.block(async (x: number) => (await inner(x)) * 10, { name: "outer" });
+    expect(await outer(inner(1))).toBe(30);
+  });
+
+  it("fail with the body's error, and their dependents fail with DependencyFailureError", async () => {
+    const flow = await engine();
+    const boom = new Error("block boom");
+    const bad = flow.block(async (): Promise<number> => {
+      throw boom;
+    }, { name: "bad" });
+    const id = flow.functionTask((x: number) => x, { name: "id" });
+    const b = bad();
+    await expect(b).rejects.toBe(boom);
+    expect(b.state).toBe("FAILED");
+    await expect(id(b)).rejects.toMatchObject({ name: "DependencyFailureError", rootCause: boom });
+    const syncBad = flow.block((): number => {
+      throw boom;
+    }, { name: "syncBad" });
+    await expect(syncBad()).rejects.toBe(boom);
+  });
+
+  it("cancelling a block cancels the tasks created inside it, running or pending", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    let signal: AbortSignal | undefined;
+    const wait = flow.functionTask(async () => {
+      signal = taskContext().signal;
+      return g.promise;
+    }, { name: "wait" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const made: TaskFuture<number>[] = [];
+    const blk = flow.block(async () => {
+      const a = wait();
+      const b = inc(a);
+      made.push(a, b);
+      return await b;
+    }, { name: "blk" });
+    const b = blk();
+    await tick();
+    await tick();
+    expect(made.map((f) => f.state)).toEqual(["RUNNING", "PENDING"]);
+    expect(b.cancel("stop the block")).toBe(true);
+    expect(b.state).toBe("CANCELLED");
+    expect(made.map((f) => f.state)).toEqual(["CANCELLED", "CANCELLED"]);
+    expect(signal?.aborted).toBe(true);
+    expect((made[0]!.exception() as TaskCancelledError).reason).toBe("its block block.000001 (blk) was cancelled");
+    await expect(b).rejects.toBeInstanceOf(TaskCancelledError);
+  });
+
+  it("a block's body sees its own task context", async () => {
+    const flow = await engine();
+    const blk = flow.block(() => {
+      const ctx = taskContext();
+      return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${ctx.signal.aborted}`;
+    }, { name: "ctx" });
+    expect(await blk()).toBe("block.000001 ctx 1 false");
+  });
+});
+
+describe("taskContext()", () => {
+  it("works at any async depth inside a task and throws outside", async () => {
+    const flow = await engine();
+    const deep = flow.functionTask(async function deep() {
+      await new Promise((r) => setTimeout(r, 5));
+      const inner = async (): Promise<string> => {
+        await Promise.resolve();
+        return taskContext().uid;
+      };
+      const ctx = taskContext();
+      return `${await inner()} ${ctx.name} ${ctx.attempt} ${ctx.signal instanceof AbortSignal}`;
+    });
+    expect(await deep()).toBe("task.000001 deep 1 true");
+    expect(() => taskContext()).toThrow(/taskContext\(\) was called outside a task body/);
+  });
+
+  it("keeps concurrent tasks apart", async () => {
+    const flow = await engine();
+    const who = flow.functionTask(async (delay: number) => {
+      await new Promise((r) => setTimeout(r, delay));
+      return taskContext().uid;
+    }, { name: "who" });
+    expect(await Promise.all([who(20), who(1), who(10)])).toEqual(["task.000001", "task.000002", "task.000003"]);
+  });
+});

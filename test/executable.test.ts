@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ExecutableError, InvalidTaskError, TaskCancelledError, taskContext } from "../lib/index.js";
+import { engine, tick } from "./helpers.js";
+
+describe("executable tasks", () => {
+  it("runs a string through /bin/sh -c and resolves to stdout", async () => {
+    const flow = await engine();
+    const echo = flow.executableTask(function echo(n: number) {
+      return `/bin/echo ${n} && echo "$HOME" >/dev/null`;
+    });
+    expect(await echo(5)).toBe("5\n");
+  });
+
+  it("runs an argv array without a shell", async () => {
+    const flow = await engine();
+    const printf = flow.executableTask((s: string) => ["printf", "%s", s], { name: "printf" });
+    expect(await printf("a b; $(echo no)")).toBe("a b; $(echo no)");
+  });
+
+  it("feeds stdout into function tasks (the README example)", async () => {
+    const flow = await engine();
+    const echo = flow.executableTask(async (n: number) => `/bin/echo ${n}`, { name: "echo" });
+    const times = flow.functionTask(async (s: string, k: number) => Number(s.trim()) * k, { name: "times" });
+    const both = flow.block(async (x: number) => {
+      const a = echo(x);
+      return await times(a, 2);
+    }, { name: "both" });
+    expect(await times(echo(5), 4)).toBe(20);
+    expect(await both(21)).toBe(42);
+  });
+
+  it("a non-zero exit gives ExecutableError with command, exitCode, signal, stdout, stderr", async () => {
+    const flow = await engine();
+    const fail = flow.executableTask(() => "echo out; echo err >&2; exit 3", { name: "fail" });
+    const err = (await fail().catch((e: unknown) => e)) as ExecutableError;
+    expect(err).toBeInstanceOf(ExecutableError);
+    expect(err.name).toBe("ExecutableError");
+    expect(err.command).toBe("echo out; echo err >&2; exit 3");
+    expect(err.exitCode).toBe(3);
+    expect(err.signal).toBeNull();
+    expect(err.stdout).toBe("out\n");
+    expect(err.stderr).toBe("err\n");
+    expect(err.taskName).toBe("fail");
+    expect(err.message).toMatch(/task\.000001 \(fail\): command .* exited with code 3\nerr/);
+  });
+
+  it("a process killed by a signal reports the signal; argv commands are kept as arrays", async () => {
+    const flow = await engine();
+    const kill = flow.executableTask(() => ["sh", "-c", "kill -9 $$"], { name: "kill" });
+    const err = (await kill().catch((e: unknown) => e)) as ExecutableError;
+    expect(err.signal).toBe("SIGKILL");
+    expect(err.exitCode).toBeNull();
+    expect(err.command).toEqual(["sh", "-c", "kill -9 $$"]);
+  });
+
+  it("a missing program fails with ExecutableError saying it could not start", async () => {
+    const flow = await engine();
+    const nope = flow.executableTask(() => ["/no/such/program"], { name: "nope" });
+    const err = (await nope().catch((e: unknown) => e)) as ExecutableError;
+    expect(err).toBeInstanceOf(ExecutableError);
+    expect(err.message).toMatch(/could not start: .*ENOENT/);
+  });
+
+  it.each([[""], ["   "], [[]], [[""]]])("an empty command %j fails naming the task", async (cmd) => {
+    const flow = await engine();
+    const empty = flow.executableTask(() => cmd as string, { name: "emptyCmd" });
+    const err = await empty().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect((err as Error).message).toMatch(/Task "emptyCmd": task\.000001 returned an empty command/);
+  });
+
+  it("a malformed command fails naming the task and the problem", async () => {
+    const flow = await engine();
+    const bad = flow.executableTask(() => 42 as unknown as string, { name: "bad" });
+    await expect(bad()).rejects.toThrow(/Task "bad": task\.000001 must return a command .* got number/);
+    const badArg = flow.executableTask(() => ["ls", 3] as unknown as string[], { name: "badArg" });
+    await expect(badArg()).rejects.toThrow(/argv\[1\] is a number/);
+  });
+
+  it("honours cwd, env and timeout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine();
+    const pwd = flow.executableTask(() => "pwd; echo $AF_X", { name: "pwd", cwd: dir, env: { AF_X: "hello" } });
+    expect(await pwd()).toBe(`${dir}\nhello\n`);
+    const slow = flow.executableTask(() => "sleep 5", { name: "slow", timeout: 100 });
+    const err = (await slow().catch((e: unknown) => e)) as ExecutableError;
+    expect(err).toBeInstanceOf(ExecutableError);
+    expect(err.signal).toBe("SIGTERM");
+    expect(err.message).toMatch(/timed out after 100 ms/);
+  });
+
+  it("captureStdio writes <workDir>/<session>/<task>.stdout|.stderr and resolves to the stdout path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine({ workDir: dir, uid: "sess" });
+    const cap = flow.executableTask(() => "echo to-out; echo to-err >&2", { name: "cap", captureStdio: true });
+    const path = await cap();
+    expect(path).toBe(join(dir, "sess", "task.000001.stdout"));
+    expect(readFileSync(path, "utf8")).toBe("to-out\n");
+    expect(readFileSync(join(dir, "sess", "task.000001.stderr"), "utf8")).toBe("to-err\n");
+    const capFail = flow.executableTask(() => "echo bad >&2; exit 1", { name: "capFail", captureStdio: true });
+    const err = (await capFail().catch((e: unknown) => e)) as ExecutableError;
+    expect(err.stderr).toBe("bad\n");
+  });
+
+  it("cancelling a running process kills it and the future is CANCELLED", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine();
+    const marker = join(dir, "finished");
+    const slow = flow.executableTask(() => `sleep 1 && touch ${marker}`, { name: "slow" });
+    const f = slow();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(f.state).toBe("RUNNING");
+    f.cancel();
+    expect(f.state).toBe("CANCELLED");
+    await expect(f).rejects.toBeInstanceOf(TaskCancelledError);
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("the command function runs in the task context", async () => {
+    const flow = await engine();
+    const who = flow.executableTask(() => `echo ${taskContext().uid}`, { name: "who" });
+    expect(await who()).toBe("task.000001\n");
+  });
+
+  it("maxProcesses bounds concurrent processes", async () => {
+    const { LocalBackend } = await import("../lib/index.js");
+    const flow = await engine({ backend: new LocalBackend({ maxProcesses: 1 }) });
+    const sleep = flow.executableTask(() => "sleep 0.2", { name: "sleep" });
+    const a = sleep();
+    const b = sleep();
+    await new Promise((r) => setTimeout(r, 100));
+    expect([a.state, b.state]).toEqual(["RUNNING", "PENDING"]);
+    await Promise.all([a, b]);
+    await tick();
+  });
+});

@@ -1,0 +1,190 @@
+import { describe, expect, it } from "vitest";
+import { InvalidStateError, TaskCancelledError, TaskFuture, type TaskState } from "../lib/index.js";
+import { engine, gate, tick } from "./helpers.js";
+
+describe("TaskFuture", () => {
+  it("moves PENDING -> RUNNING -> DONE, and is PENDING when the wrapper returns", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    const slow = flow.functionTask(async function slow() {
+      return g.promise;
+    });
+    const f = slow();
+    expect(f).toBeInstanceOf(TaskFuture);
+    expect(f.state).toBe("PENDING");
+    expect(f.done()).toBe(false);
+    await tick();
+    expect(f.state).toBe("RUNNING");
+    g.open(7);
+    expect(await f).toBe(7);
+    expect(f.state).toBe("DONE");
+    expect(f.done()).toBe(true);
+    expect(f.result()).toBe(7);
+    expect(f.exception()).toBeUndefined();
+  });
+
+  it("a synchronous task is still PENDING when the wrapper returns", async () => {
+    const flow = await engine();
+    const id = flow.functionTask((x: number) => x);
+    const f = id(3);
+    expect(f.state).toBe("PENDING");
+    expect(await f).toBe(3);
+  });
+
+  it("has uids task.NNNNNN / block.NNNNNN and names from the function or opts.name", async () => {
+    const flow = await engine();
+    const t = flow.functionTask(function double(x: number) {
+      return 2 * x;
+    });
+    const b = flow.block(async function wrap() {
+      return 1;
+    });
+    const n = flow.functionTask(() => 1, { name: "named" });
+    const anon = flow.functionTask(() => 1);
+    const f1 = t(1);
+    const f2 = b();
+    const f3 = n();
+    expect(f1.uid).toBe("task.000001");
+    expect(f1.name).toBe("double");
+    expect(f2.uid).toBe("block.000002");
+    expect(f2.name).toBe("wrap");
+    expect(f3.name).toBe("named");
+    expect(anon().name).toBe("anonymous");
+    expect(t.name).toBe("double");
+    await Promise.all([f1, f2, f3]);
+  });
+
+  it("result() before completion throws InvalidStateError naming the task", async () => {
+    const flow = await engine();
+    const f = flow.functionTask(function later() {
+      return 1;
+    })();
+    expect(() => f.result()).toThrow(InvalidStateError);
+    expect(() => f.result()).toThrow(/task\.000001 \(later\) has no result yet: it is PENDING/);
+    await f;
+  });
+
+  it("failure: the future rejects with that very error, result() throws it, exception() returns it", async () => {
+    const flow = await engine();
+    const boom = new RangeError("boom");
+    const f = flow.functionTask(function bad(): number {
+      throw boom;
+    })();
+    await expect(f).rejects.toBe(boom);
+    expect(f.state).toBe("FAILED");
+    expect(() => f.result()).toThrow(boom);
+    expect(f.exception()).toBe(boom);
+    const g = flow.functionTask(async function badAsync(): Promise<number> {
+      throw boom;
+    })();
+    await expect(g).rejects.toBe(boom);
+  });
+
+  it("done-callbacks run once, synchronously on settle, in order, with the future in its final state", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    const f = flow.functionTask(() => g.promise, { name: "cb" })();
+    const seen: [string, TaskState][] = [];
+    f.addDoneCallback((x) => seen.push(["a", x.state]));
+    f.addDoneCallback((x) => seen.push(["b", x.state]));
+    const removed = (x: TaskFuture<number>): void => void seen.push(["removed", x.state]);
+    f.addDoneCallback(removed);
+    expect(f.removeDoneCallback(removed)).toBe(1);
+    g.open(1);
+    await g.promise;
+    await tick();
+    expect(seen).toEqual([
+      ["a", "DONE"],
+      ["b", "DONE"],
+    ]);
+  });
+
+  it("a callback added after completion is called soon after, asynchronously", async () => {
+    const flow = await engine();
+    const f = flow.functionTask(() => 1, { name: "x" })();
+    await f;
+    let called = 0;
+    f.addDoneCallback((x) => {
+      called++;
+      expect(x).toBe(f);
+    });
+    expect(called).toBe(0);
+    await Promise.resolve();
+    await tick();
+    expect(called).toBe(1);
+  });
+
+  it("a throwing callback does not stop the others or the engine", async () => {
+    const flow = await engine();
+    const f = flow.functionTask(() => 1, { name: "x" })();
+    const order: number[] = [];
+    f.addDoneCallback(() => {
+      order.push(1);
+      throw new Error("callback bug");
+    });
+    f.addDoneCallback(() => order.push(2));
+    expect(await f).toBe(1);
+    expect(order).toEqual([1, 2]);
+  });
+
+  it("supports then/catch/finally", async () => {
+    const flow = await engine();
+    const ok = flow.functionTask(() => 2, { name: "ok" });
+    const bad = flow.functionTask((): number => {
+      throw new Error("x");
+    }, { name: "bad" });
+    expect(await ok().then((v) => v + 1)).toBe(3);
+    expect(await bad().catch(() => "caught")).toBe("caught");
+    let fin = false;
+    await ok().finally(() => (fin = true));
+    expect(fin).toBe(true);
+  });
+
+  it("cancel() on a pending task makes it CANCELLED at once; awaiting rejects with TaskCancelledError and the reason", async () => {
+    const flow = await engine();
+    let ran = false;
+    const f = flow.functionTask(() => (ran = true), { name: "never" })();
+    expect(f.cancel("not needed")).toBe(true);
+    expect(f.state).toBe("CANCELLED");
+    expect(f.cancelled()).toBe(true);
+    expect(f.done()).toBe(true);
+    const err = f.exception();
+    expect(err).toBeInstanceOf(TaskCancelledError);
+    expect((err as TaskCancelledError).reason).toBe("not needed");
+    expect((err as TaskCancelledError).taskUid).toBe(f.uid);
+    await expect(f).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(f.cancel()).toBe(false);
+    await tick();
+    expect(ran).toBe(false);
+  });
+
+  it("cancel() on a running task aborts its signal and is CANCELLED at once even if the body ignores it", async () => {
+    const { taskContext } = await import("../lib/index.js");
+    const flow = await engine();
+    const g = gate<string>();
+    let signal: AbortSignal | undefined;
+    const f = flow.functionTask(async function stubborn() {
+      signal = taskContext().signal;
+      return g.promise;
+    })();
+    await tick();
+    expect(f.state).toBe("RUNNING");
+    expect(f.cancel("stop")).toBe(true);
+    expect(f.state).toBe("CANCELLED");
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(TaskCancelledError);
+    g.open("late");
+    await tick();
+    expect(f.state).toBe("CANCELLED");
+    await expect(f).rejects.toThrow(/stubborn\) was cancelled: stop/);
+  });
+
+  it("the state is final before any callback runs, also for cancellation", async () => {
+    const flow = await engine();
+    const f = flow.functionTask(() => 1, { name: "c" })();
+    let state: TaskState | undefined;
+    f.addDoneCallback((x) => (state = x.state));
+    f.cancel();
+    expect(state).toBe("CANCELLED");
+  });
+});

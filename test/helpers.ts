@@ -1,0 +1,29 @@
+import { afterEach } from "vitest";
+import { WorkflowEngine, type EngineOptions } from "../lib/index.js";
+
+const open: WorkflowEngine[] = [];
+
+/** An engine that is shut down after the test; signals are left to the test runner. */
+export async function engine(options: EngineOptions = {}): Promise<WorkflowEngine> {
+  const flow = await WorkflowEngine.create({ handleSignals: false, ...options });
+  open.push(flow);
+  return flow;
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((f) => f.shutdown()));
+});
+
+/** A promise and its settle functions, to hold a task body until the test lets it go. */
+export function gate<T = void>(): { promise: Promise<T>; open(value: T): void; fail(error: unknown): void } {
+  let open!: (v: T) => void;
+  let fail!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    open = res;
+    fail = rej;
+  });
+  return { promise, open, fail };
+}
+
+/** Lets microtasks and one macrotask turn run. */
+export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
