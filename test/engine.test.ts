@@ -91,7 +91,7 @@ describe("dry run", () => {
     const ran: string[] = [];
     const order: string[] = [];
     const fn = flow.functionTask((x: unknown) => ran.push(String(x)), { name: "fn" });
-    const exe = flow.executableTask(() => {
+    const exe = flow.executableTask((_x: unknown) => {
       ran.push("exe");
       return "touch /tmp/should-not-exist";
     }, { name: "exe", backend: "other" });

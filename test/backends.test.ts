@@ -1,0 +1,6 @@
+import { LocalBackend, NoopBackend } from "../lib/index.js";
+import { backendConformance } from "./conformance.js";
+
+backendConformance("local", { make: () => new LocalBackend(), runsBodies: true });
+backendConformance("local (concurrency 2)", { make: () => new LocalBackend({ concurrency: 2 }), runsBodies: true });
+backendConformance("noop", { make: () => new NoopBackend(), runsBodies: false });

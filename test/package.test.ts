@@ -1,0 +1,54 @@
+// The package as a user gets it: `npm pack`, installed into a fresh project,
+// imported as "asyncflow" through its exports map, with types.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("..", import.meta.url).pathname;
+
+describe("npm pack", () => {
+  it("gives a tarball a fresh project installs, imports as asyncflow and type-checks against", () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-pack-"));
+    // prepack builds dist/
+    const out = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: root, encoding: "utf8" });
+    const tarball = join(dir, out.trim().split("\n").pop()!);
+    const app = join(dir, "app");
+    const modules = join(app, "node_modules");
+    mkdirSync(join(modules, "asyncflow"), { recursive: true });
+    execFileSync("tar", ["-xzf", tarball, "-C", join(modules, "asyncflow"), "--strip-components=1"]);
+    // the package's dependencies come from this checkout's install (no network in tests)
+    for (const name of readdirSync(join(root, "node_modules"))) {
+      if (name !== "asyncflow" && !name.startsWith(".")) symlinkSync(join(root, "node_modules", name), join(modules, name));
+    }
+    expect(readdirSync(join(modules, "asyncflow")).sort()).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "dist", "package.json"]);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module", private: true }));
+    writeFileSync(
+      join(app, "main.ts"),
+      `import { WorkflowEngine, TaskFuture, DependencyFailureError } from "asyncflow";
+const flow = await WorkflowEngine.create();
+try {
+  const echo = flow.executableTask((n: number) => \`/bin/echo \${n}\`);
+  const times = flow.functionTask(async (s: string, k: number) => Number(s.trim()) * k);
+  const f: TaskFuture<number> = times(echo(5), 4);
+  const r: number = await f;
+  console.log(r, DependencyFailureError.name);
+} finally {
+  await flow.shutdown();
+}
+`,
+    );
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, types: ["node"] } }),
+    );
+    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    writeFileSync(join(app, "main.mjs"), `const m = await import("asyncflow"); console.log(Object.keys(m).includes("WorkflowEngine"));`);
+    const run = spawnSync(process.execPath, [join(app, "main.mjs")], { cwd: app, encoding: "utf8" });
+    expect(run.stdout.trim(), run.stderr).toBe("true");
+    const ts = spawnSync(process.execPath, ["--import", "tsx", join(app, "main.ts")], { cwd: app, encoding: "utf8" });
+    expect(ts.stdout.trim(), ts.stderr).toBe("20 DependencyFailureError");
+  }, 60_000);
+});

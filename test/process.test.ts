@@ -1,0 +1,77 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** Running and not a zombie (a container's init may not reap orphans). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+describe("process lifecycle", () => {
+  it("exits by itself after shutdown and survives unawaited failures", () => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ["--import", "tsx", fixture("exit-clean.ts")], {
+      encoding: "utf8",
+      timeout: 15_000,
+      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "debug" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("sum 3\nalive after unawaited failures\nshut down\n");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // nothing is lost silently: the unawaited failures show in the debug log, named by uid
+    expect(r.stderr).toMatch(/task\.000001 unawaitedFailure: FAILED \(Error: nobody awaits me\)/);
+    expect(r.stderr).toMatch(/task\.000003 inc: FAILED \(DependencyFailureError/);
+    expect(r.stderr).toMatch(/task\.000004 hang: CANCELLED/);
+    // debug shows registration, resolution/dispatch and completion
+    expect(r.stderr).toMatch(/task\.000008 inc: registered, waiting on 1 of 1 dependencies/);
+    expect(r.stderr).toMatch(/task\.000008 inc: arguments resolved, dispatched to local/);
+    expect(r.stderr).toMatch(/task\.000008 inc: DONE/);
+    expect(r.stderr).not.toMatch(/Unhandled|unhandled/);
+  });
+
+  it("logs nothing at the default level for a clean run", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", fixture("exit-clean.ts")], {
+      encoding: "utf8",
+      timeout: 15_000,
+      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "" },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+  });
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("on %s shuts down gracefully, kills running processes, and exits %d", async (signal, code) => {
+    const pidfile = join(mkdtempSync(join(tmpdir(), "af-")), "pid");
+    const child = spawn(process.execPath, ["--import", "tsx", fixture("signal.ts")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PIDFILE: pidfile },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    for (let i = 0; i < 100 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain("ready");
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    expect(out).toContain("task CANCELLED");
+    expect(out).not.toContain("not interrupted");
+    expect(err).toBe("");
+    const sleeper = Number(readFileSync(pidfile, "utf8"));
+    expect(sleeper).toBeGreaterThan(0);
+    // the grandchild `sleep 30` was killed with its process group
+    await new Promise((r) => setTimeout(r, 100));
+    expect(alive(sleeper)).toBe(false);
+  });
+});
