@@ -1,5 +1,7 @@
 import type { Logger } from "../lib/log.js";
 import type { TaskRun } from "../lib/run.js";
+import type { TaskKind } from "../lib/states.js";
+import type { AnyTaskOptions } from "../lib/task.js";
 
 /** The states a backend reports; CANCELLED is decided by the engine, never reported. */
 export type ReportedState = "RUNNING" | "DONE" | "FAILED";
@@ -11,6 +13,14 @@ export type ReportedState = "RUNNING" | "DONE" | "FAILED";
  * track cancellation to stay correct.
  */
 export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown) => void;
+
+/** A task definition as a backend's `validate` sees it. */
+export interface TaskDescription {
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly fn: (...args: never[]) => unknown;
+  readonly options: AnyTaskOptions;
+}
 
 /** What the engine tells a backend when it attaches it. */
 export interface BackendEnvironment {
@@ -35,6 +45,12 @@ export interface ExecutionBackend {
   /** Unique among an engine's backends; tasks route to it by `opts.backend`. */
   readonly name: string;
   attach(report: ReportState, env: BackendEnvironment): void | Promise<void>;
+  /**
+   * Optional: checks a task routed here when it is defined (not when it runs),
+   * so that what cannot work on this backend fails at the earliest point.
+   * Throws InvalidTaskError.
+   */
+  validate?(task: TaskDescription): void;
   submit(run: TaskRun): void;
   cancel(run: TaskRun): void;
   shutdown(): Promise<void>;

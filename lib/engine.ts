@@ -145,6 +145,7 @@ export class WorkflowEngine {
     }
     const options = this.#options.parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
     const backend = session.backendFor(options.backend, label);
+    if (kind !== TaskKind.BLOCK) backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
     return defineTask(session, kind, fn as (...args: never[]) => unknown, options, kind === TaskKind.BLOCK ? null : backend);
   }
 

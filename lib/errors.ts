@@ -120,3 +120,16 @@ export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** The worker thread (or process) running a task died: exited, ran out of memory, or was terminated. */
+export class WorkerCrashError extends AsyncflowError {
+  override name = "WorkerCrashError";
+  readonly taskUid: string;
+  readonly taskName: string;
+
+  constructor(task: TaskLabel, cause: unknown) {
+    super(`${label(task)}: its worker died: ${describe(cause)}`, { cause });
+    this.taskUid = task.uid;
+    this.taskName = task.name;
+  }
+}

@@ -51,3 +51,7 @@ export {
 } from "../backends/backend.js";
 export { LocalBackend, type LocalBackendOptions } from "../backends/local/index.js";
 export { NoopBackend, type NoopBackendOptions } from "../backends/noop.js";
+export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
+export { WorkerCrashError } from "./errors.js";
+export { serializeError, deserializeError, type SerializedError } from "./codec.js";
+export type { TaskDescription } from "../backends/backend.js";

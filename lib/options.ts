@@ -29,6 +29,7 @@ export const functionOptionsSchema = z.strictObject({
   ...base,
   /** A module that exports the function under `name ?? fn.name`: worker backends import it there. */
   module: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
+  transfer: z.boolean().optional(),
 });
 
 export const executableOptionsSchema = z.strictObject({
@@ -40,6 +41,24 @@ export const executableOptionsSchema = z.strictObject({
 });
 
 export const blockOptionsSchema = z.strictObject(base);
+
+const positiveInt = z.number().int().positive();
+
+export const threadBackendOptionsSchema = z.strictObject({
+  name: z.string().min(1).default("threads"),
+  maxThreads: positiveInt.optional(),
+  minThreads: z.number().int().min(0).optional(),
+  idleTimeout: z.number().int().min(0).default(30_000),
+  resourceLimits: z
+    .strictObject({
+      maxOldGenerationSizeMb: positiveInt.optional(),
+      maxYoungGenerationSizeMb: positiveInt.optional(),
+      codeRangeSizeMb: positiveInt.optional(),
+      stackSizeMb: positiveInt.optional(),
+    })
+    .optional(),
+  maxProcesses: positiveInt.optional(),
+});
 
 export const localBackendOptionsSchema = z.strictObject({
   name: z.string().min(1).default("local"),

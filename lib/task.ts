@@ -18,6 +18,12 @@ export interface FunctionTaskOptions extends TaskOptions {
    * shipping the function's source.
    */
   module?: string | URL;
+  /**
+   * Worker backends: move ArrayBuffers (and the buffers of typed arrays) in the
+   * arguments, and a result that is one, instead of copying them. The sender's
+   * buffers are detached afterwards. @default false
+   */
+  transfer?: boolean;
 }
 
 export interface ExecutableTaskOptions extends TaskOptions {

@@ -45,9 +45,22 @@ try {
     );
     const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
-    writeFileSync(join(app, "main.mjs"), `const m = await import("asyncflow"); console.log(Object.keys(m).includes("WorkflowEngine"));`);
+    // plain JavaScript against the built package, worker threads included
+    writeFileSync(
+      join(app, "main.mjs"),
+      `import { WorkflowEngine, LocalBackend, ThreadBackend } from "asyncflow";
+const flow = await WorkflowEngine.create({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 2 })] });
+try {
+  const fib = flow.functionTask(function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }, { backend: "threads" });
+  const total = flow.functionTask((xs) => xs.reduce((a, b) => a + b, 0));
+  console.log(await total([fib(10), fib(11)]));
+} finally {
+  await flow.shutdown();
+}
+`,
+    );
     const run = spawnSync(process.execPath, [join(app, "main.mjs")], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("true");
+    expect(run.stdout.trim(), run.stderr).toBe("144");
     const ts = spawnSync(process.execPath, ["--import", "tsx", join(app, "main.ts")], { cwd: app, encoding: "utf8" });
     expect(ts.stdout.trim(), ts.stderr).toBe("20 DependencyFailureError");
   }, 60_000);

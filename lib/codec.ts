@@ -1,0 +1,156 @@
+/**
+ * The one boundary for values that leave this thread or process: errors go
+ * through `serializeError`/`deserializeError` (keeping `name`, `message`,
+ * `stack`, `cause` and own data fields such as `code`), and arguments and
+ * results are checked by `findUncloneable` before they are sent, so that a
+ * value structured clone would reject, or silently strip of its class, fails
+ * with a clear error instead.
+ */
+
+/** An error as plain data. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly cause?: SerializedError | { readonly value: unknown };
+  /** Own enumerable fields (`code`, `errno`, `exitCode`...) that clone. */
+  readonly fields?: Record<string, unknown>;
+}
+
+const MAX_CAUSE_DEPTH = 16;
+
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) {
+    return { name: "Error", message: `non-error thrown: ${safeString(error)}`, fields: { thrown: cloneOrString(error) } };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) {
+    if (key === "cause" || key === "name" || key === "message" || key === "stack") continue;
+    fields[key] = cloneOrString((error as unknown as Record<string, unknown>)[key]);
+  }
+  let cause: SerializedError["cause"];
+  if ("cause" in error && error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
+    cause = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : { value: cloneOrString(error.cause) };
+  }
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+    ...(cause === undefined ? {} : { cause }),
+    ...(Object.keys(fields).length > 0 ? { fields } : {}),
+  };
+}
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** An Error with the same name, message, stack, cause and fields; a built-in class where the name is one. */
+export function deserializeError(data: SerializedError): Error {
+  const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
+  const error = new Ctor(data.message);
+  if (error.name !== data.name) Object.defineProperty(error, "name", { value: data.name, writable: true, configurable: true });
+  if (data.stack !== undefined) error.stack = data.stack;
+  if (data.cause !== undefined) {
+    const cause = "value" in data.cause ? data.cause.value : deserializeError(data.cause);
+    Object.defineProperty(error, "cause", { value: cause, writable: true, configurable: true });
+  }
+  if (data.fields !== undefined) Object.assign(error, data.fields);
+  return error;
+}
+
+export function isSerializedError(x: unknown): x is SerializedError {
+  return typeof x === "object" && x !== null && typeof (x as SerializedError).name === "string" && typeof (x as SerializedError).message === "string";
+}
+
+function cloneOrString(x: unknown): unknown {
+  return findUncloneable(x) === null ? x : safeString(x);
+}
+
+function safeString(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
+}
+
+// Classes structured clone keeps (or turns into their base class without loss
+// that matters: a Buffer arrives as a Uint8Array).
+const CLONEABLE: readonly (abstract new (...args: never[]) => unknown)[] = [
+  Date,
+  RegExp,
+  Map,
+  Set,
+  ArrayBuffer,
+  SharedArrayBuffer,
+  DataView,
+  Error,
+  Boolean,
+  Number,
+  String,
+  Blob,
+];
+
+/**
+ * Where `value` holds something that cannot cross a thread or process
+ * unchanged: a function, a symbol, or an instance of a class other than the
+ * built-ins structured clone supports (its methods would be lost). Returns a
+ * description such as `a function at .handler`, or null when all of it clones.
+ * O(size of the value).
+ */
+export function findUncloneable(value: unknown, path = "", seen = new Set<object>()): string | null {
+  switch (typeof value) {
+    case "function":
+      return `a function${at(path)}`;
+    case "symbol":
+      return `a symbol${at(path)}`;
+    case "object":
+      break;
+    default:
+      return null;
+  }
+  if (value === null || seen.has(value)) return null;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUncloneable(value[i], `${path}[${i}]`, seen);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null) {
+    for (const key of Object.keys(value)) {
+      const found = findUncloneable((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      const found = findUncloneable(k, `${path}<key>`, seen) ?? findUncloneable(v, `${path}.get(${safeString(k)})`, seen);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value instanceof Set) {
+    for (const v of value) {
+      const found = findUncloneable(v, `${path}<member>`, seen);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (CLONEABLE.some((C) => value instanceof C)) return null;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "unknown";
+  return `an instance of class ${name}${at(path)} (structured clone would drop its prototype and methods)`;
+}
+
+const at = (path: string): string => (path === "" ? "" : ` at ${path}`);

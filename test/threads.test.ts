@@ -1,0 +1,260 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import {
+  InvalidTaskError,
+  LocalBackend,
+  TaskCancelledError,
+  ThreadBackend,
+  WorkerCrashError,
+  type WorkflowEngine,
+} from "../lib/index.js";
+import { backendConformance } from "./conformance.js";
+import { engine } from "./helpers.js";
+
+const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
+
+backendConformance("threads (TypeScript module tasks)", {
+  make: () => new ThreadBackend({ maxThreads: 2 }),
+  runsBodies: true,
+  taskOptions: { module: new URL("./fixtures/tasks.ts", import.meta.url) },
+});
+
+async function threaded(options: ConstructorParameters<typeof ThreadBackend>[0] = {}): Promise<{ flow: WorkflowEngine; threads: ThreadBackend }> {
+  const threads = new ThreadBackend({ maxThreads: 2, ...options });
+  const flow = await engine({ backend: [new LocalBackend(), threads] });
+  return { flow, threads };
+}
+
+describe("ThreadBackend", () => {
+  it("runs self-contained functions on threads and the rest on the loop (the README example)", async () => {
+    const { flow, threads } = await threaded();
+    const fib = flow.functionTask(function fib(n: number): number {
+      return n < 2 ? n : fib(n - 1) + fib(n - 2);
+    }, { backend: "threads" });
+    const total = flow.functionTask((xs: number[]) => xs.reduce((a, b) => a + b, 0), { name: "total" });
+    expect(threads.threadCount).toBe(0);
+    expect(await total([fib(20), fib(21), fib(22)])).toBe(6765 + 10946 + 17711);
+    expect(threads.threadCount).toBeGreaterThan(0);
+  });
+
+  it("the pool starts on the first thread task, not before", async () => {
+    const { flow, threads } = await threaded();
+    const local = flow.functionTask((x: number) => x, { name: "local" });
+    expect(await local(1)).toBe(1);
+    expect(threads.threadCount).toBe(0);
+  });
+
+  it("runs a module export (a .ts module) with the task context", async () => {
+    const { flow } = await threaded();
+    const norm = flow.functionTask((p: { x: number; y: number }) => p.x, { name: "norm", backend: "threads", module: tasksModule });
+    const whoAmI = flow.functionTask(() => "", { name: "whoAmI", backend: "threads", module: tasksModule.pathname });
+    expect(await norm({ x: 3, y: 4 })).toBe(5);
+    expect(await whoAmI()).toBe("task.000002 whoAmI 1");
+  });
+
+  it("shipped functions see taskContext() as a worker global", async () => {
+    const { flow } = await threaded();
+    const ctx = flow.functionTask(function ctx(): string {
+      const c = taskContext();
+      return `${c.uid} ${c.name} ${c.attempt} ${c.signal.aborted}`;
+    }, { backend: "threads" });
+    expect(await ctx()).toBe("task.000001 ctx 1 false");
+  });
+
+  it("errors keep name, message, stack and cause", async () => {
+    const { flow } = await threaded();
+    const bad = flow.functionTask(function bad(x: number): number {
+      const err = new RangeError(`bad ${x}`, { cause: new TypeError("inner") });
+      (err as RangeError & { code: string }).code = "E_BAD";
+      throw err;
+    }, { backend: "threads" });
+    const err = (await bad(7).catch((e: unknown) => e)) as RangeError & { code: string };
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.name).toBe("RangeError");
+    expect(err.message).toBe("bad 7");
+    expect(err.stack).toMatch(/at bad/);
+    expect((err.cause as Error).name).toBe("TypeError");
+    expect((err.cause as Error).message).toBe("inner");
+    expect(err.code).toBe("E_BAD");
+    class MyError extends Error {
+      override name = "MyError";
+    }
+    const custom = flow.functionTask(async function custom(): Promise<number> {
+      class MyError extends Error {
+        override name = "MyError";
+      }
+      throw new MyError("mine");
+    }, { backend: "threads" });
+    const e2 = (await custom().catch((e: unknown) => e)) as Error;
+    expect(e2.name).toBe(new MyError("x").name);
+    expect(e2.message).toBe("mine");
+  });
+
+  it("a non-cloneable argument fails the task naming it and its index, before the worker runs", async () => {
+    const { flow } = await threaded();
+    const take = flow.functionTask(function take(_a: number, _b: unknown): number {
+      return 1;
+    }, { backend: "threads" });
+    const err = await take(1, () => 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect((err as Error).message).toMatch(/Task "take": task\.000001: argument args\[1\] cannot be sent to a worker thread: it is or holds a function/);
+    class Point {
+      constructor(readonly x: number) {}
+      len(): number {
+        return this.x;
+      }
+    }
+    await expect(take(1, { nested: [new Point(1)] })).rejects.toThrow(/args\[1\] .* an instance of class Point at \.nested\[0\]/);
+    // built-ins that clone are fine
+    expect(await take(1, { d: new Date(), m: new Map([[1, 2]]), b: new Uint8Array(3) })).toBe(1);
+  });
+
+  it("a non-cloneable result fails naming the task", async () => {
+    const { flow } = await threaded();
+    const giveFn = flow.functionTask(function giveFn(): unknown {
+      return { f: () => 1 };
+    }, { backend: "threads" });
+    await expect(giveFn()).rejects.toThrow(/Task "giveFn": task\.000001 returned a function at \.f, which cannot be sent back/);
+  });
+
+  it("refuses a function with a free variable when it is defined, naming the identifier", async () => {
+    const { flow } = await threaded();
+    const factor = 3;
+    expect(() =>
+      flow.functionTask(function scale(x: number): number {
+        return x * factor;
+      }, { backend: "threads" }),
+    ).toThrow(InvalidTaskError);
+    expect(() =>
+      flow.functionTask(function scale(x: number): number {
+        return x * factor;
+      }, { backend: "threads" }),
+    ).toThrow(/Task "scale": the function must be self-contained or given a `module` .* it uses `factor`/);
+    // the same function is fine on the local backend
+    expect(await flow.functionTask((x: number) => x * factor, { name: "ok" })(2)).toBe(6);
+  });
+
+  it("turns a ReferenceError that analysis could not foresee into the same error", async () => {
+    const { flow } = await threaded();
+    const sneaky = flow.functionTask(function sneaky(): number {
+      return (0, eval)("hiddenName") as number;
+    }, { backend: "threads" });
+    await expect(sneaky()).rejects.toThrow(/Task "sneaky": the function must be self-contained .* it uses `hiddenName`/);
+  });
+
+  it("a missing module or export fails with an error naming both", async () => {
+    const { flow } = await threaded();
+    expect(() => flow.functionTask(() => 1, { name: "ghost", backend: "threads", module: "/no/such/module.js" })).toThrow(
+      /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist/,
+    );
+    const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
+    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `norm`, `spin`, `whoAmI`\)/);
+    const notFn = flow.functionTask(() => 1, { name: "notAFunction", backend: "threads", module: tasksModule });
+    await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
+  });
+
+  it("cancelling a running thread task aborts it; the pool replaces the worker and later tasks run", async () => {
+    const { flow } = await threaded({ maxThreads: 1 });
+    const spin = flow.functionTask((ms: number) => ms, { name: "spin", backend: "threads", module: tasksModule });
+    const long = spin(20_000);
+    const queued = spin(10);
+    for (let i = 0; i < 300 && long.state !== "RUNNING"; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(long.state).toBe("RUNNING");
+    expect(queued.state).toBe("PENDING");
+    const t0 = Date.now();
+    long.cancel("too slow");
+    expect(long.state).toBe("CANCELLED");
+    await expect(long).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(await queued).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it("a crashing worker (process.exit) fails only its task; later tasks run", async () => {
+    const { flow } = await threaded({ maxThreads: 1 });
+    const exit = flow.functionTask(function exit(): number {
+      process.exit(3);
+    }, { backend: "threads" });
+    const ok = flow.functionTask(function ok(x: number): number {
+      return x + 1;
+    }, { backend: "threads" });
+    const err = await exit().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerCrashError);
+    expect((err as Error).message).toMatch(/task\.000001 \(exit\): its worker died: .*code: 3/);
+    expect(await ok(1)).toBe(2);
+  });
+
+  it("a thread that runs out of memory fails only its task", async () => {
+    const { flow } = await threaded({ maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+    const hog = flow.functionTask(function hog(): number {
+      const keep: number[][] = [];
+      for (;;) keep.push(new Array(100_000).fill(1));
+    }, { backend: "threads" });
+    const ok = flow.functionTask(function ok(): string {
+      return "fine";
+    }, { backend: "threads" });
+    const err = await hog().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerCrashError);
+    expect((err as Error).message).toMatch(/memory/i);
+    expect(await ok()).toBe("fine");
+  });
+
+  it("transfer: true moves ArrayBuffers instead of copying them", async () => {
+    const { flow } = await threaded();
+    const fill = flow.functionTask(function fill(a: Float64Array): Float64Array {
+      a.fill(7);
+      return a;
+    }, { backend: "threads", transfer: true });
+    const input = new Float64Array(1_000);
+    const out = await fill(input);
+    expect(input.byteLength).toBe(0); // moved away
+    expect(out).toBeInstanceOf(Float64Array);
+    expect(out.length).toBe(1_000);
+    expect(out[999]).toBe(7);
+    const copy = flow.functionTask(function copy(a: Float64Array): number {
+      return a.length;
+    }, { backend: "threads" });
+    const kept = new Float64Array(10);
+    expect(await copy(kept)).toBe(10);
+    expect(kept.byteLength).toBe(80); // copied, still ours
+  });
+
+  it("executable tasks routed to threads run as child processes; blocks run in the engine", async () => {
+    const threads = new ThreadBackend({ maxThreads: 1 });
+    const flow = await engine({ backend: threads });
+    const echo = flow.executableTask((s: string) => ["echo", s], { name: "echo" });
+    const upper = flow.functionTask(function upper(s: string): string {
+      return s.trim().toUpperCase();
+    });
+    const blk = flow.block(async (s: string) => await upper(echo(s)), { name: "blk" });
+    expect(await blk("hi")).toBe("HI");
+  });
+
+  it("shipped source survives esbuild's __name wrappers, and .ts modules load, under tsx", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", new URL("./fixtures/threads-tsx.ts", import.meta.url).pathname], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("Acc:named:17 5\n");
+  });
+
+  it("four CPU-bound tasks finish clearly faster on 2 threads than one after another", async () => {
+    const run = async (maxThreads: number): Promise<number> => {
+      const { flow } = await threaded({ maxThreads, minThreads: maxThreads });
+      const spin = flow.functionTask((ms: number) => ms, { name: "spin", backend: "threads", module: tasksModule });
+      await Promise.all([spin(1), spin(1)]); // warm the pool
+      const t0 = performance.now();
+      await Promise.all([spin(200), spin(200), spin(200), spin(200)]);
+      return performance.now() - t0;
+    };
+    const serial = await run(1);
+    const parallel = await run(2);
+    expect(parallel / serial).toBeLessThan(0.8);
+  });
+
+  it("rejects bad options naming them", async () => {
+    await expect(engine({ backend: new ThreadBackend({ maxThreads: 0 }) })).rejects.toThrow(/ThreadBackend: option `maxThreads`/);
+  });
+});
+
+declare function taskContext(): { uid: string; name: string; attempt: number; signal: AbortSignal };
