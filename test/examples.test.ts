@@ -24,6 +24,11 @@ describe("examples run and print what they promise", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^result = 30\nblock\.\d+ CANCELLED: .*\(stuck\) was cancelled: taking too long\n$/);
   });
+  it("05-threads", () => {
+    const r = run("05-threads.ts");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("fib sum = 1028458\nprimes below 200000 = 17984\nevent loop stayed responsive: true\n");
+  });
   it("04-callbacks", () => {
     const r = run("04-callbacks.ts");
     expect(r.status, r.stderr).toBe(0);

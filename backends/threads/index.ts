@@ -6,7 +6,7 @@ import type { TaskRun } from "../../lib/run.js";
 import { ProcessRunner } from "../local/exec.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { checkModuleExists, isThreadFailure, moduleHref, type ThreadTask } from "./protocol.js";
-import { shipFunction } from "./source.js";
+import type { shipFunction } from "./source.js";
 
 export interface ThreadBackendOptions {
   /** @default "threads" */
@@ -40,6 +40,7 @@ export class ThreadBackend implements ExecutionBackend {
   readonly #given: ThreadBackendOptions;
   readonly #attachment: Attachment;
   #Pool: typeof Piscina | null = null;
+  #ship: typeof shipFunction | null = null;
   #pool: Piscina | null = null;
   #processes: ProcessRunner | null = null;
   #maxThreads = 1;
@@ -64,6 +65,7 @@ export class ThreadBackend implements ExecutionBackend {
     this.#resolved = { ...pool, maxThreads: this.#maxThreads };
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
     this.#Pool = (await import("piscina")).Piscina;
+    this.#ship = (await import("./source.js")).shipFunction; // acorn, loaded with the backend
     this.#processes = await ProcessRunner.create(maxProcesses ?? availableParallelism(), report, env);
   }
 
@@ -75,7 +77,7 @@ export class ThreadBackend implements ExecutionBackend {
   validate(task: TaskDescription): void {
     if (task.kind !== "function") return;
     const module = task.options.module;
-    if (module === undefined) shipFunction(task.fn, task.name);
+    if (module === undefined) this.#ship!(task.fn, task.name);
     else checkModuleExists(moduleHref(module), task.name, task.options.name ?? task.fn.name);
   }
 
@@ -129,7 +131,7 @@ export class ThreadBackend implements ExecutionBackend {
       attempt: run.attempt,
       fn:
         opts.module === undefined
-          ? shipFunction(run.fn, run.name)
+          ? this.#ship!(run.fn, run.name)
           : { module: moduleHref(opts.module), export: opts.name ?? run.fn.name },
       args: run.args,
       transfer: opts.transfer === true,
