@@ -24,6 +24,15 @@ export function forEachFuture(args: readonly unknown[], visit: (f: TaskFuture) =
   }
 }
 
+/** Whether any argument is an object (and so might hold a future). */
+export function hasObject(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    if (typeof x === "object" && x !== null) return true;
+  }
+  return false;
+}
+
 function scan(x: object, visit: (f: TaskFuture) => void, depth: number): void {
   if (x instanceof TaskFuture) return visit(x);
   if (depth > MAX_DEPTH) throw new ArgumentDepthError(`arguments nest deeper than ${MAX_DEPTH} levels (a cyclic structure?)`);

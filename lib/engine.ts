@@ -159,7 +159,7 @@ export class WorkflowEngine {
 
   /** Tasks that have not finished yet, in the order they were created. */
   pending(): TaskFuture[] {
-    return [...this.#session.live];
+    return this.#session.live.toArray();
   }
 
   /**
@@ -174,7 +174,7 @@ export class WorkflowEngine {
   async #close(): Promise<void> {
     const session = this.#session;
     session.closed = true;
-    for (const f of [...session.live]) session.cancel(f, "the engine is shutting down");
+    for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
     if (this.#handleSignals) unwatchSignals(this);
     const results = await Promise.allSettled([...session.backends.values()].map((b) => b.shutdown()));
     for (const r of results) {

@@ -32,7 +32,9 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal keys (see _key) of dependencies, for graph() */ _deps: number[] | null = null;
   /** @internal tasks waiting on this one; dropped once they are released */ _dependents: TaskFuture[] | null = null;
   /** @internal tasks created by this block's body while it runs */ _children: TaskFuture[] | null = null;
-  /** @internal */ _callbacks: DoneCallback<T>[] | null = null;
+  /** @internal one callback, or several in order (most futures have none or one) */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
+  /** @internal neighbours in the engine's list of live tasks */ _prev: TaskFuture | null = null;
+  /** @internal */ _next: TaskFuture | null = null;
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
 
@@ -91,7 +93,8 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
     if (isFinal(this._state)) {
       queueMicrotask(() => this._def.session.callback(this as TaskFuture, cb as DoneCallback<unknown>));
     } else {
-      (this._callbacks ??= []).push(cb);
+      const list = this._callbacks;
+      this._callbacks = list === null ? cb : typeof list === "function" ? [list, cb] : (list.push(cb), list);
     }
     return this;
   }
@@ -100,9 +103,10 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   removeDoneCallback(cb: DoneCallback<T>): number {
     const list = this._callbacks;
     if (list === null) return 0;
-    const kept = list.filter((x) => x !== cb);
-    this._callbacks = kept.length > 0 ? kept : null;
-    return list.length - kept.length;
+    const all = typeof list === "function" ? [list] : list;
+    const kept = all.filter((x) => x !== cb);
+    this._callbacks = kept.length === 0 ? null : kept.length === 1 ? kept[0]! : kept;
+    return all.length - kept.length;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Graph } from "@dagrejs/graphlib";
-import { forEachFuture } from "./args.js";
+import { forEachFuture, hasObject } from "./args.js";
+import { InvalidTaskError } from "./errors.js";
 import { depUid, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
 import { TaskState, type TaskKind } from "./states.js";
@@ -13,12 +14,13 @@ import { TaskState, type TaskKind } from "./states.js";
 /**
  * Records the edges from every future in `args` to `f`. Returns a dependency
  * that has already failed or been cancelled (so `f` can never run), or null.
- * @throws the error `foreign` makes for a future that belongs to another engine.
+ * @throws InvalidTaskError for a future that belongs to another engine.
  */
-export function link(f: TaskFuture, args: readonly unknown[], foreign: (d: TaskFuture) => Error): TaskFuture | null {
+export function link(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
+  if (!hasObject(args)) return null;
   let ended: TaskFuture | null = null;
   forEachFuture(args, (d) => {
-    if (d._def.session !== f._def.session) throw foreign(d);
+    if (d._def.session !== f._def.session) throw new InvalidTaskError(f.name, `argument ${d.uid} (${d.name}) is a future of another engine`);
     (f._deps ??= []).push(d._key);
     const state = d._state;
     if (state === TaskState.PENDING || state === TaskState.RUNNING) {

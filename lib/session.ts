@@ -6,6 +6,7 @@ import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } f
 import { TaskFuture, type DoneCallback } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
+import { LiveTasks } from "./live.js";
 import type { Logger } from "./log.js";
 import { TaskRun } from "./run.js";
 import { Lifecycle } from "./settle.js";
@@ -22,7 +23,7 @@ export class Session {
   readonly workDir: string;
   readonly log: Logger;
   /** Tasks not yet final, in registration order. */
-  readonly live = new Set<TaskFuture>();
+  readonly live = new LiveTasks();
   readonly history: History;
   readonly lifecycle: Lifecycle;
   readonly dispatcher: Dispatcher;
@@ -59,7 +60,7 @@ export class Session {
     const f = new TaskFuture(def, ++this.#lastId, args);
     let ended: TaskFuture | null;
     try {
-      ended = link(f, args, (d) => new InvalidTaskError(def.name, `argument ${d.uid} (${d.name}) is a future of another engine`));
+      ended = link(f, args);
     } catch (error) {
       // Edges already made point at a task that will never exist: mark it
       // final so that releasing them skips it.

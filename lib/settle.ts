@@ -111,7 +111,8 @@ export class Lifecycle {
   #notify(f: TaskFuture): void {
     const callbacks = f._callbacks;
     f._callbacks = null;
-    if (callbacks !== null) for (const cb of callbacks) this.#session.callback(f, cb);
+    if (typeof callbacks === "function") this.#session.callback(f, callbacks);
+    else if (callbacks !== null) for (const cb of callbacks) this.#session.callback(f, cb);
     const deferred = f._deferred;
     if (deferred !== null) {
       if (f._state === TaskState.DONE) deferred.resolve(f._value);

@@ -1,0 +1,325 @@
+/** The named benchmark cases. Each returns rows: our figure, the baseline measured in the same run, the ratio, the target. */
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { promisify } from "node:util";
+import PQueue from "p-queue";
+import { Piscina } from "piscina";
+import { LocalBackend, ThreadBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
+import { gc, sample, settle, usPer, type Row, type Settings } from "./harness.js";
+import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises } from "./runners.js";
+import { chain, fanOutIn, independent, layered, type Shape } from "./shapes.js";
+
+const engine = (): Promise<WorkflowEngine> => WorkflowEngine.create({ handleSignals: false, history: 0 });
+
+async function shapeRow(
+  s: Settings,
+  label: string,
+  shape: Shape,
+  unit: string,
+  target: { us: number; ratio?: number },
+  peers: Record<string, (shape: Shape) => Promise<void>>,
+  peerRepeats: Record<string, number> = {},
+): Promise<Row> {
+  const flow = await engine();
+  try {
+    const ours = await sample(s, () => usPer(shape.size, () => runAsyncflow(flow, shape)));
+    const floor = await sample(s, () => usPer(shape.size, () => runPromises(shape)));
+    const peerSamples: Row["peers"] = {};
+    for (const [name, run] of Object.entries(peers)) {
+      peerSamples[name] = await sample({ ...s, warmup: Math.min(s.warmup, peerRepeats[name] ?? s.warmup) }, () => usPer(shape.size, () => run(shape)), peerRepeats[name] ?? s.repeats);
+    }
+    const ratio = ours.median / floor.median;
+    const pass = ours.median <= target.us && (target.ratio === undefined || ratio <= target.ratio);
+    return {
+      case: label,
+      metric: `us/${unit}`,
+      ours,
+      baselineName: "promises",
+      baseline: floor,
+      ratio,
+      peers: peerSamples,
+      target: `<= ${target.us} us/${unit}${target.ratio === undefined ? "" : `, ratio <= ${target.ratio}`}`,
+      pass,
+    };
+  } finally {
+    await flow.shutdown();
+  }
+}
+
+const n = (s: Settings, full: number, quick: number): number => (s.quick ? quick : full);
+
+export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
+  async independent(s) {
+    const shape = independent(n(s, 100_000, 1_000));
+    return [await shapeRow(s, shape.name, shape, "task", { us: 2.5, ratio: 6 }, { "p-graph": runPGraph, "p-queue": (sh) => runPQueue(sh.size) })];
+  },
+
+  async chain(s) {
+    const shape = chain(n(s, 10_000, 200));
+    return [await shapeRow(s, `${shape.name} (await last)`, shape, "hop", { us: 3 }, { "p-graph": runPGraph })];
+  },
+
+  async fanout(s) {
+    const shape = fanOutIn(n(s, 100_000, 1_000));
+    return [await shapeRow(s, shape.name, shape, "child", { us: 3 }, {})];
+  },
+
+  async layered(s) {
+    const shape = s.quick ? layered(10, 10) : layered(100, 100);
+    return [await shapeRow(s, shape.name, shape, "node", { us: 4 }, { "p-graph": runPGraph, "async.auto": runAsyncAuto }, { "async.auto": 1 })];
+  },
+
+  /** Per-task cost must not grow with graph size (no hidden O(n) per task). */
+  async growth(s) {
+    const flow = await engine();
+    try {
+      const small = independent(1_000);
+      const big = independent(n(s, 1_000_000, 10_000));
+      const a = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runAsyncflow(flow, small)), 21);
+      const b = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runAsyncflow(flow, big)), 3);
+      // the floor's own growth, for scale: a million live objects cost the GC whoever allocates them
+      const pa = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runPromises(small)), 21);
+      const pb = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runPromises(big)), 3);
+      const ratio = b.median / a.median;
+      return [
+        {
+          case: `growth 1,000 -> ${big.size.toLocaleString("en")}`,
+          metric: "us/task",
+          ours: b,
+          baselineName: "at 1,000",
+          baseline: a,
+          ratio,
+          peers: { "promises growth": { ...pb, median: pb.median / pa.median } },
+          target: "ratio <= 1.5",
+          pass: ratio <= 1.5,
+        },
+      ];
+    } finally {
+      await flow.shutdown();
+    }
+  },
+
+  /** 1,000,000 independent tasks: bytes per pending task, and the heap once their futures are dropped. */
+  async memory(s) {
+    const count = n(s, 1_000_000, 10_000);
+    const flow = await engine();
+    try {
+      const task = flow.functionTask((_i: number) => 0, { name: "node" });
+      // the floor: the same number of pending plain promises
+      gc();
+      const p0 = process.memoryUsage().heapUsed;
+      let promises: Promise<number>[] | null = new Array<Promise<number>>(count);
+      for (let i = 0; i < count; i++) promises[i] = Promise.resolve(i).then(() => 0);
+      const floorBytes = (process.memoryUsage().heapUsed - p0) / count;
+      await Promise.all(promises);
+      promises = null;
+      await settle();
+      gc();
+      const base = process.memoryUsage().heapUsed;
+      let futures: TaskFuture<number>[] | null = new Array<TaskFuture<number>>(count);
+      for (let i = 0; i < count; i++) futures[i] = task(i); // all pending until the next microtask
+      const pending = (process.memoryUsage().heapUsed - base) / count;
+      let left = count;
+      await new Promise<void>((done) => {
+        const cb = (): void => void (--left === 0 && done());
+        for (const f of futures!) f.addDoneCallback(cb);
+      });
+      futures = null;
+      await settle();
+      gc();
+      const after = process.memoryUsage().heapUsed;
+      const back = after - base;
+      const one = (x: number): { median: number; min: number; max: number; runs: number } => ({ median: x, min: x, max: x, runs: 1 });
+      return [
+        {
+          case: `${count.toLocaleString("en")} tasks pending`,
+          metric: "B/task",
+          ours: one(pending),
+          baselineName: "promises",
+          baseline: one(floorBytes),
+          ratio: pending / floorBytes,
+          peers: {},
+          target: "<= 600 B/task",
+          pass: pending <= 600,
+        },
+        {
+          case: "heap after dropping the futures",
+          metric: "MB over baseline",
+          ours: one(back / 1e6),
+          baselineName: "baseline heap MB",
+          baseline: one(base / 1e6),
+          ratio: null,
+          peers: {},
+          target: "back to baseline (< 5 MB over)",
+          pass: back < 5e6,
+        },
+      ];
+    } finally {
+      await flow.shutdown();
+    }
+  },
+
+  /** 100 workflows of 10,000 tasks through one engine, each dropped after it finishes: the heap stays flat. */
+  async stream(s) {
+    const workflows = n(s, 100, 5);
+    const size = n(s, 10_000, 1_000);
+    const flow = await WorkflowEngine.create({ handleSignals: false }); // default history: 10,000 records retained
+    try {
+      const heaps: number[] = [];
+      for (let w = 0; w < workflows; w++) {
+        await runAsyncflow(flow, layered(size / 100, 100, 2, w));
+        await settle();
+        gc();
+        heaps.push(process.memoryUsage().heapUsed / 1e6);
+      }
+      const settled = heaps.slice(Math.min(10, heaps.length - 1));
+      const first = settled[0]!;
+      const last = settled[settled.length - 1]!;
+      const max = Math.max(...settled);
+      if (!s.quick) console.log(`  heap MB after each workflow: ${heaps.map((h) => h.toFixed(1)).join(" ")}`);
+      return [
+        {
+          case: `stream ${workflows} x ${size.toLocaleString("en")} tasks`,
+          metric: "MB heap (last)",
+          ours: { median: last, min: Math.min(...settled), max, runs: heaps.length },
+          baselineName: "after warm-up",
+          baseline: { median: first, min: first, max: first, runs: 1 },
+          ratio: last / first,
+          peers: {},
+          target: "flat: last <= 1.1x after warm-up",
+          pass: last <= first * 1.1,
+        },
+      ];
+    } finally {
+      await flow.shutdown();
+    }
+  },
+
+  async threads(s) {
+    const count = n(s, 100_000, 2_000);
+    const file = new URL("./fixtures/work.mjs", import.meta.url);
+    const threads = availableParallelism();
+    const pool = new Piscina({ filename: file.href, maxThreads: threads, minThreads: threads, idleTimeout: 30_000 });
+    const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: [new LocalBackend(), new ThreadBackend({ maxThreads: threads, minThreads: threads })] });
+    try {
+      const noop = flow.functionTask((x: number) => x, { name: "noop", backend: "threads", module: file });
+      const raw = await sample(s, async () => {
+        const t0 = performance.now();
+        const ps = new Array<Promise<unknown>>(count);
+        for (let i = 0; i < count; i++) ps[i] = pool.run({ op: "noop", x: i });
+        await Promise.all(ps);
+        return count / ((performance.now() - t0) / 1000);
+      });
+      const ours = await sample(s, async () => {
+        const t0 = performance.now();
+        const futures = new Array<TaskFuture<number>>(count);
+        for (let i = 0; i < count; i++) futures[i] = noop(i);
+        let left = count;
+        await new Promise<void>((done) => futures.forEach((f) => f.addDoneCallback(() => void (--left === 0 && done()))));
+        return count / ((performance.now() - t0) / 1000);
+      });
+      const ratio = ours.median / raw.median;
+      return [{ case: `threads: ${count.toLocaleString("en")} no-op tasks`, metric: "tasks/s", ours, baselineName: "raw Piscina", baseline: raw, ratio, peers: {}, target: ">= 0.8 of raw Piscina", pass: ratio >= 0.8 }];
+    } finally {
+      await Promise.all([flow.shutdown(), pool.destroy()]);
+    }
+  },
+
+  async "threads-cpu"(s) {
+    const count = n(s, 400, 20);
+    const file = new URL("./fixtures/work.mjs", import.meta.url);
+    const { spin1ms } = (await import(file.href)) as { spin1ms: (x: number) => number };
+    const pool = new Piscina({ filename: file.href, maxThreads: 2, minThreads: 2 });
+    const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new ThreadBackend({ maxThreads: 2, minThreads: 2 }) });
+    try {
+      const spin = flow.functionTask((x: number) => x, { name: "spin1ms", module: file });
+      const serial = await sample(s, async () => {
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++) spin1ms(i);
+        return performance.now() - t0;
+      });
+      const raw = await sample(s, async () => {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: count }, (_, i) => pool.run({ op: "spin", x: i })));
+        return performance.now() - t0;
+      });
+      const ours = await sample(s, async () => {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: count }, (_, i) => spin(i)));
+        return performance.now() - t0;
+      });
+      const speedup = serial.median / ours.median;
+      return [
+        {
+          case: `threads: ${count} x 1 ms CPU on 2 threads`,
+          metric: "ms total",
+          ours,
+          baselineName: "serial",
+          baseline: serial,
+          ratio: speedup,
+          peers: { "raw Piscina speedup": { ...raw, median: serial.median / raw.median } },
+          target: "speedup >= 1.6x",
+          pass: speedup >= 1.6,
+          note: "ratio = speedup over serial",
+        },
+      ];
+    } finally {
+      await Promise.all([flow.shutdown(), pool.destroy()]);
+    }
+  },
+
+  async exec(s) {
+    const count = n(s, 200, 20);
+    const cores = availableParallelism();
+    const run = promisify(execFile);
+    const flow = await engine();
+    try {
+      const tru = flow.executableTask(() => ["/bin/true"], { name: "true" });
+      const raw = await sample(s, async () => {
+        const q = new PQueue({ concurrency: cores });
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: count }, () => q.add(() => run("/bin/true"))));
+        return count / ((performance.now() - t0) / 1000);
+      });
+      const ours = await sample(s, async () => {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: count }, () => tru()));
+        return count / ((performance.now() - t0) / 1000);
+      });
+      const ratio = ours.median / raw.median;
+      return [{ case: `exec: ${count} x /bin/true`, metric: "spawns/s", ours, baselineName: `raw execFile (${cores} at a time)`, baseline: raw, ratio, peers: {}, target: ">= 0.8 of raw execFile", pass: ratio >= 0.8 }];
+    } finally {
+      await flow.shutdown();
+    }
+  },
+
+  /** `import "asyncflow"` in a fresh process, from the built package: time, and which packages it loads. */
+  async import(s) {
+    const entry = new URL("../dist/lib/index.js", import.meta.url).pathname;
+    if (!existsSync(entry)) execFileSync("npm", ["run", "build"], { stdio: "ignore" });
+    const once = (what: string): { ms: number; loaded: string } => {
+      const r = spawnSync(
+        process.execPath,
+        ["--input-type=module", "-e", `const t = performance.now(); await import(${JSON.stringify(what)}); console.log(performance.now() - t);`],
+        { encoding: "utf8", env: { ...process.env, NODE_DEBUG: "esm" } },
+      );
+      if (r.status !== 0) throw new Error(`import failed (run npm run build first): ${r.stderr}`);
+      const packages = new Set([...r.stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!));
+      return { ms: Number(r.stdout.trim().split("\n").pop()), loaded: [...packages].sort().join(", ") };
+    };
+    const runs = Array.from({ length: s.quick ? 2 : 7 }, () => once(entry));
+    const baseRuns = Array.from({ length: s.quick ? 2 : 7 }, () => once("node:path"));
+    const med = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const ms = med(runs.map((r) => r.ms));
+    const base = med(baseRuns.map((r) => r.ms));
+    const loaded = runs[0]!.loaded;
+    const heavy = /piscina|bullmq/.test(loaded);
+    const sampleOf = (x: number): { median: number; min: number; max: number; runs: number } => ({ median: x, min: x, max: x, runs: runs.length });
+    return [{ case: 'import "asyncflow"', metric: "ms", ours: sampleOf(ms), baselineName: "import node:path", baseline: sampleOf(base), ratio: ms / base, peers: {}, target: "<= 50 ms, no piscina/bullmq", pass: ms <= 50 && !heavy, note: `packages loaded: ${loaded || "none"}` }];
+  },
+
+  async queue() {
+    return [];
+  },
+};

@@ -1,0 +1,83 @@
+/** Timing and reporting for the benchmarks: warm-up, repeats, median and spread, one row per case. */
+export interface Sample {
+  /** median of the per-unit figure */
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly runs: number;
+}
+
+export interface Row {
+  readonly case: string;
+  readonly metric: string;
+  readonly ours: Sample;
+  readonly baselineName: string;
+  readonly baseline: Sample | null;
+  /** ours / baseline, or baseline / ours where higher is better */
+  readonly ratio: number | null;
+  readonly peers: Record<string, Sample>;
+  readonly target: string;
+  readonly pass: boolean | null;
+  readonly note?: string;
+}
+
+export interface Settings {
+  readonly quick: boolean;
+  readonly repeats: number;
+  readonly warmup: number;
+}
+
+/**
+ * Runs `once` (which returns its per-unit figure) to warm up (at least
+ * `warmup` times and 300 ms, so the JIT has settled), then measures at least
+ * `repeats` times and 500 ms (at most 50 runs); median and range.
+ */
+export async function sample(settings: Settings, once: () => Promise<number>, repeats = settings.repeats): Promise<Sample> {
+  const budget = settings.quick ? 0 : 1;
+  let t0 = performance.now();
+  for (let i = 0; i < settings.warmup || (budget > 0 && i < 50 && performance.now() - t0 < 300 * budget); i++) await once();
+  // No forced GC between runs: a full collection shrinks the young generation
+  // and makes the next run pay to regrow it (measured: 0.3-3.3 us/hop on a
+  // chain that runs at 0.65 without it).
+  const xs: number[] = [];
+  t0 = performance.now();
+  for (let i = 0; i < repeats || (budget > 0 && repeats > 1 && i < 50 && performance.now() - t0 < 500 * budget); i++) {
+    xs.push(await once());
+  }
+  xs.sort((a, b) => a - b);
+  return { median: xs[Math.floor(xs.length / 2)]!, min: xs[0]!, max: xs[xs.length - 1]!, runs: xs.length };
+}
+
+/** Microseconds per unit of `fn()` that does `units` units of work. */
+export async function usPer(units: number, fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return ((performance.now() - t0) * 1000) / units;
+}
+
+export function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+export const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+export const show = (s: Sample | null): string => (s === null ? "-" : `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`);
+
+export function printRow(r: Row): void {
+  const peers = Object.entries(r.peers)
+    .map(([k, v]) => `${k} ${fmt(v.median)}`)
+    .join("; ");
+  const verdict = r.pass === null ? "" : r.pass ? "PASS" : "MISS";
+  console.log(
+    [
+      r.case.padEnd(34),
+      `${show(r.ours)} ${r.metric}`.padEnd(30),
+      `${r.baselineName} ${show(r.baseline)}`.padEnd(34),
+      `ratio ${r.ratio === null ? "-" : r.ratio.toFixed(2)}`.padEnd(12),
+      `${verdict} ${r.target}`.padEnd(40),
+      peers,
+      r.note ?? "",
+    ].join(" | "),
+  );
+}
