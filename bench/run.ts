@@ -3,7 +3,7 @@
  * by default), printing for each our figure, the baseline measured in the same
  * run, and the ratio. A full run of all cases rewrites bench/RESULTS.md.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { cases } from "./cases.js";
 import { printRow, show, type Row, type Settings } from "./harness.js";
@@ -48,7 +48,7 @@ if (!quick && names.length === 0) {
         `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${v.median.toFixed(2)}`).join("; ")}${r.note ? ` ${r.note}` : ""} |`,
     ),
   ].join("\n");
-  const doc = `# Benchmark results\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\nCommand: \`npm run bench\` (median of 5 after 2 warm-ups; range in brackets). Figures are per unit (us/task etc.) unless the metric says otherwise.\n\n${table}\n\nQueueBackend: not built yet, so its case (and raw BullMQ) is not run.\n`;
+  const doc = `# Benchmark results\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\nCommand: \`npm run bench\` (median of at least 5 runs and 0.5 s after at least 2 warm-ups and 0.3 s; range in brackets). Figures are per unit (us/task etc.) unless the metric says otherwise. This file is written by a full \`npm run bench\`; the findings below are kept in \`bench/FINDINGS.md\`.\n\n${table}\n\nQueueBackend: not built yet, so its case (and raw BullMQ) is not run.\n\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
   writeFileSync(new URL("./RESULTS.md", import.meta.url), doc);
   console.log("wrote bench/RESULTS.md");
 }

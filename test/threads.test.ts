@@ -252,6 +252,30 @@ describe("ThreadBackend", () => {
     expect(parallel / serial).toBeLessThan(0.8);
   });
 
+  it("batches floods of small tasks; each keeps its own result or error, in order", async () => {
+    const { flow, threads } = await threaded();
+    const check = flow.functionTask(function check(i: number): number {
+      if (i % 250 === 7) throw new RangeError(`bad ${i}`);
+      return i * 2;
+    }, { backend: "threads" });
+    const futures = Array.from({ length: 3_000 }, (_, i) => check(i));
+    const settled = await Promise.allSettled(futures);
+    settled.forEach((s, i) => {
+      if (i % 250 === 7) expect(s.status === "rejected" && (s.reason as Error).message).toBe(`bad ${i}`);
+      else expect(s.status === "fulfilled" && s.value).toBe(i * 2);
+    });
+    const { runs, poolTasks } = threads.stats;
+    expect(runs).toBe(3_000);
+    expect(poolTasks).toBeLessThan(runs / 4);
+  });
+
+  it("does not batch long tasks: they spread over the threads and cancel one by one", async () => {
+    const { flow, threads } = await threaded();
+    const spin = flow.functionTask((ms: number) => ms, { name: "spin", backend: "threads", module: tasksModule });
+    await Promise.all(Array.from({ length: 8 }, () => spin(5)));
+    expect(threads.stats.poolTasks).toBe(8);
+  });
+
   it("rejects bad options naming them", async () => {
     await expect(engine({ backend: new ThreadBackend({ maxThreads: 0 }) })).rejects.toThrow(/ThreadBackend: option `maxThreads`/);
   });

@@ -5,7 +5,8 @@ import { InvalidOptionsError, InvalidTaskError, WorkerCrashError } from "../../l
 import type { TaskRun } from "../../lib/run.js";
 import { ProcessRunner } from "../local/exec.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { checkModuleExists, isThreadFailure, moduleHref, type ThreadTask } from "./protocol.js";
+import { RunTimes, batchSize } from "./batch.js";
+import { checkModuleExists, isThreadFailure, moduleHref, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
 import type { shipFunction } from "./source.js";
 
 export interface ThreadBackendOptions {
@@ -32,8 +33,9 @@ export interface ThreadBackendOptions {
  * moved with `transfer: true`. Executable tasks run as child processes, as on
  * the local backend; blocks run in the engine.
  *
- * The backend keeps its own FIFO and hands a run to the pool only when a
- * thread is free for it, so RUNNING means the body has started.
+ * The backend keeps its own FIFO and hands work to the pool only when a
+ * thread is free for it, so RUNNING means the body has started (for a batch
+ * of small tasks, that the batch holding it has).
  */
 export class ThreadBackend implements ExecutionBackend {
   readonly name: string;
@@ -46,6 +48,9 @@ export class ThreadBackend implements ExecutionBackend {
   #maxThreads = 1;
   #resolved: Omit<ThreadBackendOptions, "name" | "maxProcesses"> = {};
   readonly #queue: (TaskRun | undefined)[] = [];
+  readonly #times = new RunTimes();
+  #runs = 0;
+  #poolTasks = 0;
   #head = 0;
   #inFlight = 0;
   #closed = false;
@@ -67,6 +72,11 @@ export class ThreadBackend implements ExecutionBackend {
     this.#Pool = (await import("piscina")).Piscina;
     this.#ship = (await import("./source.js")).shipFunction; // acorn, loaded with the backend
     this.#processes = await ProcessRunner.create(maxProcesses ?? availableParallelism(), report, env);
+  }
+
+  /** Runs handed to the pool, and the pool tasks that carried them (fewer when small tasks were batched). */
+  get stats(): { runs: number; poolTasks: number } {
+    return { runs: this.#runs, poolTasks: this.#poolTasks };
   }
 
   /** Threads the pool runs now (0 until the first thread task). */
@@ -113,7 +123,10 @@ export class ThreadBackend implements ExecutionBackend {
     while (this.#inFlight < this.#maxThreads && this.#head < queue.length && !this.#closed) {
       const run = queue[this.#head]!;
       queue[this.#head++] = undefined;
-      if (!run.signal.aborted) this.#start(run);
+      if (run.signal.aborted) continue;
+      const task = this.#task(run);
+      if (!task.transfer && this.#times.isSmall(key(task))) this.#startBatch(run, task);
+      else this.#start(run, task);
     }
     if (this.#head === queue.length) {
       queue.length = 0;
@@ -121,11 +134,9 @@ export class ThreadBackend implements ExecutionBackend {
     }
   }
 
-  #start(run: TaskRun): void {
-    const report = this.#attachment.report;
-    const pool = (this.#pool ??= this.#createPool());
+  #task(run: TaskRun): ThreadTask {
     const opts = run.options;
-    const task: ThreadTask = {
+    return {
       uid: run.uid,
       name: run.name,
       attempt: run.attempt,
@@ -136,18 +147,76 @@ export class ThreadBackend implements ExecutionBackend {
       args: run.args,
       transfer: opts.transfer === true,
     };
+  }
+
+  #start(run: TaskRun, task: ThreadTask): void {
+    const report = this.#attachment.report;
+    const pool = (this.#pool ??= this.#createPool());
     this.#inFlight++;
+    this.#runs++;
+    this.#poolTasks++;
     report(run, "RUNNING");
+    const t0 = performance.now();
     pool
-      .run(task, { signal: run.signal, transferList: opts.transfer === true ? buffersIn(run.args) : undefined })
+      .run(task, { signal: run.signal, transferList: task.transfer ? buffersIn(run.args) : undefined })
       .then(
         (value: unknown) => report(run, "DONE", value),
-        (error: unknown) => report(run, "FAILED", isThreadFailure(error) ? deserializeError(error.asyncflowFailure) : new WorkerCrashError(run, error)),
+        (error: unknown) => report(run, "FAILED", this.#failure(run, error)),
       )
       .finally(() => {
+        this.#times.record(key(task), performance.now() - t0);
         this.#inFlight--;
         this.#pump();
       });
+  }
+
+  // `first` is small: take the small, untransferred runs queued behind it into one pool task.
+  #startBatch(first: TaskRun, task: ThreadTask): void {
+    const queue = this.#queue;
+    const runs = [first];
+    const tasks = [task];
+    const limit = batchSize(queue.length - this.#head + 1, this.#maxThreads);
+    while (runs.length < limit && this.#head < queue.length) {
+      const run = queue[this.#head]!;
+      if (run.signal.aborted) {
+        queue[this.#head++] = undefined;
+        continue;
+      }
+      const next = this.#task(run);
+      if (next.transfer || !this.#times.isSmall(key(next))) break;
+      queue[this.#head++] = undefined;
+      runs.push(run);
+      tasks.push(next);
+    }
+    if (runs.length === 1) return this.#start(first, task);
+    const report = this.#attachment.report;
+    const pool = (this.#pool ??= this.#createPool());
+    this.#inFlight++;
+    this.#runs += runs.length;
+    this.#poolTasks++;
+    for (const run of runs) report(run, "RUNNING");
+    const t0 = performance.now();
+    pool
+      .run({ batch: tasks } satisfies ThreadBatch)
+      .then(
+        (outcomes: ThreadOutcome[]) =>
+          outcomes.forEach((o, i) => {
+            const run = runs[i]!;
+            if ("value" in o) report(run, "DONE", o.value);
+            else report(run, "FAILED", deserializeError(o.error));
+          }),
+        (error: unknown) => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error))),
+      )
+      .finally(() => {
+        const each = (performance.now() - t0) / runs.length;
+        for (const t of tasks) this.#times.record(key(t), each);
+        this.#inFlight--;
+        this.#pump();
+      });
+  }
+
+  #failure(run: TaskRun, error: unknown): Error {
+    return isThreadFailure(error) ? deserializeError(error.asyncflowFailure) : new WorkerCrashError(run, error);
   }
 
   #createPool(): Piscina {
@@ -160,6 +229,11 @@ export class ThreadBackend implements ExecutionBackend {
       ...this.#resolved,
     });
   }
+}
+
+/** The compile/import cache key of a task's function. */
+function key(task: ThreadTask): string | number {
+  return "id" in task.fn ? task.fn.id : `${task.fn.module}#${task.fn.export}`;
 }
 
 /** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */

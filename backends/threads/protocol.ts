@@ -15,6 +15,14 @@ export interface ThreadTask {
   readonly transfer: boolean;
 }
 
+/** Small tasks grouped into one pool task; the worker runs them in order. */
+export interface ThreadBatch {
+  readonly batch: readonly ThreadTask[];
+}
+
+/** One batch member's result. */
+export type ThreadOutcome = { readonly value: unknown } | { readonly error: SerializedError };
+
 /** What a worker throws when a run fails: plain data, so that every field survives the crossing. */
 export interface ThreadFailure {
   readonly asyncflowFailure: SerializedError;

@@ -7,7 +7,7 @@ import { move } from "piscina";
 import { findUncloneable, serializeError } from "../../lib/codec.js";
 import { runInContext, taskContext, type TaskContext } from "../../lib/context.js";
 import { InvalidTaskError } from "../../lib/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, type ThreadFailure, type ThreadTask } from "./protocol.js";
+import { TYPESCRIPT_FILE, freeVariableError, type ThreadBatch, type ThreadFailure, type ThreadOutcome, type ThreadTask } from "./protocol.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 const g = globalThis as { __name?: unknown; taskContext?: unknown };
@@ -20,7 +20,21 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
 const signal = new AbortController().signal;
 let typescript: Promise<void> | null = null;
 
-export default async function runThreadTask(task: ThreadTask): Promise<unknown> {
+export default async function runThreadTask(work: ThreadTask | ThreadBatch): Promise<unknown> {
+  if (!("batch" in work)) return runOne(work);
+  const outcomes: ThreadOutcome[] = [];
+  for (const task of work.batch) {
+    try {
+      const value = await runOne(task);
+      outcomes.push({ value });
+    } catch (failure) {
+      outcomes.push({ error: (failure as ThreadFailure).asyncflowFailure });
+    }
+  }
+  return outcomes;
+}
+
+async function runOne(task: ThreadTask): Promise<unknown> {
   let value: unknown;
   try {
     const fn = "expression" in task.fn ? compile(task.fn) : await exported(task.fn.module, task.fn.export, task.name);
