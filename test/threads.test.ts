@@ -276,6 +276,38 @@ describe("ThreadBackend", () => {
     expect(threads.stats.poolTasks).toBe(8);
   });
 
+  it("ships methods written in shorthand; refuses bound and native functions", async () => {
+    const { flow } = await threaded();
+    const obj = {
+      double(x: number): number {
+        return 2 * x;
+      },
+    };
+    expect(await flow.functionTask(obj.double, { backend: "threads" })(21)).toBe(42);
+    const bound = function add(this: { k: number }, x: number): number {
+      return x + this.k;
+    }.bind({ k: 1 });
+    expect(() => flow.functionTask(bound, { backend: "threads" })).toThrow(/a native or bound function cannot be shipped .* give the task a `module`/);
+    expect(() => flow.functionTask(Math.max, { backend: "threads" })).toThrow(/a native or bound function/);
+  });
+
+  it("a module that fails to load fails the task naming the module and the export", async () => {
+    const { flow } = await threaded();
+    const never = flow.functionTask(() => 0, { name: "never", backend: "threads", module: new URL("./fixtures/broken-module.ts", import.meta.url) });
+    await expect(never()).rejects.toThrow(/Task "never": module .*broken-module\.ts \(for export `never`\) could not be loaded: this module is broken/);
+  });
+
+  it("a thrown non-error arrives as an Error that says what was thrown", async () => {
+    const { flow } = await threaded();
+    const odd = flow.functionTask(function odd(): number {
+      throw "just a string";
+    }, { backend: "threads" });
+    const err = (await odd().catch((e: unknown) => e)) as Error & { thrown: unknown };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe("non-error thrown: just a string");
+    expect(err.thrown).toBe("just a string");
+  });
+
   it("rejects bad options naming them", async () => {
     await expect(engine({ backend: new ThreadBackend({ maxThreads: 0 }) })).rejects.toThrow(/ThreadBackend: option `maxThreads`/);
   });

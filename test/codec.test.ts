@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { findUncloneable } from "../lib/codec.js";
+import { deserializeError, serializeError } from "../lib/index.js";
+
+describe("error codec", () => {
+  it("round-trips name, message, stack, cause chain and data fields through structured clone", () => {
+    const inner = new TypeError("inner");
+    const outer = Object.assign(new RangeError("outer", { cause: inner }), { code: "E_X", detail: { n: 1 }, fn: () => 1 });
+    const back = deserializeError(structuredClone(serializeError(outer))) as RangeError & { code: string; detail: unknown; fn: unknown };
+    expect(back).toBeInstanceOf(RangeError);
+    expect(back.name).toBe("RangeError");
+    expect(back.message).toBe("outer");
+    expect(back.stack).toBe(outer.stack);
+    expect(back.code).toBe("E_X");
+    expect(back.detail).toEqual({ n: 1 });
+    expect(typeof back.fn).toBe("string"); // a function field becomes its text rather than breaking the clone
+    expect(back.cause).toBeInstanceOf(TypeError);
+    expect((back.cause as Error).message).toBe("inner");
+  });
+
+  it("keeps custom error names on a plain Error, and non-error causes as values", () => {
+    class DbError extends Error {
+      override name = "DbError";
+    }
+    const back = deserializeError(structuredClone(serializeError(new DbError("down", { cause: { retry: true } }))));
+    expect(back.name).toBe("DbError");
+    expect(back.cause).toEqual({ retry: true });
+  });
+
+  it("stops a cyclic cause chain", () => {
+    const a = new Error("a");
+    const b = new Error("b", { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    expect(() => structuredClone(serializeError(a))).not.toThrow();
+  });
+});
+
+describe("findUncloneable", () => {
+  const cases: [string, unknown, string | null][] = [
+    ["number", 1, null],
+    ["string", "s", null],
+    ["built-ins", { a: [1, { b: new Date() }], m: new Map([[1, new Set([2])]]), u: new Uint8Array(2), e: new Error("x") }, null],
+    ["function", () => 1, "a function"],
+    ["nested function", { a: [1, { f: () => 1 }] }, "a function at .a[1].f"],
+    ["symbol", [Symbol("x")], "a symbol at [0]"],
+    ["class instance", { s: new (class Sock {})() }, "an instance of class Sock at .s (structured clone would drop its prototype and methods)"],
+    ["function in a Map", new Map([["k", () => 1]]), "a function at .get(k)"],
+  ];
+  it.each(cases)("%s", (_label, value, expected) => {
+    expect(findUncloneable(value)).toBe(expected);
+  });
+
+  it("handles cycles", () => {
+    const o: Record<string, unknown> = {};
+    o.self = o;
+    expect(findUncloneable(o)).toBeNull();
+  });
+});
