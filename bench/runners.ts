@@ -53,7 +53,7 @@ export async function runPromises(shape: Shape): Promise<void> {
           ? ps[parents[0]!]!.then(body)
           : Promise.all(parents.map((p) => ps[p]!)).then(body);
   }
-  await Promise.all(sinks(shape).map((s) => ps[s]));
+  await Promise.all(sinks(shape).map((s) => ps[s]!));
 }
 
 export async function runPGraph(shape: Shape): Promise<void> {

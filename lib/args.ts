@@ -12,7 +12,7 @@ export const MAX_DEPTH = 1000;
 export class ArgumentDepthError extends Error {}
 
 function isPlainObject(x: object): boolean {
-  const proto = Object.getPrototypeOf(x);
+  const proto = Object.getPrototypeOf(x) as object | null;
   return proto === Object.prototype || proto === null;
 }
 
@@ -76,7 +76,7 @@ function swap(x: unknown): unknown {
   for (const key in x) {
     const v = (x as Record<string, unknown>)[key];
     const s = swap(v);
-    if (s !== v && out === null) out = Object.assign(Object.create(Object.getPrototypeOf(x)), x) as Record<string, unknown>;
+    if (s !== v && out === null) out = Object.assign(Object.create(Object.getPrototypeOf(x) as object | null) as object, x) as Record<string, unknown>;
     if (out !== null) out[key] = s;
   }
   return out ?? x;

@@ -91,7 +91,7 @@ export class WorkflowEngine {
     const failed = attached.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
       await Promise.allSettled(backends.map((b) => b.shutdown()));
-      const reason = (attached[failed] as PromiseRejectedResult).reason;
+      const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
       throw new InvalidOptionsError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);

@@ -142,6 +142,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   #promise(): Promise<unknown> {
     if (this._deferred !== null) return this._deferred.promise;
     if (this._state === TaskState.DONE) return Promise.resolve(this._value);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with exactly what the task threw
     if (isFinal(this._state)) return Promise.reject(this._value);
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;

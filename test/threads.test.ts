@@ -187,7 +187,7 @@ describe("ThreadBackend", () => {
     const { flow } = await threaded({ maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
     const hog = flow.functionTask(function hog(): number {
       const keep: number[][] = [];
-      for (;;) keep.push(new Array(100_000).fill(1));
+      for (;;) keep.push(new Array<number>(100_000).fill(1));
     }, { backend: "threads" });
     const ok = flow.functionTask(function ok(): string {
       return "fine";
@@ -300,6 +300,7 @@ describe("ThreadBackend", () => {
   it("a thrown non-error arrives as an Error that says what was thrown", async () => {
     const { flow } = await threaded();
     const odd = flow.functionTask(function odd(): number {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
       throw "just a string";
     }, { backend: "threads" });
     const err = (await odd().catch((e: unknown) => e)) as Error & { thrown: unknown };

@@ -46,7 +46,7 @@ export class LocalBackend implements ExecutionBackend {
   submit(run: TaskRun): void {
     const report = this.#attachment.report;
     if (run.kind === "executable") this.#processes!.submit(run);
-    else if (this.#functions === null) callFunction(run, report);
+    else if (this.#functions === null) void callFunction(run, report); // reports its own outcome
     else this.#functions.add(async () => callFunction(run, report), { signal: run.signal }).catch(() => undefined);
   }
 
@@ -54,8 +54,9 @@ export class LocalBackend implements ExecutionBackend {
   // process is killed by it, and a running body may listen to it.
   cancel(): void {}
 
-  async shutdown(): Promise<void> {
+  shutdown(): Promise<void> {
     this.#functions?.clear();
     this.#processes?.shutdown();
+    return Promise.resolve();
   }
 }
