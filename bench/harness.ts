@@ -44,7 +44,12 @@ export async function sample(settings: Settings, once: () => Promise<number>, re
   for (let i = 0; i < repeats || (budget > 0 && repeats > 1 && i < 50 && performance.now() - t0 < 500 * budget); i++) {
     xs.push(await once());
   }
-  xs.sort((a, b) => a - b);
+  return summarize(xs);
+}
+
+/** Median and range of measured figures. */
+export function summarize(figures: readonly number[]): Sample {
+  const xs = [...figures].sort((a, b) => a - b);
   return { median: xs[Math.floor(xs.length / 2)]!, min: xs[0]!, max: xs[xs.length - 1]!, runs: xs.length };
 }
 
