@@ -65,10 +65,6 @@ export function deserializeError(data: SerializedError): Error {
   return error;
 }
 
-export function isSerializedError(x: unknown): x is SerializedError {
-  return typeof x === "object" && x !== null && typeof (x as SerializedError).name === "string" && typeof (x as SerializedError).message === "string";
-}
-
 function cloneOrString(x: unknown): unknown {
   return findUncloneable(x) === null ? x : safeString(x);
 }

@@ -159,7 +159,3 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
 export function depUid(key: number): string {
   return key < 0 ? `block.${String(-key).padStart(UID_DIGITS, "0")}` : `task.${String(key).padStart(UID_DIGITS, "0")}`;
 }
-
-export function isTaskFuture(x: unknown): x is TaskFuture {
-  return x instanceof TaskFuture;
-}

@@ -18,7 +18,7 @@ export interface ShippedFunction {
 // Names a worker defines beside the JS and Node globals: `taskContext` for
 // shipped bodies, `__name` for the helper esbuild (tsx) injects around inner
 // functions to keep their names.
-export const WORKER_EXTRA_GLOBALS = ["taskContext", "__name"] as const;
+const WORKER_EXTRA_GLOBALS = ["taskContext", "__name"] as const;
 
 let workerGlobals: Set<string> | null = null;
 function knownGlobals(): Set<string> {
