@@ -21,11 +21,15 @@ export function link(f: TaskFuture, args: readonly unknown[]): TaskFuture | null
   let ended: TaskFuture | null = null;
   forEachFuture(args, (d) => {
     if (d._def.session !== f._def.session) throw new InvalidTaskError(f.name, `argument ${d.uid} (${d.name}) is a future of another engine`);
-    (f._deps ??= []).push(d._key);
+    // `[x]` rather than `[]` then push: V8 gives a pushed-to empty array room
+    // for 17 elements, ~150 bytes per task where most have one edge.
+    if (f._deps === null) f._deps = [d._key];
+    else f._deps.push(d._key);
     const state = d._state;
     if (state === TaskState.PENDING || state === TaskState.RUNNING) {
       f._waiting++;
-      (d._dependents ??= []).push(f);
+      if (d._dependents === null) d._dependents = [f];
+      else d._dependents.push(f);
     } else if (state !== TaskState.DONE && ended === null) {
       ended = d;
     }

@@ -72,7 +72,8 @@ export class Session {
     if (owner instanceof TaskRun) {
       const block = owner.future;
       if (block._def.kind === TaskKind.BLOCK && block._def.session === this && block._state === TaskState.RUNNING) {
-        (block._children ??= []).push(f);
+        if (block._children === null) block._children = [f];
+        else block._children.push(f);
       }
     }
     this.live.add(f);
