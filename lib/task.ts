@@ -48,7 +48,7 @@ export type Input<T> =
       ? { [K in keyof T]: Input<T[K]> }
       : T extends (...args: never[]) => unknown
         ? never
-        : T extends Record<string, unknown>
+        : T extends object // interfaces too, which have no index signature
           ? { [K in keyof T]: Input<T[K]> }
           : never);
 

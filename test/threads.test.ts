@@ -44,6 +44,21 @@ describe("ThreadBackend", () => {
     expect(threads.threadCount).toBe(0);
   });
 
+  it("starting the pool does not delay local tasks", async () => {
+    const { flow } = await threaded();
+    const order: string[] = [];
+    const onThread = flow.functionTask(function onThread(): number {
+      return 1;
+    }, { backend: "threads" });
+    const local = flow.functionTask(async () => 2, { name: "local" });
+    const t = onThread();
+    const l = local();
+    t.addDoneCallback(() => order.push("thread"));
+    l.addDoneCallback(() => order.push("local"));
+    await Promise.all([t, l]);
+    expect(order).toEqual(["local", "thread"]);
+  });
+
   it("runs a module export (a .ts module) with the task context", async () => {
     const { flow } = await threaded();
     const norm = flow.functionTask((p: { x: number; y: number }) => p.x, { name: "norm", backend: "threads", module: tasksModule });

@@ -22,6 +22,15 @@ function wrappers(): void {
     expectTypeOf(cfg({ a: times("1", 1), nested: { b: [echo(1), "x"] } })).toEqualTypeOf<TaskFuture<number>>();
     expectTypeOf(times("1", 1).state).toEqualTypeOf<TaskState>();
 
+    interface Point {
+      x: number;
+      y: number;
+    }
+    const norm = flow.functionTask((p: Point, tags: Map<string, number>) => Math.hypot(p.x, p.y) + tags.size);
+    expectTypeOf(norm({ x: times("1", 1), y: 2 }, new Map())).toEqualTypeOf<TaskFuture<number>>();
+    // @ts-expect-error a future of the wrong type inside an interface
+    norm({ x: echo(1), y: 2 }, new Map());
+
     // @ts-expect-error a number where a string is expected
     times(5, 4);
     // @ts-expect-error a future of the wrong type
