@@ -72,8 +72,13 @@ export class Session {
     if (owner instanceof TaskRun) {
       const block = owner.future;
       if (block._def.kind === TaskKind.BLOCK && block._def.session === this && block._state === TaskState.RUNNING) {
-        if (block._children === null) block._children = [f];
-        else block._children.push(f);
+        const children = block._children;
+        if (children === null) block._children = [f];
+        // At each power of two from 64, drop children that have finished: a long
+        // block that streams tasks keeps only its live ones, at O(1) amortized.
+        else if (children.push(f) >= 64 && (children.length & (children.length - 1)) === 0) {
+          block._children = children.filter((c) => !isFinal(c._state));
+        }
       }
     }
     this.live.add(f);

@@ -75,6 +75,22 @@ describe("blocks", () => {
     await expect(b).rejects.toBeInstanceOf(TaskCancelledError);
   });
 
+  it("a block that streams many tasks keeps only the live ones among its children", async () => {
+    const flow = await engine();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    let seen = 0;
+    let kept = -1;
+    const streamer = flow.block(async () => {
+      for (let i = 0; i < 5_000; i++) seen += await inc(i);
+      kept = b._children?.length ?? 0;
+      return seen;
+    }, { name: "streamer" });
+    const b: TaskFuture<number> = streamer();
+    expect(await b).toBe((4_999 * 5_000) / 2 + 5_000);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(1_000);
+  });
+
   it("a block's body sees its own task context", async () => {
     const flow = await engine();
     const blk = flow.block(() => {
