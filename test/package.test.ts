@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project,
 // imported as "asyncflow" through its exports map, with types.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -43,6 +43,11 @@ try {
       join(app, "tsconfig.json"),
       JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, types: ["node"] } }),
     );
+    // the README's tour, as a user would paste it
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const tour = /## Tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(tour).toBeDefined();
+    writeFileSync(join(app, "tour.ts"), tour!);
     const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     // plain JavaScript against the built package, worker threads included
@@ -63,5 +68,8 @@ try {
     expect(run.stdout.trim(), run.stderr).toBe("144");
     const ts = spawnSync(process.execPath, ["--import", "tsx", join(app, "main.ts")], { cwd: app, encoding: "utf8" });
     expect(ts.stdout.trim(), ts.stderr).toBe("20 DependencyFailureError");
+    const tourRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "tour.ts")], { cwd: app, encoding: "utf8" });
+    expect(tourRun.status, tourRun.stderr).toBe(0);
+    expect(tourRun.stdout).toMatch(/^20 42 /);
   }, 60_000);
 });
