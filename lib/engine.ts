@@ -3,7 +3,7 @@ import type { Graph } from "@dagrejs/graphlib";
 import type { ExecutionBackend } from "../backends/backend.js";
 import { LocalBackend } from "../backends/local/index.js";
 import { NoopBackend } from "../backends/noop.js";
-import { EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "./errors.js";
+import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "./errors.js";
 import type { TaskFuture } from "./future.js";
 import { exportGraph, type NodeLabel } from "./graph.js";
 import { Logger } from "./log.js";
@@ -92,7 +92,8 @@ export class WorkflowEngine {
     if (failed >= 0) {
       await Promise.allSettled(backends.map((b) => b.shutdown()));
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
-      throw new InvalidOptionsError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
+      if (reason instanceof AsyncflowError) throw reason; // already says what is wrong (bad backend options)
+      throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
     return new WorkflowEngine(session, mod, opts.handleSignals);

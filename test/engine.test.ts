@@ -30,6 +30,20 @@ describe("WorkflowEngine options", () => {
     );
   });
 
+  it("a backend that fails to start fails create() naming it, and the others are shut down", async () => {
+    const broken = new NoopBackend({ name: "broken" });
+    broken.attach = () => {
+      throw new Error("no route to host");
+    };
+    let shutdowns = 0;
+    const other = new NoopBackend({ name: "other" });
+    other.shutdown = async () => void shutdowns++;
+    await expect(WorkflowEngine.create({ backend: [other, broken], handleSignals: false })).rejects.toThrow(
+      /backend "broken" failed to start: Error: no route to host/,
+    );
+    expect(shutdowns).toBe(1);
+  });
+
   it("refuses a backend instance attached to a second engine", async () => {
     const b = new NoopBackend();
     await engine({ backend: b });
