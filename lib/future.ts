@@ -38,11 +38,16 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
 
-  /** @internal futures are made by task wrappers, never by users */
-  constructor(def: TaskDefinition, id: number, args: unknown[]) {
+  // Futures are made by task wrappers (through `_create`), never by users.
+  private constructor(def: TaskDefinition, id: number, args: unknown[]) {
     this._def = def;
     this._id = id;
     this._args = args;
+  }
+
+  /** @internal */
+  static _create(def: TaskDefinition, id: number, args: unknown[]): TaskFuture {
+    return new TaskFuture(def, id, args);
   }
 
   /** `task.000001`, `block.000002`: unique within the engine. */

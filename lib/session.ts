@@ -57,7 +57,7 @@ export class Session {
   /** Define -> future -> graph: what calling a task wrapper does. */
   call(def: TaskDefinition, args: unknown[]): TaskFuture {
     if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
-    const f = new TaskFuture(def, ++this.#lastId, args);
+    const f = TaskFuture._create(def, ++this.#lastId, args);
     let ended: TaskFuture | null;
     try {
       ended = link(f, args);

@@ -1,6 +1,6 @@
 // Type-level contract: checked by `npm run lint` (tsc over test/), run as a no-op by vitest.
 import { describe, expectTypeOf, it } from "vitest";
-import type { TaskFuture, TaskState, WorkflowEngine } from "../lib/index.js";
+import { TaskFuture, type TaskState, type WorkflowEngine } from "../lib/index.js";
 
 declare const flow: WorkflowEngine;
 
@@ -30,6 +30,9 @@ function wrappers(): void {
     expectTypeOf(norm({ x: times("1", 1), y: 2 }, new Map())).toEqualTypeOf<TaskFuture<number>>();
     // @ts-expect-error a future of the wrong type inside an interface
     norm({ x: echo(1), y: 2 }, new Map());
+
+    // @ts-expect-error futures come from task wrappers only
+    new TaskFuture();
 
     // @ts-expect-error a number where a string is expected
     times(5, 4);
