@@ -36,6 +36,11 @@ export function currentContext(): TaskContext | undefined {
   return storage.getStore();
 }
 
+/** Whether a body returned something to wait for (a promise, or any thenable). */
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as { then?: unknown }).then === "function";
+}
+
 /** Runs `fn(...args)` with `ctx` as the task context. */
 export function runInContext<A extends unknown[], R>(ctx: TaskContext, fn: (...args: A) => R, args: A): R {
   return storage.run(ctx, fn, ...args);

@@ -1,6 +1,6 @@
 import type { ReportState } from "../backends/backend.js";
 import { substitute } from "./args.js";
-import { runInContext } from "./context.js";
+import { isThenable, runInContext } from "./context.js";
 import { TaskFuture } from "./future.js";
 import { TaskRun } from "./run.js";
 import type { Session } from "./session.js";
@@ -92,8 +92,3 @@ export class Dispatcher {
     });
   }
 }
-
-export function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as { then?: unknown }).then === "function";
-}
-

@@ -98,6 +98,3 @@ function show(x: unknown): string {
   if (typeof x === "object" && x !== null) return `${x.constructor?.name ?? "object"}`;
   return `\`${String(x)}\` (${typeof x})`;
 }
-
-export type EngineOptionsInput = z.input<typeof engineOptionsSchema>;
-export type LocalBackendOptions = z.input<typeof localBackendOptionsSchema>;

@@ -1,6 +1,5 @@
 import type { ReportState } from "../backend.js";
-import { runInContext } from "../../lib/context.js";
-import { isThenable } from "../../lib/dispatch.js";
+import { isThenable, runInContext } from "../../lib/context.js";
 import type { TaskRun } from "../../lib/run.js";
 
 /**
