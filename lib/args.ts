@@ -50,12 +50,14 @@ function scan(x: object, visit: (f: TaskFuture) => void, depth: number): void {
 }
 
 /**
- * `args` with every future replaced by its result. Containers that hold a
- * future are copied; everything else keeps its identity, and the caller's
- * structures are never mutated.
+ * Replaces every future in `args` by its result. `args` itself is the array
+ * the task wrapper made for this call, so it is updated in place; nested
+ * containers that hold a future are copied, everything else keeps its
+ * identity, and the caller's structures are never mutated.
  */
-export function substitute(args: readonly unknown[]): unknown[] {
-  return swap(args) as unknown[];
+export function substitute(args: unknown[]): unknown[] {
+  for (let i = 0; i < args.length; i++) args[i] = swap(args[i]);
+  return args;
 }
 
 function swap(x: unknown): unknown {

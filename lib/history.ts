@@ -11,19 +11,23 @@ export interface TaskRecord {
   readonly dependencies: readonly string[];
 }
 
+// Mutable so that a full ring overwrites its oldest record instead of
+// allocating one per finished task (records live long enough to be promoted,
+// so fresh ones would cost old-generation collections at a steady rate).
 class FinishedTask implements TaskRecord {
-  readonly #key: number;
-  readonly #deps: readonly number[] | null;
-  readonly name: string;
-  readonly kind: TaskKind;
-  readonly state: FinalState;
+  #key = 0;
+  #deps: readonly number[] | null = null;
+  name = "";
+  kind: TaskKind = "function";
+  state: FinalState = "DONE";
 
-  constructor(f: TaskFuture, state: FinalState) {
+  set(f: TaskFuture, state: FinalState): this {
     this.#key = f._key;
     this.#deps = f._deps;
     this.name = f._def.name;
     this.kind = f._def.kind;
     this.state = state;
+    return this;
   }
   get uid(): string {
     return depUid(this.#key);
@@ -49,11 +53,11 @@ export class History {
 
   record(f: TaskFuture, state: FinalState): void {
     if (this.#capacity === 0) return;
-    this.#ring[this.#next] = new FinishedTask(f, state);
+    this.#ring[this.#next] = (this.#ring[this.#next] ?? new FinishedTask()).set(f, state);
     this.#next = this.#next + 1 === this.#capacity ? 0 : this.#next + 1;
   }
 
-  /** Oldest first. */
+  /** Oldest first. Records are reused as tasks finish: read them before the next task does. */
   *records(): Generator<TaskRecord> {
     for (let i = 0; i < this.#capacity; i++) {
       const r = this.#ring[(this.#next + i) % this.#capacity];

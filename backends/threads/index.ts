@@ -9,6 +9,12 @@ import { RunTimes, batchSize } from "./batch.js";
 import { checkModuleExists, isThreadFailure, moduleHref, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
 import type { shipFunction } from "./source.js";
 
+interface FunctionSpec {
+  readonly fn: ThreadTask["fn"];
+  /** the function's key for run-time statistics */
+  readonly key: string | number;
+}
+
 export interface ThreadBackendOptions {
   /** @default "threads" */
   name?: string;
@@ -49,6 +55,7 @@ export class ThreadBackend implements ExecutionBackend {
   #resolved: Omit<ThreadBackendOptions, "name" | "maxProcesses"> = {};
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
+  readonly #specs = new WeakMap<object, FunctionSpec>();
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -125,7 +132,7 @@ export class ThreadBackend implements ExecutionBackend {
       queue[this.#head++] = undefined;
       if (run.signal.aborted) continue;
       const task = this.#task(run);
-      if (!task.transfer && this.#times.isSmall(key(task))) this.#startBatch(run, task);
+      if (!task.transfer && this.#times.isSmall(this.#spec(run).key)) this.#startBatch(run, task);
       else this.#start(run, task);
     }
     if (this.#head === queue.length) {
@@ -135,18 +142,28 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   #task(run: TaskRun): ThreadTask {
-    const opts = run.options;
     return {
       uid: run.uid,
       name: run.name,
       attempt: run.attempt,
-      fn:
-        opts.module === undefined
-          ? this.#ship!(run.fn, run.name)
-          : { module: moduleHref(opts.module), export: opts.name ?? run.fn.name },
+      fn: this.#spec(run).fn,
       args: run.args,
-      transfer: opts.transfer === true,
+      transfer: run.options.transfer === true,
     };
+  }
+
+  // What names a run's function to a worker, and its timing key: worked out
+  // once per task definition (its options object), not once per run.
+  #spec(run: TaskRun): FunctionSpec {
+    const opts = run.options;
+    let spec = this.#specs.get(opts);
+    if (spec === undefined) {
+      const fn: ThreadTask["fn"] =
+        opts.module === undefined ? this.#ship!(run.fn, run.name) : { module: moduleHref(opts.module), export: opts.name ?? run.fn.name };
+      spec = { fn, key: "id" in fn ? fn.id : `${fn.module}#${fn.export}` };
+      this.#specs.set(opts, spec);
+    }
+    return spec;
   }
 
   #start(run: TaskRun, task: ThreadTask): void {
@@ -164,7 +181,7 @@ export class ThreadBackend implements ExecutionBackend {
         (error: unknown) => report(run, "FAILED", this.#failure(run, error)),
       )
       .finally(() => {
-        this.#times.record(key(task), performance.now() - t0);
+        this.#times.record(this.#spec(run).key, performance.now() - t0);
         this.#inFlight--;
         this.#pump();
       });
@@ -182,8 +199,8 @@ export class ThreadBackend implements ExecutionBackend {
         queue[this.#head++] = undefined;
         continue;
       }
+      if (run.options.transfer === true || !this.#times.isSmall(this.#spec(run).key)) break;
       const next = this.#task(run);
-      if (next.transfer || !this.#times.isSmall(key(next))) break;
       queue[this.#head++] = undefined;
       runs.push(run);
       tasks.push(next);
@@ -209,7 +226,7 @@ export class ThreadBackend implements ExecutionBackend {
       )
       .finally(() => {
         const each = (performance.now() - t0) / runs.length;
-        for (const t of tasks) this.#times.record(key(t), each);
+        for (const run of runs) this.#times.record(this.#spec(run).key, each);
         this.#inFlight--;
         this.#pump();
       });
@@ -229,11 +246,6 @@ export class ThreadBackend implements ExecutionBackend {
       ...this.#resolved,
     });
   }
-}
-
-/** The compile/import cache key of a task's function. */
-function key(task: ThreadTask): string | number {
-  return "id" in task.fn ? task.fn.id : `${task.fn.module}#${task.fn.export}`;
 }
 
 /** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */
