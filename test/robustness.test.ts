@@ -1,0 +1,118 @@
+// Error paths around misbehaving backends and configuration: each one named in
+// a clear error or a log line, none breaking the engine.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { NoopBackend, TaskRun, ThreadBackend, type ExecutionBackend, type ReportState } from "../lib/index.js";
+import { Logger } from "../lib/log.js";
+import { engine, tick } from "./helpers.js";
+
+/** A backend whose parts misbehave as a test asks. */
+function backend(parts: Partial<Pick<ExecutionBackend, "submit" | "cancel" | "shutdown">>): ExecutionBackend & { report: ReportState } {
+  const b = {
+    name: "odd",
+    report: (() => undefined) as ReportState,
+    attach(report: ReportState) {
+      b.report = report;
+    },
+    submit(run: TaskRun) {
+      b.report(run, "RUNNING");
+    },
+    cancel() {},
+    shutdown: () => Promise.resolve(),
+    ...parts,
+  };
+  return b;
+}
+
+function stderr(): { text(): string } {
+  const lines: string[] = [];
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  return { text: () => lines.join("") };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("misbehaving backends", () => {
+  it("a submit that throws fails that task with the error; the engine goes on", async () => {
+    const boom = new Error("submit broke");
+    let calls = 0;
+    const flow = await engine({
+      backend: backend({
+        submit: () => {
+          if (++calls === 1) throw boom;
+        },
+      }),
+    });
+    const t = flow.functionTask(() => 1, { name: "t" });
+    const f = t();
+    await expect(f).rejects.toBe(boom);
+    expect(f.state).toBe("FAILED");
+    const g = t();
+    await tick();
+    expect(g.state).toBe("PENDING"); // submitted, never reported: still the backend's
+  });
+
+  it("a cancel that throws is logged; the task is CANCELLED all the same", async () => {
+    const err = stderr();
+    const flow = await engine({
+      backend: backend({
+        cancel: () => {
+          throw new Error("cancel broke");
+        },
+      }),
+    });
+    const f = flow.functionTask(() => 1, { name: "t" })();
+    await tick();
+    expect(f.state).toBe("RUNNING");
+    expect(f.cancel()).toBe(true);
+    expect(f.state).toBe("CANCELLED");
+    expect(err.text()).toMatch(/ERROR task\.000001 backend "odd" failed to cancel: Error: cancel broke/);
+  });
+
+  it("a shutdown that rejects is logged; flow.shutdown() still resolves", async () => {
+    const err = stderr();
+    const flow = await engine({ backend: backend({ shutdown: () => Promise.reject(new Error("shutdown broke")) }) });
+    await expect(flow.shutdown()).resolves.toBeUndefined();
+    expect(err.text()).toMatch(/ERROR asyncflow\.session\.\w+ backend shutdown failed: Error: shutdown broke/);
+  });
+
+  it("a backend used before it is attached says so", () => {
+    const b = new NoopBackend({ name: "lonely" });
+    expect(() => b.submit({} as TaskRun)).toThrow(/backend "lonely" is not attached to an engine/);
+  });
+
+  it("a class given as a thread task is refused at definition", async () => {
+    const flow = await engine({ backend: new ThreadBackend({ maxThreads: 1 }) });
+    class Job {}
+    expect(() => flow.functionTask(Job as unknown as () => number)).toThrow(/Task "Job": a class is not a task function/);
+  });
+});
+
+describe("logger", () => {
+  it("filters by level and names the uid on each line", () => {
+    const lines: string[] = [];
+    const log = new Logger("info", (l) => lines.push(l));
+    log.debug("task.000001", "hidden");
+    log.info("task.000001", "shown");
+    log.error("task.000002", "bad");
+    expect(log.debugOn).toBe(false);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/asyncflow INFO task\.000001 shown$/);
+    expect(lines[1]).toMatch(/asyncflow ERROR task\.000002 bad$/);
+  });
+
+  it("warns about an unknown ASYNCFLOW_LOG_LEVEL and keeps warn", () => {
+    const err = stderr();
+    vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "loud");
+    try {
+      expect(new Logger().level).toBe("warn");
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(err.text()).toMatch(/ignoring ASYNCFLOW_LOG_LEVEL=loud: expected debug\|info\|warn\|error/);
+  });
+});
