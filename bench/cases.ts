@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import PQueue from "p-queue";
 import { Piscina } from "piscina";
 import { LocalBackend, ThreadBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
-import { gc, sample, settle, summarize, usPer, type Row, type Settings } from "./harness.js";
+import { gc, sample, settle, summarize, usPer, type Row, type Sample, type Settings } from "./harness.js";
 import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises } from "./runners.js";
 import { chain, fanOutIn, independent, layered, type Shape } from "./shapes.js";
 
@@ -54,6 +54,11 @@ async function shapeRow(
 }
 
 const n = (s: Settings, full: number, quick: number): number => (s.quick ? quick : full);
+
+/** Bytes per waiting task against the same count of plain promises: the <= 600 B target. */
+function pendingBytesRow(label: string, ours: Sample, baselineName: string, floor: Sample): Row {
+  return { case: label, metric: "B/task", ours, baselineName, baseline: floor, ratio: ours.median / floor.median, peers: {}, target: "<= 600 B/task", pass: ours.median <= 600 };
+}
 
 export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
   async independent(s) {
@@ -147,17 +152,7 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
       const floor = summarize(floorBytes);
       const back = summarize(leftOver);
       return [
-        {
-          case: `${count.toLocaleString("en")} tasks pending`,
-          metric: "B/task",
-          ours: pending,
-          baselineName: "promises",
-          baseline: floor,
-          ratio: pending.median / floor.median,
-          peers: {},
-          target: "<= 600 B/task",
-          pass: pending.median <= 600,
-        },
+        pendingBytesRow(`${count.toLocaleString("en")} tasks pending`, pending, "promises", floor),
         {
           case: "heap after dropping the futures",
           metric: "MB over baseline",
@@ -227,17 +222,7 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
     const pending = summarize(perTask);
     const promises = summarize(floor);
     return [
-      {
-        case: `chain of ${count.toLocaleString("en")} pending (one edge each)`,
-        metric: "B/task",
-        ours: pending,
-        baselineName: "pending .then chain",
-        baseline: promises,
-        ratio: pending.median / promises.median,
-        peers: {},
-        target: "<= 600 B/task",
-        pass: pending.median <= 600,
-      },
+      pendingBytesRow(`chain of ${count.toLocaleString("en")} pending (one edge each)`, pending, "pending .then chain", promises),
       {
         case: "kept per finished task (history)",
         metric: "B/task",

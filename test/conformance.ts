@@ -43,26 +43,31 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
       const flow = await WorkflowEngine.create({ backend, handleSignals: false });
       return { flow, seen, backend };
     }
+    /** Runs `body` on a fresh engine over a fresh backend, shut down after. */
+    async function withFlow(body: (flow: WorkflowEngine, seen: string[]) => Promise<void>): Promise<void> {
+      const { flow, seen } = await setup();
+      try {
+        await body(flow, seen);
+      } finally {
+        await flow.shutdown();
+      }
+    }
     const opts = (name: string): FunctionTaskOptions => ({ ...o.taskOptions, name });
 
     it("submit -> RUNNING -> DONE with the result, reported in order", async () => {
-      const { flow, seen } = await setup();
-      try {
+      await withFlow(async (flow, seen) => {
         const double = flow.functionTask(tasks.double, opts("double"));
         const later = flow.functionTask(tasks.later, opts("later"));
         const r = await later(double(21));
         if (o.runsBodies) expect(r).toBe(42);
         else expect(r).toBe("<dry-run task.000002 later>");
         expect(seen).toEqual(["task.000001:RUNNING", "task.000001:DONE", "task.000002:RUNNING", "task.000002:DONE"]);
-      } finally {
-        await flow.shutdown();
-      }
+      });
     });
 
     it("failure: FAILED with the body's error (name and message kept)", async () => {
       if (!o.runsBodies) return;
-      const { flow, seen } = await setup();
-      try {
+      await withFlow(async (flow, seen) => {
         const fail = flow.functionTask(tasks.fail, opts("fail"));
         const f = fail("it broke");
         const err = (await f.catch((e: unknown) => e)) as Error;
@@ -70,29 +75,23 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
         expect(err.name).toBe("RangeError");
         expect(err.message).toBe("it broke");
         expect(seen).toEqual(["task.000001:RUNNING", "task.000001:FAILED"]);
-      } finally {
-        await flow.shutdown();
-      }
+      });
     });
 
     it("cancel pending: never submitted", async () => {
-      const { flow, seen } = await setup();
-      try {
+      await withFlow(async (flow, seen) => {
         const double = flow.functionTask(tasks.double, opts("double"));
         const f = double(1);
         f.cancel();
         await tick();
         expect(f.state).toBe("CANCELLED");
         expect(seen).toEqual([]);
-      } finally {
-        await flow.shutdown();
-      }
+      });
     });
 
     it("cancel running: CANCELLED at once, its signal aborted, later tasks still run", async () => {
       if (!o.runsBodies) return;
-      const { flow, seen } = await setup();
-      try {
+      await withFlow(async (flow, seen) => {
         const wait = flow.functionTask(tasks.untilAborted, opts("untilAborted"));
         const f = wait();
         for (let i = 0; i < 200 && f.state !== "RUNNING"; i++) await new Promise((r) => setTimeout(r, 10));
@@ -107,9 +106,7 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
         // a report the backend makes after the cancel is dropped by the engine
         expect(f.state).toBe("CANCELLED");
         expect(seen[0]).toBe("task.000001:RUNNING");
-      } finally {
-        await flow.shutdown();
-      }
+      });
     });
 
     it("shutdown: resolves, is idempotent, and the backend takes no more work", async () => {
