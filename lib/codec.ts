@@ -4,8 +4,21 @@
  * `stack`, `cause` and own data fields such as `code`), and arguments and
  * results are checked by `findUncloneable` before they are sent, so that a
  * value structured clone would reject, or silently strip of its class, fails
- * with a clear error instead.
+ * with a clear error instead. Values bound for another process travel as
+ * `encodeValue` text: V8's serializer, so a queue worker receives what a
+ * worker thread would (Maps, Dates, BigInts, typed arrays), not JSON's subset.
  */
+import { deserialize, serialize } from "node:v8";
+
+/** `value` (structured-clone data) as text for a job queue. */
+export function encodeValue(value: unknown): string {
+  return serialize(value).toString("base64");
+}
+
+/** The value `encodeValue` made `text` from. */
+export function decodeValue(text: string): unknown {
+  return deserialize(Buffer.from(text, "base64"));
+}
 
 /** An error as plain data. */
 export interface SerializedError {

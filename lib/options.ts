@@ -66,6 +66,33 @@ export const localBackendOptionsSchema = z.strictObject({
   maxProcesses: z.number().int().positive().optional(),
 });
 
+const redisConnection = z.union([
+  z.url({ protocol: /^redis$/, error: "expected a redis:// URL or { host, port, username, password, db }" }),
+  z.strictObject({
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65_535).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    db: z.number().int().min(0).optional(),
+  }),
+]);
+
+export const queueBackendOptionsSchema = z.strictObject({
+  name: z.string().min(1).default("queue"),
+  connection: redisConnection,
+  queue: z.string().min(1).default("asyncflow"),
+  connectTimeout: positiveInt.default(10_000),
+  maxEvents: positiveInt.default(100_000),
+  maxProcesses: positiveInt.optional(),
+});
+
+export const queueWorkerOptionsSchema = z.strictObject({
+  connection: redisConnection,
+  queue: z.string().min(1).default("asyncflow"),
+  concurrency: positiveInt.optional(),
+  connectTimeout: positiveInt.default(10_000),
+});
+
 /**
  * Parses `input` with `schema`; on failure throws `makeError(message)` where
  * the message reads like ``option `history`: expected an integer >= 0, got `-1` (number)``.

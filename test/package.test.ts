@@ -1,10 +1,11 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project,
 // imported as "asyncflow" through its exports map, with types.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { startRedis } from "./redis.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -71,5 +72,39 @@ try {
     const tourRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "tour.ts")], { cwd: app, encoding: "utf8" });
     expect(tourRun.status, tourRun.stderr).toBe(0);
     expect(tourRun.stdout).toMatch(/^20 42 /);
+    return queueFromDist(app);
   }, 60_000);
 });
+
+/** The built `asyncflow-worker` bin serves a QueueBackend of the built package: no tsx anywhere. */
+async function queueFromDist(app: string): Promise<void> {
+  const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
+  const bin = join(app, "node_modules/asyncflow", pkg.bin["asyncflow-worker"]!);
+  const redis = await startRedis();
+  const worker = spawn(process.execPath, [bin, "--redis", redis.url, "--concurrency", "2"], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout.on("data", (c: Buffer) => c.toString().includes("serving queue") && resolve());
+      worker.once("exit", (code) => reject(new Error(`asyncflow-worker exited with ${code}`)));
+    });
+    writeFileSync(
+      join(app, "queue.mjs"),
+      `import { WorkflowEngine, QueueBackend } from "asyncflow";
+const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: process.argv[2] }) });
+try {
+  const sq = flow.functionTask((x) => [x * x, process.pid]);
+  const [r, pid] = await sq(12);
+  console.log(r, pid !== process.pid);
+} finally {
+  await flow.shutdown();
+}
+`,
+    );
+    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
+    expect(run.stdout.trim(), run.stderr).toBe("144 true");
+  } finally {
+    worker.kill("SIGTERM");
+    await new Promise((r) => worker.once("exit", r));
+    await redis.stop();
+  }
+}

@@ -6,14 +6,8 @@ import type { TaskRun } from "../../lib/run.js";
 import { ProcessRunner } from "../local/exec.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { RunTimes, batchSize } from "./batch.js";
-import { checkModuleExists, isThreadFailure, moduleHref, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
-import type { shipFunction } from "./source.js";
-
-interface FunctionSpec {
-  readonly fn: ThreadTask["fn"];
-  /** the function's key for run-time statistics */
-  readonly key: string | number;
-}
+import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
+import { isThreadFailure, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
 
 export interface ThreadBackendOptions {
   /** @default "threads" */
@@ -48,14 +42,13 @@ export class ThreadBackend implements ExecutionBackend {
   readonly #given: ThreadBackendOptions;
   readonly #attachment: Attachment;
   #Pool: typeof Piscina | null = null;
-  #ship: typeof shipFunction | null = null;
+  #refs: FunctionRefs | null = null;
   #pool: Piscina | null = null;
   #processes: ProcessRunner | null = null;
   #maxThreads = 1;
   #resolved: Omit<ThreadBackendOptions, "name" | "maxProcesses"> = {};
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
-  readonly #specs = new WeakMap<object, FunctionSpec>();
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -77,7 +70,7 @@ export class ThreadBackend implements ExecutionBackend {
     this.#resolved = { ...pool, maxThreads: this.#maxThreads };
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
     this.#Pool = (await import("piscina")).Piscina;
-    this.#ship = (await import("./source.js")).shipFunction; // acorn, loaded with the backend
+    this.#refs = await functionRefs(); // acorn, loaded with the backend
     this.#processes = await ProcessRunner.create(maxProcesses ?? availableParallelism(), report, env);
   }
 
@@ -92,10 +85,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   validate(task: TaskDescription): void {
-    if (task.kind !== "function") return;
-    const module = task.options.module;
-    if (module === undefined) this.#ship!(task.fn, task.name);
-    else checkModuleExists(moduleHref(module), task.name, task.options.name ?? task.fn.name);
+    if (task.kind === "function") this.#refs!.validate(task.fn, task.name, task.options);
   }
 
   submit(run: TaskRun): void {
@@ -131,39 +121,14 @@ export class ThreadBackend implements ExecutionBackend {
       const run = queue[this.#head]!;
       queue[this.#head++] = undefined;
       if (run.signal.aborted) continue;
-      const task = this.#task(run);
-      if (!task.transfer && this.#times.isSmall(this.#spec(run).key)) this.#startBatch(run, task);
+      const task = this.#refs!.task(run);
+      if (!task.transfer && this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
       else this.#start(run, task);
     }
     if (this.#head === queue.length) {
       queue.length = 0;
       this.#head = 0;
     }
-  }
-
-  #task(run: TaskRun): ThreadTask {
-    return {
-      uid: run.uid,
-      name: run.name,
-      attempt: run.attempt,
-      fn: this.#spec(run).fn,
-      args: run.args,
-      transfer: run.options.transfer === true,
-    };
-  }
-
-  // What names a run's function to a worker, and its timing key: worked out
-  // once per task definition (its options object), not once per run.
-  #spec(run: TaskRun): FunctionSpec {
-    const opts = run.options;
-    let spec = this.#specs.get(opts);
-    if (spec === undefined) {
-      const fn: ThreadTask["fn"] =
-        opts.module === undefined ? this.#ship!(run.fn, run.name) : { module: moduleHref(opts.module), export: opts.name ?? run.fn.name };
-      spec = { fn, key: "id" in fn ? fn.id : `${fn.module}#${fn.export}` };
-      this.#specs.set(opts, spec);
-    }
-    return spec;
   }
 
   #start(run: TaskRun, task: ThreadTask): void {
@@ -181,7 +146,7 @@ export class ThreadBackend implements ExecutionBackend {
         (error: unknown) => report(run, "FAILED", this.#failure(run, error)),
       )
       .finally(() => {
-        this.#times.record(this.#spec(run).key, performance.now() - t0);
+        this.#times.record(this.#refs!.of(run).key, performance.now() - t0);
         this.#inFlight--;
         this.#pump();
       });
@@ -199,8 +164,8 @@ export class ThreadBackend implements ExecutionBackend {
         queue[this.#head++] = undefined;
         continue;
       }
-      if (run.options.transfer === true || !this.#times.isSmall(this.#spec(run).key)) break;
-      const next = this.#task(run);
+      if (run.options.transfer === true || !this.#times.isSmall(this.#refs!.of(run).key)) break;
+      const next = this.#refs!.task(run);
       queue[this.#head++] = undefined;
       runs.push(run);
       tasks.push(next);
@@ -226,7 +191,7 @@ export class ThreadBackend implements ExecutionBackend {
       )
       .finally(() => {
         const each = (performance.now() - t0) / runs.length;
-        for (const run of runs) this.#times.record(this.#spec(run).key, each);
+        for (const run of runs) this.#times.record(this.#refs!.of(run).key, each);
         this.#inFlight--;
         this.#pump();
       });

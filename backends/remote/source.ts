@@ -5,7 +5,8 @@ import { freeVariableError } from "./protocol.js";
 /**
  * Turning a self-contained function into source a worker can compile, and
  * refusing, when the task is defined, one that uses a variable from its
- * enclosing scope (it would not exist in the worker).
+ * enclosing scope (it would not exist in a worker thread or a queue worker's
+ * process).
  */
 
 /** What a worker compiles: an expression that evaluates to the function. */
@@ -46,7 +47,7 @@ export function shipFunction(fn: Function, taskName: string): ShippedFunction {
   if (hit !== undefined) return hit;
   const source = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-    throw new InvalidTaskError(taskName, "a native or bound function cannot be shipped to a worker thread: give the task a `module` that exports it");
+    throw new InvalidTaskError(taskName, "a native or bound function cannot be shipped to a worker: give the task a `module` that exports it");
   }
   if (/^class\b/.test(source)) throw new InvalidTaskError(taskName, "a class is not a task function");
   const expression = toExpression(source, fn.name, taskName);
@@ -63,7 +64,7 @@ export function shipFunction(fn: Function, taskName: string): ShippedFunction {
 function toExpression(source: string, name: string, taskName: string): string {
   const candidates = [`(${source})`, `({ ${source} })[${JSON.stringify(name)}]`];
   for (const c of candidates) if (parses(c)) return c;
-  throw new InvalidTaskError(taskName, "the function's source cannot be parsed for shipping to a worker thread: give the task a `module` that exports it");
+  throw new InvalidTaskError(taskName, "the function's source cannot be parsed for shipping to a worker: give the task a `module` that exports it");
 }
 
 function parses(expression: string): boolean {
@@ -79,6 +80,6 @@ function freeIdentifiers(expression: string, taskName: string): string[] {
   try {
     return detectGlobals(expression, { ecmaVersion: "latest" }).map((g) => g.name);
   } catch (error) {
-    throw new InvalidTaskError(taskName, "the function's source cannot be parsed for shipping to a worker thread", { cause: error });
+    throw new InvalidTaskError(taskName, "the function's source cannot be parsed for shipping to a worker", { cause: error });
   }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * asyncflow-worker: serves a QueueBackend's jobs from this machine.
+ *
+ *   asyncflow-worker --redis redis://host:6379 [--queue asyncflow] [--concurrency N] [--connect-timeout MS]
+ *
+ * SIGINT or SIGTERM lets the jobs it holds finish, then exits 0.
+ */
+import { parseArgs } from "node:util";
+import { startQueueWorker } from "./worker.js";
+
+const usage = "usage: asyncflow-worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS]";
+
+async function main(): Promise<void> {
+  let values: { redis?: string; queue?: string; concurrency?: string; "connect-timeout"?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        redis: { type: "string" },
+        queue: { type: "string" },
+        concurrency: { type: "string" },
+        "connect-timeout": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\n${usage}`);
+  }
+  if (values.help === true) return void console.log(usage);
+  if (values.redis === undefined) return fail(`--redis is required\n${usage}`);
+  const number = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+  const worker = await startQueueWorker({
+    connection: values.redis,
+    queue: values.queue,
+    concurrency: number(values.concurrency),
+    connectTimeout: number(values["connect-timeout"]),
+  });
+  console.log(`asyncflow-worker: serving queue "${worker.queue}" with concurrency ${worker.concurrency} (pid ${process.pid})`);
+  const stop = (): void => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    void worker.close().then(() => {
+      console.log(`asyncflow-worker: stopped after ${worker.processed} jobs`);
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function fail(message: string): void {
+  console.error(`asyncflow-worker: ${message}`);
+  process.exitCode = 2;
+}
+
+main().catch((error: unknown) => {
+  fail(error instanceof Error ? error.message : String(error));
+  process.exit(2);
+});

@@ -1,0 +1,203 @@
+import { availableParallelism } from "node:os";
+import type { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { decodeValue, deserializeError, encodeValue, findUncloneable } from "../../lib/codec.js";
+import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/errors.js";
+import type { TaskRun } from "../../lib/run.js";
+import { ProcessRunner } from "../local/exec.js";
+import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import { cancelChannel, describeRedis, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+
+export interface QueueBackendOptions {
+  /** @default "queue" */
+  name?: string;
+  /** The Redis server the queue lives on: `redis://host:port[/db]`, or its parts. */
+  connection: RedisConnection;
+  /** The BullMQ queue; workers serve the same name (`asyncflow-worker --queue`). @default "asyncflow" */
+  queue?: string;
+  /** Milliseconds to wait for Redis when the engine starts. @default 10000 */
+  connectTimeout?: number;
+  /** Length kept of the queue's event stream; it must exceed the jobs in flight at once, or completions could be trimmed unread. @default 100000 */
+  maxEvents?: number;
+  /** Executable tasks routed here run as child processes of this process, at most this many at once. @default os.availableParallelism() */
+  maxProcesses?: number;
+}
+
+/**
+ * Runs function tasks as jobs of a BullMQ queue on Redis, served by workers
+ * (`asyncflow-worker`, or `startQueueWorker`) on this or other machines. A
+ * task is a self-contained function (its source travels in the job) or a
+ * module export (`module` option; each worker imports it from the same path).
+ * Arguments and results travel as V8-serialized data, errors whole.
+ *
+ * Completion arrives as events (BullMQ's QueueEvents: one blocking read of the
+ * queue's event stream for all jobs), never by polling a job. Jobs are added
+ * in bulk, one round trip per burst of ready tasks.
+ */
+export class QueueBackend implements ExecutionBackend {
+  readonly name: string;
+  readonly #given: QueueBackendOptions;
+  readonly #attachment: Attachment;
+  #redis: Redis | null = null;
+  #queue: Queue | null = null;
+  #events: QueueEvents | null = null;
+  #refs: FunctionRefs | null = null;
+  #processes: ProcessRunner | null = null;
+  /** Runs in the queue, by job id. */
+  readonly #runs = new Map<string, TaskRun>();
+  #outbox: TaskRun[] = [];
+  #sessionUid = "";
+  #channel = "";
+  #closed = false;
+
+  constructor(options: QueueBackendOptions) {
+    this.#given = options;
+    this.name = typeof options?.name === "string" ? options.name : "queue";
+    this.#attachment = new Attachment(this.name);
+  }
+
+  async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
+    const { parseOptions, queueBackendOptionsSchema } = await import("../../lib/options.js");
+    const opts = parseOptions(queueBackendOptionsSchema, this.#given, (m) => new InvalidOptionsError(`QueueBackend: ${m}`));
+    this.#attachment.set(report, env);
+    this.#sessionUid = env.sessionUid;
+    this.#channel = cancelChannel(opts.queue);
+    const where = describeRedis(opts.connection);
+    const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
+    const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
+    redis.on("error", () => undefined); // reported by the connect below, and by the commands that fail
+    await connect(redis, opts.connectTimeout, `QueueBackend "${this.name}": cannot reach Redis at ${where}`);
+    const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
+    queue.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}": ${describe(e)}`));
+    // Read events from the stream's current end: no job of ours is older, and none can be missed.
+    const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
+    const events = (this.#events = new QueueEvents(opts.queue, {
+      connection: redisOptions(opts.connection),
+      lastEventId: last[0]?.[0] ?? "0-0",
+    }));
+    events.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}" events: ${describe(e)}`));
+    events.on("active", ({ jobId }) => this.#active(jobId));
+    events.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue as unknown));
+    events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
+    await events.waitUntilReady();
+    this.#refs = await functionRefs();
+    this.#processes = await ProcessRunner.create(opts.maxProcesses ?? availableParallelism(), report, env);
+  }
+
+  /** Jobs of this engine now in the queue (waiting or running on a worker). */
+  get inQueue(): number {
+    return this.#runs.size;
+  }
+
+  validate(task: TaskDescription): void {
+    if (task.kind === "function") this.#refs!.validate(task.fn, task.name, task.options);
+  }
+
+  submit(run: TaskRun): void {
+    if (run.kind === "executable") return this.#processes!.submit(run);
+    for (let i = 0; i < run.args.length; i++) {
+      const bad = findUncloneable(run.args[i]);
+      if (bad !== null) {
+        const error = new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a queue worker: it is or holds ${bad}`);
+        return this.#attachment.report(run, "FAILED", error);
+      }
+    }
+    this.#runs.set(this.#jobId(run), run);
+    if (this.#outbox.push(run) === 1) queueMicrotask(this.#flush);
+  }
+
+  cancel(run: TaskRun): void {
+    const id = this.#jobId(run);
+    if (!this.#runs.delete(id)) return;
+    // A waiting job is removed; the worker holding a running one aborts its body's signal.
+    this.#queue?.remove(id).catch(() => undefined);
+    this.#redis?.publish(this.#channel, id).catch(() => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#processes?.shutdown();
+    const queue = this.#queue;
+    const ids = [...this.#runs.keys()];
+    this.#runs.clear();
+    const redis = this.#redis;
+    if (queue !== null && redis?.status === "ready") {
+      await Promise.allSettled(ids.flatMap((id) => [queue.remove(id), redis.publish(this.#channel, id)]));
+    }
+    await Promise.allSettled([this.#events?.close(), queue?.close()]);
+    redis?.disconnect();
+  }
+
+  #jobId(run: TaskRun): string {
+    return `${this.#sessionUid}.${run.uid}.${run.attempt}`;
+  }
+
+  readonly #flush = (): void => {
+    const runs = this.#outbox;
+    this.#outbox = [];
+    if (this.#closed) return;
+    const jobs = runs.map((run) => ({
+      name: run.name,
+      data: { task: encodeValue(this.#refs!.task(run)) } satisfies JobData,
+      opts: { jobId: this.#jobId(run), removeOnComplete: true, removeOnFail: 1000 },
+    }));
+    this.#queue!.addBulk(jobs).catch((error: unknown) => {
+      const report = this.#attachment.report;
+      for (const run of runs) {
+        if (this.#runs.delete(this.#jobId(run))) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
+      }
+    });
+  };
+
+  #active(jobId: string): void {
+    const run = this.#runs.get(jobId);
+    if (run !== undefined) this.#attachment.report(run, "RUNNING");
+  }
+
+  #completed(jobId: string, returned: unknown): void {
+    const run = this.#runs.get(jobId);
+    if (run === undefined) return;
+    this.#runs.delete(jobId);
+    const report = this.#attachment.report;
+    let outcome: JobOutcome;
+    try {
+      outcome = decodeValue(returned as string) as JobOutcome;
+    } catch (error) {
+      return report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow-worker?)`, { cause: error }));
+    }
+    if ("value" in outcome) report(run, "DONE", outcome.value);
+    else report(run, "FAILED", deserializeError(outcome.error));
+  }
+
+  // A body's own failure arrives as a completed job; a failed job means the worker could not run it (it died holding it, say).
+  #failed(jobId: string, reason: string): void {
+    const run = this.#runs.get(jobId);
+    if (run === undefined) return;
+    this.#runs.delete(jobId);
+    this.#attachment.report(run, "FAILED", new WorkerCrashError(run, new Error(reason)));
+  }
+}
+
+/** Connects `redis`, or rejects after `ms` with `message` and the last connection error. */
+async function connect(redis: Redis, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let last: unknown = null;
+  const onError = (e: unknown): void => void (last = e);
+  redis.on("error", onError);
+  try {
+    await Promise.race([
+      redis.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${message}: no connection after ${ms} ms${last === null ? "" : ` (${describe(last)})`}`)), ms);
+      }),
+    ]);
+  } catch (error) {
+    redis.disconnect();
+    throw error instanceof Error && error.message.startsWith(message) ? error : new Error(`${message}: ${describe(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+    redis.off("error", onError);
+  }
+}

@@ -1,0 +1,43 @@
+import type { SerializedError } from "../../lib/codec.js";
+
+/** Where the Redis server is: a `redis://[user:password@]host:port[/db]` URL, or its parts. */
+export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
+
+/** The pub/sub channel on which the engine names jobs to cancel; the worker holding one aborts its body's signal. */
+export const cancelChannel = (queue: string): string => `asyncflow:cancel:${queue}`;
+
+/** A job's data: the RemoteTask, encoded (`encodeValue`), so that arguments keep their types. */
+export interface JobData {
+  readonly task: string;
+}
+
+/** What a queue worker returns for a job, encoded: the body's result or its error. */
+export type JobOutcome = { readonly value: unknown } | { readonly error: SerializedError };
+
+/** ioredis options for a connection; `maxRetriesPerRequest: null` is what BullMQ needs for blocking commands. */
+export function redisOptions(c: RedisConnection): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+  if (typeof c !== "string") return { host: c.host ?? "127.0.0.1", port: c.port ?? 6379, ...pick(c), maxRetriesPerRequest: null };
+  const url = new URL(c);
+  if (url.protocol !== "redis:") throw new Error(`expected a redis:// URL, got ${JSON.stringify(c)}`);
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
+  return {
+    host: url.hostname || "127.0.0.1",
+    port: url.port === "" ? 6379 : Number(url.port),
+    ...pick({ username: url.username || undefined, password: url.password ? decodeURIComponent(url.password) : undefined, db }),
+    maxRetriesPerRequest: null,
+  };
+}
+
+function pick(c: { username?: string; password?: string; db?: number }): { username?: string; password?: string; db?: number } {
+  const out: { username?: string; password?: string; db?: number } = {};
+  if (c.username !== undefined) out.username = c.username;
+  if (c.password !== undefined) out.password = c.password;
+  if (c.db !== undefined) out.db = c.db;
+  return out;
+}
+
+/** `redis://host:port/db` without the password, for messages. */
+export function describeRedis(c: RedisConnection): string {
+  const o = redisOptions(c);
+  return `redis://${o.host}:${o.port}${o.db === undefined ? "" : `/${o.db}`}`;
+}

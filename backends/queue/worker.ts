@@ -1,0 +1,107 @@
+import { availableParallelism } from "node:os";
+import type { Job, Worker } from "bullmq";
+import { decodeValue, encodeValue, findUncloneable, serializeError } from "../../lib/codec.js";
+import { InvalidOptionsError, InvalidTaskError } from "../../lib/errors.js";
+import { executeRemote } from "../remote/execute.js";
+import type { RemoteTask } from "../remote/protocol.js";
+import { cancelChannel, describeRedis, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+
+export interface QueueWorkerOptions {
+  /** The Redis server of the engine's QueueBackend. */
+  connection: RedisConnection;
+  /** @default "asyncflow" */
+  queue?: string;
+  /** Jobs run at once (async bodies interleave on this event loop). @default os.availableParallelism() */
+  concurrency?: number;
+  /** Milliseconds to wait for Redis. @default 10000 */
+  connectTimeout?: number;
+}
+
+/** A running queue worker; `close()` lets the jobs it holds finish, then disconnects. */
+export interface QueueWorker {
+  readonly queue: string;
+  readonly concurrency: number;
+  /** Jobs this worker has finished (a body's failure counts: it is reported, not retried). */
+  readonly processed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a QueueBackend's jobs: the body of `asyncflow-worker`, usable in
+ * process too. Each job's body runs through the same executor as a worker
+ * thread's; its result or error goes back as the job's return value.
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const { parseOptions, queueWorkerOptionsSchema } = await import("../../lib/options.js");
+  const opts = parseOptions(queueWorkerOptionsSchema, options, (m) => new InvalidOptionsError(`startQueueWorker: ${m}`));
+  const concurrency = opts.concurrency ?? availableParallelism();
+  const [{ Worker }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
+  let processed = 0;
+  let lastError: unknown = null;
+  const worker: Worker<JobData, string> = new Worker<JobData, string>(
+    opts.queue,
+    async (job: Job<JobData, string>, _token?: string, signal?: AbortSignal) => {
+      const out = encodeValue(await runJob(job.data, signal ?? new AbortController().signal));
+      processed++;
+      return out;
+    },
+    { connection: redisOptions(opts.connection), concurrency },
+  );
+  let ready = false;
+  worker.on("error", (e) => {
+    lastError = e;
+    if (ready) process.emitWarning(`asyncflow queue worker: ${e.message}`);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      worker.waitUntilReady(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const why = lastError instanceof Error ? ` (${lastError.message})` : "";
+          reject(new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${why}`));
+        }, opts.connectTimeout);
+      }),
+    ]);
+  } catch (error) {
+    await worker.close(true).catch(() => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
+  const cancels = new Redis(redisOptions(opts.connection));
+  cancels.on("error", (e) => process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`));
+  cancels.on("message", (_channel: string, jobId: string) => void worker.cancelJob(jobId, "cancelled by the engine"));
+  try {
+    await cancels.subscribe(cancelChannel(opts.queue));
+  } catch (error) {
+    cancels.disconnect();
+    await worker.close(true).catch(() => undefined);
+    throw error;
+  }
+  ready = true;
+  return {
+    queue: opts.queue,
+    concurrency,
+    get processed() {
+      return processed;
+    },
+    close: async () => {
+      await worker.close();
+      cancels.disconnect();
+    },
+  };
+}
+
+async function runJob(data: JobData, signal: AbortSignal): Promise<JobOutcome> {
+  const task = decodeValue(data.task) as RemoteTask;
+  try {
+    const value = await executeRemote(task, signal);
+    const bad = findUncloneable(value);
+    if (bad !== null) throw new InvalidTaskError(task.name, `${task.uid} returned ${bad}, which cannot be sent back from a queue worker`);
+    return { value };
+  } catch (error) {
+    return { error: serializeError(error) };
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The far side of a remote run, shared by thread workers and queue workers:
+ * compiles shipped functions (once per function per worker) or imports module
+ * exports, and runs the body in a task context.
+ */
+import { runInContext, taskContext, type TaskContext } from "../../lib/context.js";
+import { InvalidTaskError } from "../../lib/errors.js";
+import { TYPESCRIPT_FILE, freeVariableError, type FunctionRef, type RemoteTask } from "./protocol.js";
+
+type AnyFunction = (...args: unknown[]) => unknown;
+const g = globalThis as { __name?: unknown; taskContext?: unknown };
+g.__name ??= (fn: Function, name: string) => Object.defineProperty(fn, "name", { value: name, configurable: true });
+g.taskContext = taskContext;
+
+const compiled = new Map<number, AnyFunction>();
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+let typescript: Promise<void> | null = null;
+
+/**
+ * Runs `task`'s body and resolves with its result.
+ * @throws the body's error; InvalidTaskError for a module or export that cannot be
+ * loaded, or a shipped function that uses a name this worker lacks.
+ */
+export async function executeRemote(task: RemoteTask, signal: AbortSignal): Promise<unknown> {
+  try {
+    const fn = "expression" in task.fn ? compile(task.fn) : await exported(task.fn.module, task.fn.export, task.name);
+    const ctx: TaskContext = { uid: task.uid, name: task.name, attempt: task.attempt, signal };
+    return await runInContext(ctx, fn, task.args);
+  } catch (error) {
+    const missing = error instanceof ReferenceError && "expression" in task.fn ? /^(\S+) is not defined$/.exec(error.message) : null;
+    throw missing ? freeVariableError(task.name, [missing[1]!]) : error;
+  }
+}
+
+function compile(fn: Extract<FunctionRef, { id: number }>): AnyFunction {
+  let f = compiled.get(fn.id);
+  if (f === undefined) {
+    // Compiling shipped source is the point of a shipped function; it was parsed and checked for free variables when the task was defined.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    f = (new Function(`return ${fn.expression};`) as () => AnyFunction)();
+    compiled.set(fn.id, f);
+  }
+  return f;
+}
+
+async function exported(href: string, name: string, taskName: string): Promise<AnyFunction> {
+  let mod = modules.get(href);
+  if (mod === undefined) {
+    mod = load(href);
+    modules.set(href, mod);
+  }
+  let ns: Record<string, unknown>;
+  try {
+    ns = await mod;
+  } catch (error) {
+    modules.delete(href);
+    throw new InvalidTaskError(taskName, `module ${href} (for export \`${name}\`) could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  const f = ns[name];
+  if (typeof f !== "function") {
+    const has = Object.keys(ns).filter((k) => typeof ns[k] === "function");
+    throw new InvalidTaskError(taskName, `module ${href} has no exported function \`${name}\` (it exports ${has.map((k) => `\`${k}\``).join(", ") || "none"})`);
+  }
+  return f as AnyFunction;
+}
+
+async function load(href: string): Promise<Record<string, unknown>> {
+  if (TYPESCRIPT_FILE.test(href) && !(globalThis as Record<symbol, unknown>)[Symbol.for("asyncflow.tsx")]) {
+    typescript ??= import("tsx/esm/api").then((m) => void m.register());
+    await typescript;
+  }
+  return (await import(href)) as Record<string, unknown>;
+}

@@ -1,0 +1,212 @@
+/**
+ * QueueBackend against a real redis-server (started here on a free port) and
+ * a real worker process (`asyncflow-worker`, run from the sources).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AsyncflowError,
+  InvalidOptionsError,
+  InvalidTaskError,
+  QueueBackend,
+  WorkflowEngine,
+  startQueueWorker,
+  type QueueBackendOptions,
+} from "../lib/index.js";
+import { backendConformance } from "./conformance.js";
+import { engine } from "./helpers.js";
+import { startRedis, type RedisServer } from "./redis.js";
+
+const cli = new URL("../backends/queue/cli.ts", import.meta.url).pathname;
+let redis: RedisServer;
+let worker: ChildProcess;
+let workerOutput = "";
+
+/** Starts `asyncflow-worker` with `args`; resolves once it serves, or with its exit code and output. */
+function startWorker(args: string[]): Promise<{ child: ChildProcess; serving: boolean; code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes("serving queue")) resolve({ child, serving: true, code: null, output });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => resolve({ child, serving: false, code, output }));
+  });
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const started = await startWorker(["--redis", redis.url, "--concurrency", "4"]);
+  if (!started.serving) throw new Error(`asyncflow-worker did not start: ${started.output}`);
+  worker = started.child;
+  worker.stdout!.on("data", (c: Buffer) => (workerOutput += c.toString()));
+}, 30_000);
+
+afterAll(async () => {
+  if (worker !== undefined && worker.exitCode === null) {
+    const exited = new Promise<number | null>((r) => worker.once("exit", r));
+    worker.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(workerOutput).toMatch(/stopped after \d+ jobs/);
+  }
+  await redis?.stop();
+});
+
+const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
+
+backendConformance("queue (a worker process on Redis, TypeScript module tasks)", {
+  make: () => queued(),
+  runsBodies: true,
+  taskOptions: { module: new URL("./fixtures/tasks.ts", import.meta.url) },
+});
+
+describe("QueueBackend", () => {
+  it("runs shipped functions on the worker process; futures chain through the queue", async () => {
+    const flow = await engine({ backend: queued() });
+    const add = flow.functionTask((a: number, b: number) => a + b);
+    const where = flow.functionTask(() => process.pid);
+    expect(await add(add(1, 2), add(3, 4))).toBe(10);
+    const pid = await where();
+    expect(pid).toBe(worker.pid);
+    expect(pid).not.toBe(process.pid);
+  });
+
+  it("arguments and results keep their types (V8 serialization, not JSON)", async () => {
+    const flow = await engine({ backend: queued() });
+    const scale = flow.functionTask((m: Map<string, bigint>, when: Date, bytes: Uint8Array) => ({
+      m: new Map([...m].map(([k, v]) => [k, v * 2n])),
+      year: when.getUTCFullYear(),
+      sum: bytes.reduce((a, b) => a + b, 0),
+      set: new Set([1, 2]),
+    }));
+    const r = await scale(new Map([["a", 21n]]), new Date(Date.UTC(2026, 0, 1)), new Uint8Array([1, 2, 3]));
+    expect(r.m.get("a")).toBe(42n);
+    expect(r.year).toBe(2026);
+    expect(r.sum).toBe(6);
+    expect(r.set).toEqual(new Set([1, 2]));
+  });
+
+  it("a body's error comes back whole: name, message, own fields, cause", async () => {
+    const flow = await engine({ backend: queued() });
+    const boom = flow.functionTask((m: string) => {
+      const e = new RangeError(m, { cause: new TypeError("root") });
+      Object.assign(e, { code: "E_BOOM" });
+      throw e;
+    });
+    const err = (await boom("broke").catch((e: unknown) => e)) as Error & { code: string; cause: Error };
+    expect(err.name).toBe("RangeError");
+    expect(err.message).toBe("broke");
+    expect(err.code).toBe("E_BOOM");
+    expect(err.cause.name).toBe("TypeError");
+    expect(err.cause.message).toBe("root");
+  });
+
+  it("many tasks go out in bulk and all complete", async () => {
+    const flow = await engine({ backend: queued() });
+    const sq = flow.functionTask((x: number) => x * x);
+    const sum = flow.functionTask((xs: number[]) => xs.reduce((a, b) => a + b, 0));
+    const n = 2000;
+    expect(await sum(Array.from({ length: n }, (_, i) => sq(i)))).toBe(((n - 1) * n * (2 * n - 1)) / 6);
+  });
+
+  it("refuses, when defined, a function that is not self-contained", async () => {
+    const flow = await engine({ backend: queued() });
+    const factor = 3;
+    expect(() => flow.functionTask((x: number) => x * factor, { name: "scale" })).toThrow(
+      /Task "scale": the function must be self-contained or given a `module` to run in a worker: it uses `factor`/,
+    );
+  });
+
+  it("fails a task whose argument cannot be sent, naming the task and the argument", async () => {
+    const flow = await engine({ backend: queued() });
+    const take = flow.functionTask((_x: unknown) => 1, { name: "take" });
+    const err = await take({ f: () => 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect((err as Error).message).toMatch(/Task "take": task\.000001: argument args\[0\] cannot be sent to a queue worker: it is or holds a function at \.f/);
+  });
+
+  it("a result that cannot come back fails the task with a clear error", async () => {
+    const flow = await engine({ backend: queued() });
+    const giveFn = flow.functionTask(() => ({ f: () => 1 }), { name: "giveFn" });
+    await expect(giveFn()).rejects.toThrow(/Task "giveFn": task\.000001 returned a function at \.f, which cannot be sent back from a queue worker/);
+  });
+
+  it("an unknown module export fails the task naming the module and what it exports", async () => {
+    const flow = await engine({ backend: queued() });
+    const nope = flow.functionTask((x: number) => x, { name: "nope", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    await expect(nope(1)).rejects.toThrow(/no exported function `nope` \(it exports .*`double`/);
+  });
+
+  it("executable tasks routed to the queue backend run as child processes", async () => {
+    const flow = await engine({ backend: queued() });
+    const echo = flow.executableTask((s: string) => `echo ${s}`);
+    expect(await echo("hi")).toBe("hi\n");
+  });
+
+  it("a second engine on the same queue gets only its own results", async () => {
+    const a = await engine({ backend: queued() });
+    const b = await engine({ backend: queued() });
+    const id = (x: string): string => x;
+    const fa = a.functionTask(id);
+    const fb = b.functionTask(id);
+    const [ra, rb] = await Promise.all([Promise.all(Array.from({ length: 50 }, (_, i) => fa(`a${i}`))), Promise.all(Array.from({ length: 50 }, (_, i) => fb(`b${i}`)))]);
+    expect(ra.every((r, i) => r === `a${i}`)).toBe(true);
+    expect(rb.every((r, i) => r === `b${i}`)).toBe(true);
+  });
+
+  it("an in-process worker (startQueueWorker) serves a queue of its own name", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "in-process", concurrency: 2 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "in-process" }) });
+      const where = flow.functionTask(() => process.pid);
+      expect(await where()).toBe(process.pid);
+      expect(local.processed).toBe(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("an unreachable Redis fails create() within connectTimeout, naming the backend and the address", async () => {
+    const t0 = performance.now();
+    const err = await WorkflowEngine.create({
+      backend: new QueueBackend({ connection: "redis://127.0.0.1:1", connectTimeout: 500 }),
+      handleSignals: false,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AsyncflowError);
+    expect((err as Error).message).toMatch(/backend "queue" failed to start: .*QueueBackend "queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it("bad options are refused when the engine starts", async () => {
+    const bad = (o: unknown) => WorkflowEngine.create({ backend: new QueueBackend(o as QueueBackendOptions), handleSignals: false });
+    await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
+    await expect(bad({})).rejects.toThrow(/QueueBackend: option `connection`/);
+    await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`/);
+  });
+});
+
+describe("asyncflow-worker", () => {
+  it("without --redis exits 2 with the usage", async () => {
+    const r = await startWorker([]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/--redis is required\nusage: asyncflow-worker --redis/);
+  });
+
+  it("an unreachable Redis: exits 2 saying where it tried", async () => {
+    const r = await startWorker(["--redis", "redis://127.0.0.1:1", "--connect-timeout", "500"]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: no connection after 500 ms/);
+  });
+
+  it("a bad option value exits 2 naming the option", async () => {
+    const r = await startWorker(["--redis", redis.url, "--concurrency", "zero"]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/startQueueWorker: option `concurrency`: .*got `NaN`/);
+  });
+});
