@@ -8,6 +8,7 @@ import { Piscina } from "piscina";
 import { LocalBackend, ThreadBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { gc, sample, settle, summarize, usPer, type Row, type Sample, type Settings } from "./harness.js";
 import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises } from "./runners.js";
+import { queueCase } from "./queue.js";
 import { chain, fanOutIn, independent, layered, type Shape } from "./shapes.js";
 
 function gate<T>(): { promise: Promise<T>; open(v: T): void } {
@@ -398,9 +399,5 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
     return [{ case: 'import "asyncflow"', metric: "ms", ours: summarize(runs.map((r) => r.ms)), baselineName: "import node:path", baseline: summarize(baseRuns.map((r) => r.ms)), ratio: ms / base, peers: {}, target: "<= 50 ms, no piscina/bullmq", pass: ms <= 50 && !heavy, note: `packages loaded: ${loaded || "none"}` }];
   },
 
-};
-
-/** Cases named by issue #4 whose backend has not landed yet: listed, not run. */
-export const notYet: Record<string, string> = {
-  queue: "QueueBackend is not built yet (raw BullMQ baseline lands with it)",
+  queue: queueCase,
 };

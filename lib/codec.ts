@@ -4,20 +4,56 @@
  * `stack`, `cause` and own data fields such as `code`), and arguments and
  * results are checked by `findUncloneable` before they are sent, so that a
  * value structured clone would reject, or silently strip of its class, fails
- * with a clear error instead. Values bound for another process travel as
- * `encodeValue` text: V8's serializer, so a queue worker receives what a
- * worker thread would (Maps, Dates, BigInts, typed arrays), not JSON's subset.
+ * with a clear error instead. Values bound for another process travel
+ * through `toWire`/`fromWire`: as themselves where JSON keeps them exactly,
+ * and as V8's serialization otherwise, so that a queue worker receives what a
+ * worker thread would (Maps, Dates, BigInts, typed arrays), not JSON's subset,
+ * and the common case costs no serializer.
  */
 import { deserialize, serialize } from "node:v8";
 
-/** `value` (structured-clone data) as text for a job queue. */
-export function encodeValue(value: unknown): string {
-  return serialize(value).toString("base64");
+const V8 = "$asyncflow.v8";
+
+/**
+ * `value` (structured-clone data) made JSON-ready: itself when `JSON.parse(JSON.stringify(value))`
+ * gives it back exactly, else a tagged V8 serialization.
+ */
+export function toWire(value: unknown): unknown {
+  return jsonExact(value, 0) ? value : { [V8]: serialize(value).toString("base64") };
 }
 
-/** The value `encodeValue` made `text` from. */
-export function decodeValue(text: string): unknown {
-  return deserialize(Buffer.from(text, "base64"));
+/** The value `toWire` was given, from what JSON carried. */
+export function fromWire(wire: unknown): unknown {
+  if (typeof wire === "object" && wire !== null && V8 in wire) return deserialize(Buffer.from((wire as Record<string, string>)[V8]!, "base64"));
+  return wire;
+}
+
+// JSON loses undefined, -0, NaN, Infinity, holes, class instances and
+// prototypes; deep values (and cycles) are left to V8. A value reached twice
+// arrives as two equal copies.
+function jsonExact(x: unknown, depth: number): boolean {
+  switch (typeof x) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(x) && !Object.is(x, -0);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (x === null) return true;
+  if (depth > 32) return false;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) if (!(i in x) || !jsonExact(x[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(x) !== Object.prototype || V8 in x) return false;
+  for (const key in x) {
+    if (key === "__proto__" || !jsonExact((x as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /** An error as plain data. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findUncloneable } from "../lib/codec.js";
+import { findUncloneable, fromWire, toWire } from "../lib/codec.js";
 import { deserializeError, serializeError } from "../lib/index.js";
 
 describe("error codec", () => {
@@ -54,5 +54,43 @@ describe("findUncloneable", () => {
     const o: Record<string, unknown> = {};
     o.self = o;
     expect(findUncloneable(o)).toBeNull();
+  });
+});
+
+describe("wire codec (values bound for another process)", () => {
+  const viaJson = (x: unknown): unknown => fromWire(JSON.parse(JSON.stringify(toWire(x))));
+
+  it("sends what JSON keeps exactly as itself", () => {
+    for (const x of [1, "s", true, null, [1, [2, { a: "b" }]], { n: 1.5, list: [], nested: { ok: false } }]) {
+      expect(toWire(x)).toBe(x);
+      expect(viaJson(x)).toEqual(x);
+    }
+  });
+
+  it("sends the rest through V8 serialization, so types survive", () => {
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    const cases: unknown[] = [
+      new Map([["k", 1n]]),
+      new Date(0),
+      new Set([1]),
+      new Uint8Array([1, 2]),
+      -0,
+      NaN,
+      Infinity,
+      undefined,
+      [1, undefined],
+      // eslint-disable-next-line no-sparse-arrays
+      [1, , 3],
+      { "$asyncflow.v8": "not a tag" },
+      { when: new Date(5) },
+    ];
+    for (const x of cases) {
+      expect(toWire(x)).not.toBe(x);
+      if (typeof x === "object") expect(viaJson(x)).toStrictEqual(x);
+      else expect(Object.is(viaJson(x), x), typeof x).toBe(true);
+    }
+    const back = viaJson(cyclic) as { self: unknown };
+    expect(back.self).toBe(back);
   });
 });

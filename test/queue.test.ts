@@ -14,6 +14,7 @@ import {
   type QueueBackendOptions,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
+import * as tasks from "./fixtures/tasks.js";
 import { engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 
@@ -72,6 +73,13 @@ describe("QueueBackend", () => {
     const pid = await where();
     expect(pid).toBe(worker.pid);
     expect(pid).not.toBe(process.pid);
+    // a body that names taskContext (a worker global) runs in one; others skip AsyncLocalStorage
+    const who = flow.functionTask(async (x: number) => {
+      await new Promise((r) => setTimeout(r, 1));
+      const ctx = taskContext();
+      return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${x}`;
+    }, { name: "who" });
+    expect(await who(7)).toBe("task.000005 who 1 7");
   });
 
   it("arguments and results keep their types (V8 serialization, not JSON)", async () => {
@@ -164,6 +172,23 @@ describe("QueueBackend", () => {
       const where = flow.functionTask(() => process.pid);
       expect(await where()).toBe(process.pid);
       expect(local.processed).toBe(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("cancelling a running task aborts its body's signal on the worker that holds it", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "cancel", concurrency: 1 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "cancel" }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      f.cancel("enough");
+      // the body resolves once its signal aborts, and the worker counts the job done
+      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+      expect(f.state).toBe("CANCELLED");
     } finally {
       await local.close();
     }

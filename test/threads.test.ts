@@ -328,5 +328,3 @@ describe("ThreadBackend", () => {
     await expect(engine({ backend: new ThreadBackend({ maxThreads: 0 }) })).rejects.toThrow(/ThreadBackend: option `maxThreads`/);
   });
 });
-
-declare function taskContext(): { uid: string; name: string; attempt: number; signal: AbortSignal };

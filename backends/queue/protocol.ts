@@ -1,4 +1,4 @@
-import type { SerializedError } from "../../lib/codec.js";
+import type { RemoteTask } from "../remote/protocol.js";
 
 /** Where the Redis server is: a `redis://[user:password@]host:port[/db]` URL, or its parts. */
 export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
@@ -6,13 +6,11 @@ export type RedisConnection = string | { host?: string; port?: number; username?
 /** The pub/sub channel on which the engine names jobs to cancel; the worker holding one aborts its body's signal. */
 export const cancelChannel = (queue: string): string => `asyncflow:cancel:${queue}`;
 
-/** A job's data: the RemoteTask, encoded (`encodeValue`), so that arguments keep their types. */
-export interface JobData {
-  readonly task: string;
-}
+/** A job's data: the RemoteTask with each argument through `toWire`, so that arguments keep their types. */
+export type JobData = RemoteTask;
 
-/** What a queue worker returns for a job, encoded: the body's result or its error. */
-export type JobOutcome = { readonly value: unknown } | { readonly error: SerializedError };
+/** What a queue worker returns for a job: the body's result, or its SerializedError, through `toWire`. */
+export type JobOutcome = { readonly value: unknown } | { readonly error: unknown };
 
 /** ioredis options for a connection; `maxRetriesPerRequest: null` is what BullMQ needs for blocking commands. */
 export function redisOptions(c: RedisConnection): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
-import { decodeValue, encodeValue, findUncloneable, serializeError } from "../../lib/codec.js";
+import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/codec.js";
 import { InvalidOptionsError, InvalidTaskError } from "../../lib/errors.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
@@ -37,13 +37,26 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const concurrency = opts.concurrency ?? availableParallelism();
   const [{ Worker }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
   let processed = 0;
+  // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
+  const running = new Map<string, AbortController | null>();
+  const controller = (id: string): AbortController => {
+    let c = running.get(id) ?? null;
+    if (c === null) running.set(id, (c = new AbortController()));
+    return c;
+  };
   let lastError: unknown = null;
-  const worker: Worker<JobData, string> = new Worker<JobData, string>(
+  const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(
     opts.queue,
-    async (job: Job<JobData, string>, _token?: string, signal?: AbortSignal) => {
-      const out = encodeValue(await runJob(job.data, signal ?? new AbortController().signal));
-      processed++;
-      return out;
+    async (job: Job<JobData, JobOutcome>) => {
+      const id = job.id!;
+      running.set(id, null);
+      try {
+        const out = await runJob(job.data, { get signal() { return controller(id).signal; } });
+        processed++;
+        return out;
+      } finally {
+        running.delete(id);
+      }
     },
     { connection: redisOptions(opts.connection), concurrency },
   );
@@ -72,7 +85,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   const cancels = new Redis(redisOptions(opts.connection));
   cancels.on("error", (e) => process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`));
-  cancels.on("message", (_channel: string, jobId: string) => void worker.cancelJob(jobId, "cancelled by the engine"));
+  cancels.on("message", (_channel: string, jobId: string) => {
+    if (running.has(jobId)) controller(jobId).abort(new Error(`job ${jobId} was cancelled by the engine`));
+  });
   try {
     await cancels.subscribe(cancelChannel(opts.queue));
   } catch (error) {
@@ -94,14 +109,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 }
 
-async function runJob(data: JobData, signal: AbortSignal): Promise<JobOutcome> {
-  const task = decodeValue(data.task) as RemoteTask;
+async function runJob(data: JobData, control: { readonly signal: AbortSignal }): Promise<JobOutcome> {
+  const task: RemoteTask = { ...data, args: data.args.map(fromWire) };
   try {
-    const value = await executeRemote(task, signal);
+    const value = await executeRemote(task, control);
     const bad = findUncloneable(value);
     if (bad !== null) throw new InvalidTaskError(task.name, `${task.uid} returned ${bad}, which cannot be sent back from a queue worker`);
-    return { value };
+    return { value: toWire(value) };
   } catch (error) {
-    return { error: serializeError(error) };
+    return { error: toWire(serializeError(error)) };
   }
 }

@@ -5,7 +5,8 @@
  */
 import { runInContext, taskContext, type TaskContext } from "../../lib/context.js";
 import { InvalidTaskError } from "../../lib/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, type FunctionRef, type RemoteTask } from "./protocol.js";
+import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
+import type { ShippedFunction } from "./source.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 const g = globalThis as { __name?: unknown; taskContext?: unknown };
@@ -17,14 +18,25 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
 let typescript: Promise<void> | null = null;
 
 /**
- * Runs `task`'s body and resolves with its result.
+ * Runs `task`'s body and resolves with its result; the body's
+ * `taskContext().signal` is `control.signal`.
  * @throws the body's error; InvalidTaskError for a module or export that cannot be
  * loaded, or a shipped function that uses a name this worker lacks.
  */
-export async function executeRemote(task: RemoteTask, signal: AbortSignal): Promise<unknown> {
+export async function executeRemote(task: RemoteTask, control: { readonly signal: AbortSignal }): Promise<unknown> {
   try {
-    const fn = "expression" in task.fn ? compile(task.fn) : await exported(task.fn.module, task.fn.export, task.name);
-    const ctx: TaskContext = { uid: task.uid, name: task.name, attempt: task.attempt, signal };
+    const ref = task.fn;
+    const fn = "expression" in ref ? compile(ref) : await exported(ref.module, ref.export, task.name);
+    if ("expression" in ref && !ref.context) return await fn(...task.args);
+    // `signal` is read through `control`, so that a worker may make it only when a body asks for it
+    const ctx: TaskContext = {
+      uid: task.uid,
+      name: task.name,
+      attempt: task.attempt,
+      get signal() {
+        return control.signal;
+      },
+    };
     return await runInContext(ctx, fn, task.args);
   } catch (error) {
     const missing = error instanceof ReferenceError && "expression" in task.fn ? /^(\S+) is not defined$/.exec(error.message) : null;
@@ -32,7 +44,7 @@ export async function executeRemote(task: RemoteTask, signal: AbortSignal): Prom
   }
 }
 
-function compile(fn: Extract<FunctionRef, { id: number }>): AnyFunction {
+function compile(fn: ShippedFunction): AnyFunction {
   let f = compiled.get(fn.id);
   if (f === undefined) {
     // Compiling shipped source is the point of a shipped function; it was parsed and checked for free variables when the task was defined.

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { InvalidTaskError } from "../../lib/errors.js";
 import type { TaskRun } from "../../lib/run.js";
-import type { shipFunction } from "./source.js";
+import type { ShippedFunction, shipFunction } from "./source.js";
 
 /**
  * What crosses to a worker (a thread of ThreadBackend, a process of
@@ -20,8 +20,8 @@ export interface RemoteTask {
   readonly transfer: boolean;
 }
 
-/** A shipped function (compiled once per worker, keyed by `id`) or a module export. */
-export type FunctionRef = { readonly id: number; readonly expression: string } | { readonly module: string; readonly export: string };
+/** A shipped function (compiled once per worker, keyed by `id`) or a module export (always run in a task context). */
+export type FunctionRef = ShippedFunction | { readonly module: string; readonly export: string };
 
 /** The file: URL of a task's `module` option (a URL, a file: URL string, or a path, relative to the cwd). */
 export function moduleHref(module: string | URL): string {

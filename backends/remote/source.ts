@@ -14,7 +14,12 @@ export interface ShippedFunction {
   /** Unique per function in this process: the worker's compile cache key. */
   readonly id: number;
   readonly expression: string;
+  /** Whether the body can reach `taskContext()`: only then does a worker run it under AsyncLocalStorage (whose promise hooks slow every promise in the process on Node 20). */
+  readonly context: boolean;
 }
+
+// Names through which a shipped body could reach `taskContext`.
+const CONTEXT_NAMES = new Set(["taskContext", "globalThis", "global", "self", "eval", "Function"]);
 
 // Names a worker defines beside the JS and Node globals: `taskContext` for
 // shipped bodies, `__name` for the helper esbuild (tsx) injects around inner
@@ -51,9 +56,10 @@ export function shipFunction(fn: Function, taskName: string): ShippedFunction {
   }
   if (/^class\b/.test(source)) throw new InvalidTaskError(taskName, "a class is not a task function");
   const expression = toExpression(source, fn.name, taskName);
-  const free = freeIdentifiers(expression, taskName).filter((n) => !knownGlobals().has(n));
+  const names = freeIdentifiers(expression, taskName);
+  const free = names.filter((n) => !knownGlobals().has(n));
   if (free.length > 0) throw freeVariableError(taskName, free);
-  const shipped = { id: ++lastId, expression };
+  const shipped = { id: ++lastId, expression, context: names.some((n) => CONTEXT_NAMES.has(n)) };
   cache.set(fn, shipped);
   return shipped;
 }

@@ -10,7 +10,7 @@ import { executeRemote } from "../remote/execute.js";
 import type { ThreadBatch, ThreadFailure, ThreadOutcome, ThreadTask } from "./protocol.js";
 
 // Cancelling a thread task terminates its worker, so the signal a body sees here never fires.
-const signal = new AbortController().signal;
+const control = { signal: new AbortController().signal };
 
 export default async function runThreadTask(work: ThreadTask | ThreadBatch): Promise<unknown> {
   if (!("batch" in work)) return runOne(work);
@@ -29,7 +29,7 @@ export default async function runThreadTask(work: ThreadTask | ThreadBatch): Pro
 async function runOne(task: ThreadTask): Promise<unknown> {
   let value: unknown;
   try {
-    value = await executeRemote(task, signal);
+    value = await executeRemote(task, control);
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
     throw fail(error);

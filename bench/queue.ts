@@ -1,0 +1,141 @@
+/**
+ * The queue case: QueueBackend against raw BullMQ on one private
+ * redis-server, each served by a worker process of the same concurrency
+ * (asyncflow-worker vs. a bare BullMQ Worker).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { Queue, QueueEvents } from "bullmq";
+import { QueueBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
+import { startRedis, type RedisServer } from "../test/redis.js";
+import { summarize, type Row, type Sample, type Settings } from "./harness.js";
+
+const CONCURRENCY = 8;
+const MAX_EVENTS = 100_000;
+
+function serve(command: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, command, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.stdout.on("data", (c: Buffer) => c.toString().includes("serving queue") && resolve(child));
+    child.once("exit", (code) => reject(new Error(`${command.join(" ")} exited with ${code}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+interface Side {
+  /** tasks/s for `count` independent no-op jobs */
+  throughput(): Promise<number>;
+  /** ms per hop: one job after another, each waiting for the last */
+  hop(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raw BullMQ: bulk add, completions counted from QueueEvents; one job at a time, from add to its completed event. */
+async function raw(redis: RedisServer, count: number, hops: number): Promise<Side> {
+  const connection = { host: redis.host, port: redis.port, maxRetriesPerRequest: null };
+  const queue = new Queue("raw", { connection, streams: { events: { maxLen: MAX_EVENTS } } });
+  const events = new QueueEvents("raw", { connection });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const worker = await serve([new URL("./fixtures/bullmq-worker.mjs", import.meta.url).pathname, redis.url, "raw", String(CONCURRENCY)]);
+  let waiting: ((jobId: string) => void) | null = null;
+  events.on("completed", ({ jobId }) => waiting?.(jobId));
+  return {
+    async throughput() {
+      let left = count;
+      const done = new Promise<void>((resolve) => (waiting = () => void (--left === 0 && resolve())));
+      const t0 = performance.now();
+      await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "noop", data: { i }, opts: { removeOnComplete: true } })));
+      await done;
+      return count / ((performance.now() - t0) / 1000);
+    },
+    async hop() {
+      const t0 = performance.now();
+      for (let i = 0; i < hops; i++) {
+        let id = "";
+        const done = new Promise<void>((resolve) => (waiting = (jobId) => void (jobId === id && resolve())));
+        id = (await queue.add("noop", { i }, { removeOnComplete: true })).id!;
+        await done;
+      }
+      return (performance.now() - t0) / hops;
+    },
+    async close() {
+      await stop(worker);
+      await Promise.all([events.close(), queue.close()]);
+    },
+  };
+}
+
+/** QueueBackend: `count` independent no-op tasks; a chain of `hops` tasks awaited at its end. */
+async function ours(redis: RedisServer, count: number, hops: number): Promise<Side> {
+  const cli = new URL("../backends/queue/cli.ts", import.meta.url).pathname;
+  const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", "ours", "--concurrency", String(CONCURRENCY)]);
+  const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: "ours", maxEvents: MAX_EVENTS }) });
+  const noop = flow.functionTask((i: number) => i, { name: "noop" });
+  return {
+    async throughput() {
+      const t0 = performance.now();
+      const futures = new Array<TaskFuture<number>>(count);
+      for (let i = 0; i < count; i++) futures[i] = noop(i);
+      let left = count;
+      await new Promise<void>((done) => {
+        for (const f of futures) f.addDoneCallback(() => void (--left === 0 && done()));
+      });
+      return count / ((performance.now() - t0) / 1000);
+    },
+    async hop() {
+      const t0 = performance.now();
+      let f: TaskFuture<number> = noop(0);
+      for (let i = 1; i < hops; i++) f = noop(f);
+      await f;
+      return (performance.now() - t0) / hops;
+    },
+    async close() {
+      await flow.shutdown();
+      await stop(worker);
+    },
+  };
+}
+
+/** Runs `a` and `b` in turns (warm-ups, then rounds), so that both see the same machine: three processes share 2 cores here. */
+async function alternate(s: Settings, a: () => Promise<number>, b: () => Promise<number>): Promise<[Sample, Sample]> {
+  for (let i = 0; i < s.warmup; i++) {
+    await a();
+    await b();
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < Math.max(s.repeats, s.quick ? 1 : 7); i++) {
+    xs.push(await a());
+    ys.push(await b());
+  }
+  return [summarize(xs), summarize(ys)];
+}
+
+export async function queueCase(s: Settings): Promise<Row[]> {
+  const count = s.quick ? 200 : 10_000;
+  const hops = s.quick ? 10 : 200;
+  const redis = await startRedis();
+  const sides: Side[] = [];
+  try {
+    const base = await raw(redis, count, hops);
+    sides.push(base);
+    const mine = await ours(redis, count, hops);
+    sides.push(mine);
+    const [rawRate, ourRate] = await alternate(s, base.throughput, mine.throughput);
+    const [rawHop, ourHop] = await alternate(s, base.hop, mine.hop);
+    const speed = ourRate.median / rawRate.median;
+    const latency = ourHop.median / rawHop.median;
+    return [
+      { case: `queue: ${count.toLocaleString("en")} no-op jobs`, metric: "tasks/s", ours: ourRate, baselineName: "raw BullMQ", baseline: rawRate, ratio: speed, peers: {}, target: ">= 0.8 of raw BullMQ", pass: speed >= 0.8, note: `worker processes, concurrency ${CONCURRENCY}` },
+      { case: `queue: chain of ${hops}`, metric: "ms/hop", ours: ourHop, baselineName: "raw add->completed", baseline: rawHop, ratio: latency, peers: {}, target: "<= 1.3x raw round trip", pass: latency <= 1.3 },
+    ];
+  } finally {
+    for (const side of sides) await side.close();
+    await redis.stop();
+  }
+}
