@@ -11,6 +11,17 @@
  * and the common case costs no serializer.
  */
 import { deserialize, serialize } from "node:v8";
+import {
+  AsyncflowError,
+  DependencyFailureError,
+  EngineShutdownError,
+  ExecutableError,
+  InvalidOptionsError,
+  InvalidStateError,
+  InvalidTaskError,
+  TaskCancelledError,
+  WorkerCrashError,
+} from "./errors.js";
 
 const V8 = "$asyncflow.v8";
 
@@ -100,10 +111,26 @@ const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
   URIError,
 };
 
-/** An Error with the same name, message, stack, cause and fields; a built-in class where the name is one. */
+// asyncflow's own errors come back as their class (their fields travel as data),
+// so that `instanceof ExecutableError` holds for a task that failed in a worker.
+const OWN_ERRORS: Record<string, { prototype: Error }> = {
+  AsyncflowError,
+  DependencyFailureError,
+  TaskCancelledError,
+  ExecutableError,
+  EngineShutdownError,
+  InvalidTaskError,
+  InvalidOptionsError,
+  InvalidStateError,
+  WorkerCrashError,
+};
+
+/** An Error with the same name, message, stack, cause and fields; a built-in or asyncflow class where the name is one. */
 export function deserializeError(data: SerializedError): Error {
   const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
   const error = new Ctor(data.message);
+  const own = Object.hasOwn(OWN_ERRORS, data.name) ? OWN_ERRORS[data.name] : undefined;
+  if (own !== undefined) Object.setPrototypeOf(error, own.prototype);
   if (error.name !== data.name) Object.defineProperty(error, "name", { value: data.name, writable: true, configurable: true });
   if (data.stack !== undefined) error.stack = data.stack;
   if (data.cause !== undefined) {

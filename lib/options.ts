@@ -83,7 +83,6 @@ export const queueBackendOptionsSchema = z.strictObject({
   queue: z.string().min(1).default("asyncflow"),
   connectTimeout: positiveInt.default(10_000),
   maxEvents: positiveInt.default(100_000),
-  maxProcesses: positiveInt.optional(),
 });
 
 export const queueWorkerOptionsSchema = z.strictObject({

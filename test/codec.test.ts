@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findUncloneable, fromWire, toWire } from "../lib/codec.js";
-import { deserializeError, serializeError } from "../lib/index.js";
+import { AsyncflowError, ExecutableError, deserializeError, serializeError } from "../lib/index.js";
 
 describe("error codec", () => {
   it("round-trips name, message, stack, cause chain and data fields through structured clone", () => {
@@ -54,6 +54,21 @@ describe("findUncloneable", () => {
     const o: Record<string, unknown> = {};
     o.self = o;
     expect(findUncloneable(o)).toBeNull();
+  });
+});
+
+describe("asyncflow errors across the codec", () => {
+  it("come back as their class with their fields", () => {
+    const e = new ExecutableError({ uid: "task.000001", name: "ls" }, { command: "ls", exitCode: 2, signal: null, stdout: "", stderr: "no such file" });
+    const back = deserializeError(structuredClone(serializeError(e)));
+    expect(back).toBeInstanceOf(ExecutableError);
+    expect(back).toBeInstanceOf(AsyncflowError);
+    expect(back.name).toBe("ExecutableError");
+    expect((back as ExecutableError).exitCode).toBe(2);
+    expect((back as ExecutableError).stderr).toBe("no such file");
+    expect(back.message).toBe(e.message);
+    // a foreign error named like an Object.prototype member stays a plain Error
+    expect(deserializeError({ name: "constructor", message: "m" })).not.toBeInstanceOf(AsyncflowError);
   });
 });
 

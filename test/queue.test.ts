@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AsyncflowError,
+  ExecutableError,
   InvalidOptionsError,
   InvalidTaskError,
   QueueBackend,
@@ -148,10 +149,47 @@ describe("QueueBackend", () => {
     await expect(nope(1)).rejects.toThrow(/no exported function `nope` \(it exports .*`double`/);
   });
 
-  it("executable tasks routed to the queue backend run as child processes", async () => {
+  it("executable tasks: the engine makes the command, the worker runs it", async () => {
     const flow = await engine({ backend: queued() });
-    const echo = flow.executableTask((s: string) => `echo ${s}`);
-    expect(await echo("hi")).toBe("hi\n");
+    const ids = flow.executableTask((word: string) => `echo ${word} $PPID`);
+    expect(await ids("hi")).toBe(`hi ${worker.pid}\n`);
+    const argv = flow.executableTask(() => ["printf", "%s|%s", "a b", "c"]);
+    expect(await argv()).toBe("a b|c");
+    const envd = flow.executableTask(() => "echo $GREETING; pwd", { env: { GREETING: "hello" }, cwd: "/tmp" });
+    expect(await envd()).toBe("hello\n/tmp\n");
+  });
+
+  it("executable failures come back as ExecutableError with exit code, stderr and the command", async () => {
+    const flow = await engine({ backend: queued() });
+    const fail = flow.executableTask(() => "echo out; echo oops >&2; exit 3", { name: "fail" });
+    const err = (await fail().catch((e: unknown) => e)) as ExecutableError;
+    expect(err).toBeInstanceOf(ExecutableError);
+    expect(err.exitCode).toBe(3);
+    expect(err.stdout).toBe("out\n");
+    expect(err.stderr).toBe("oops\n");
+    expect(err.command).toBe("echo out; echo oops >&2; exit 3");
+    expect(err.message).toMatch(/task\.000001 \(fail\): command .* exited with code 3\noops/);
+    const slow = flow.executableTask(() => "sleep 5", { timeout: 100, name: "slow" });
+    await expect(slow()).rejects.toThrow(/task\.000002 \(slow\): command "sleep 5" timed out after 100 ms/);
+    const bad = flow.executableTask(() => 42 as unknown as string, { name: "bad" });
+    await expect(bad()).rejects.toThrow(/Task "bad": task\.000003 must return a command \(a string, or an argv array of strings\), got number/);
+  });
+
+  it("cancelling a running executable kills its process on the worker", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "cancel-exec", concurrency: 1 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "cancel-exec" }) });
+      const sleep = flow.executableTask(() => "sleep 30");
+      const f = sleep();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      const t0 = performance.now();
+      f.cancel();
+      for (let i = 0; i < 300 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    } finally {
+      await local.close();
+    }
   });
 
   it("a second engine on the same queue gets only its own results", async () => {
@@ -226,6 +264,26 @@ describe("asyncflow-worker", () => {
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: no connection after 500 ms/);
+  });
+
+  it("a second SIGTERM kills running commands and exits 1 at once", async () => {
+    const r = await startWorker(["--redis", redis.url, "--queue", "kill", "--concurrency", "1"]);
+    expect(r.serving).toBe(true);
+    const flow = await engine({ backend: queued({ queue: "kill" }) });
+    const f = flow.executableTask(() => "sleep 30")();
+    while (f.state !== "RUNNING") await new Promise((res) => setTimeout(res, 5));
+    let output = "";
+    r.child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((res) => r.child.once("exit", res));
+    const t0 = performance.now();
+    r.child.kill("SIGTERM");
+    await new Promise((res) => setTimeout(res, 100));
+    r.child.kill("SIGTERM");
+    expect(await exited).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(output).toContain("asyncflow-worker: killed");
+    expect(output).not.toContain("stopped after");
+    await expect(f).rejects.toThrow(/command "sleep 30" was killed by SIGKILL/);
   });
 
   it("a bad option value exits 2 naming the option", async () => {

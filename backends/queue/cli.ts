@@ -4,7 +4,9 @@
  *
  *   asyncflow-worker --redis redis://host:6379 [--queue asyncflow] [--concurrency N] [--connect-timeout MS]
  *
- * SIGINT or SIGTERM lets the jobs it holds finish, then exits 0.
+ * SIGINT or SIGTERM lets the jobs it holds finish, then exits 0; a second
+ * one kills running commands (their tasks fail with the signal) and exits 1
+ * at once; a function job it held goes back to the queue once its lock expires.
  */
 import { parseArgs } from "node:util";
 import { startQueueWorker } from "./worker.js";
@@ -36,10 +38,15 @@ async function main(): Promise<void> {
     connectTimeout: number(values["connect-timeout"]),
   });
   console.log(`asyncflow-worker: serving queue "${worker.queue}" with concurrency ${worker.concurrency} (pid ${process.pid})`);
+  let signals = 0;
   const stop = (): void => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    if (++signals > 1) {
+      console.log("asyncflow-worker: killed");
+      void worker.kill().finally(() => process.exit(1));
+      return;
+    }
     void worker.close().then(() => {
+      if (signals > 1) return; // killed meanwhile: that exit stands
       console.log(`asyncflow-worker: stopped after ${worker.processed} jobs`);
       process.exit(0);
     });

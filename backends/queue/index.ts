@@ -1,13 +1,13 @@
-import { availableParallelism } from "node:os";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/codec.js";
 import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/errors.js";
 import type { TaskRun } from "../../lib/run.js";
-import { ProcessRunner } from "../local/exec.js";
-import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
+import { commandOf } from "../local/exec.js";
+import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
+import type { Command } from "../../lib/task.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { cancelChannel, describeRedis, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { cancelChannel, describeRedis, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
 
 export interface QueueBackendOptions {
   /** @default "queue" */
@@ -20,16 +20,16 @@ export interface QueueBackendOptions {
   connectTimeout?: number;
   /** Length kept of the queue's event stream; it must exceed the jobs in flight at once, or completions could be trimmed unread. @default 100000 */
   maxEvents?: number;
-  /** Executable tasks routed here run as child processes of this process, at most this many at once. @default os.availableParallelism() */
-  maxProcesses?: number;
 }
 
 /**
- * Runs function tasks as jobs of a BullMQ queue on Redis, served by workers
+ * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
  * (`asyncflow-worker`, or `startQueueWorker`) on this or other machines. A
- * task is a self-contained function (its source travels in the job) or a
- * module export (`module` option; each worker imports it from the same path).
- * Arguments and results travel as V8-serialized data, errors whole.
+ * function task is a self-contained function (its source travels in the job)
+ * or a module export (`module` option; each worker imports it from the same
+ * path). An executable task's command is made here and run by the worker.
+ * Arguments and results keep their types (JSON where it is exact, V8's
+ * serializer otherwise), errors travel whole.
  *
  * Completion arrives as events (BullMQ's QueueEvents: one blocking read of the
  * queue's event stream for all jobs), never by polling a job. Jobs are added
@@ -43,10 +43,9 @@ export class QueueBackend implements ExecutionBackend {
   #queue: Queue | null = null;
   #events: QueueEvents | null = null;
   #refs: FunctionRefs | null = null;
-  #processes: ProcessRunner | null = null;
   /** Runs in the queue, by job id. */
   readonly #runs = new Map<string, TaskRun>();
-  #outbox: TaskRun[] = [];
+  #outbox: { readonly run: TaskRun; readonly data: JobData }[] = [];
   #sessionUid = "";
   #channel = "";
   #closed = false;
@@ -82,7 +81,6 @@ export class QueueBackend implements ExecutionBackend {
     events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
     await events.waitUntilReady();
     this.#refs = await functionRefs();
-    this.#processes = await ProcessRunner.create(opts.maxProcesses ?? availableParallelism(), report, env);
   }
 
   /** Jobs of this engine now in the queue (waiting or running on a worker). */
@@ -95,7 +93,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
-    if (run.kind === "executable") return this.#processes!.submit(run);
+    if (run.kind === "executable") return void this.#submitCommand(run);
     for (let i = 0; i < run.args.length; i++) {
       const bad = findUncloneable(run.args[i]);
       if (bad !== null) {
@@ -103,8 +101,32 @@ export class QueueBackend implements ExecutionBackend {
         return this.#attachment.report(run, "FAILED", error);
       }
     }
+    this.#enqueue(run, this.#functionJob(run));
+  }
+
+  // The command is made here, where the task was defined (its function may close over anything); the worker runs it.
+  async #submitCommand(run: TaskRun): Promise<void> {
+    let command: Command;
+    try {
+      command = await commandOf(run);
+    } catch (error) {
+      return this.#attachment.report(run, "FAILED", error);
+    }
+    if (run.signal.aborted || this.#closed) return;
+    const o = run.options;
+    const job: CommandJob = { uid: run.uid, name: run.name, attempt: run.attempt, command, session: this.#sessionUid };
+    this.#enqueue(run, {
+      ...job,
+      ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
+      ...(o.env === undefined ? {} : { env: o.env }),
+      ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
+      ...(o.captureStdio === true ? { captureStdio: true } : {}),
+    });
+  }
+
+  #enqueue(run: TaskRun, data: JobData): void {
     this.#runs.set(this.#jobId(run), run);
-    if (this.#outbox.push(run) === 1) queueMicrotask(this.#flush);
+    if (this.#outbox.push({ run, data }) === 1) queueMicrotask(this.#flush);
   }
 
   cancel(run: TaskRun): void {
@@ -118,7 +140,6 @@ export class QueueBackend implements ExecutionBackend {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#processes?.shutdown();
     const queue = this.#queue;
     const ids = [...this.#runs.keys()];
     this.#runs.clear();
@@ -135,12 +156,12 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   readonly #flush = (): void => {
-    const runs = this.#outbox;
+    const outbox = this.#outbox;
     this.#outbox = [];
     if (this.#closed) return;
-    const jobs = runs.map((run) => ({
+    const jobs = outbox.map(({ run, data }) => ({
       name: run.name,
-      data: this.#data(run),
+      data,
       opts: { jobId: this.#jobId(run), removeOnComplete: true, removeOnFail: 1000 },
     }));
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
@@ -148,13 +169,13 @@ export class QueueBackend implements ExecutionBackend {
     const added = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
-      for (const run of runs) {
+      for (const { run } of outbox) {
         if (this.#runs.delete(this.#jobId(run))) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
       }
     });
   };
 
-  #data(run: TaskRun): JobData {
+  #functionJob(run: TaskRun): RemoteTask {
     const task = this.#refs!.task(run);
     return { ...task, args: task.args.map(toWire) };
   }

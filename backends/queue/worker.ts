@@ -1,10 +1,12 @@
+import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
 import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/codec.js";
 import { InvalidOptionsError, InvalidTaskError } from "../../lib/errors.js";
 import { executeRemote } from "../remote/execute.js";
-import type { RemoteTask } from "../remote/protocol.js";
-import { cancelChannel, describeRedis, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { killGroup, runCommand } from "../local/command.js";
+import { cancelChannel, describeRedis, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
 
 export interface QueueWorkerOptions {
   /** The Redis server of the engine's QueueBackend. */
@@ -24,6 +26,8 @@ export interface QueueWorker {
   /** Jobs this worker has finished (a body's failure counts: it is reported, not retried). */
   readonly processed: number;
   close(): Promise<void>;
+  /** Stops at once: kills running commands (their tasks fail), and leaves function jobs it holds to go back to the queue once their locks expire. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -37,6 +41,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const concurrency = opts.concurrency ?? availableParallelism();
   const [{ Worker }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
   let processed = 0;
+  // Processes of command jobs running here: `kill()` kills them.
+  const children = new Set<ChildProcess>();
   // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
   const running = new Map<string, AbortController | null>();
   const controller = (id: string): AbortController => {
@@ -51,7 +57,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const id = job.id!;
       running.set(id, null);
       try {
-        const out = await runJob(job.data, { get signal() { return controller(id).signal; } });
+        const out = await runJob(job.data, { get signal() { return controller(id).signal; } }, children);
         processed++;
         return out;
       } finally {
@@ -106,17 +112,34 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       await worker.close();
       cancels.disconnect();
     },
+    kill: async () => {
+      for (const child of children) killGroup(child, "SIGKILL");
+      await worker.close(true);
+      cancels.disconnect();
+    },
   };
 }
 
-async function runJob(data: JobData, control: { readonly signal: AbortSignal }): Promise<JobOutcome> {
-  const task: RemoteTask = { ...data, args: data.args.map(fromWire) };
+async function runJob(data: JobData, control: { readonly signal: AbortSignal }, children: Set<ChildProcess>): Promise<JobOutcome> {
   try {
-    const value = await executeRemote(task, control);
+    if ("command" in data) return { value: await runCommandJob(data, control.signal, children) };
+    const value = await executeRemote({ ...data, args: data.args.map(fromWire) }, control);
     const bad = findUncloneable(value);
-    if (bad !== null) throw new InvalidTaskError(task.name, `${task.uid} returned ${bad}, which cannot be sent back from a queue worker`);
+    if (bad !== null) throw new InvalidTaskError(data.name, `${data.uid} returned ${bad}, which cannot be sent back from a queue worker`);
     return { value: toWire(value) };
   } catch (error) {
     return { error: toWire(serializeError(error)) };
   }
+}
+
+function runCommandJob(job: CommandJob, signal: AbortSignal, children: Set<ChildProcess>): Promise<string> {
+  const cwd = job.cwd ?? process.cwd();
+  return runCommand(job, job.command, {
+    cwd,
+    env: job.env,
+    timeout: job.timeout,
+    captureDir: job.captureStdio === true ? join(cwd, job.session) : undefined,
+    signal,
+    children,
+  });
 }

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, open, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/errors.js";
+import type { Command } from "../../lib/task.js";
+
+/** How to run one command: an executable task's options, resolved where the process runs. */
+export interface CommandOptions {
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeout?: number;
+  /** Write stdout and stderr to `<dir>/<uid>.stdout|.stderr`; the result is then the stdout file's path. */
+  readonly captureDir?: string;
+  /** Kills the process (its whole group) when aborted. */
+  readonly signal: AbortSignal;
+  /** Where the running child is kept, so that a shutdown can kill it. */
+  readonly children?: Set<ChildProcess>;
+}
+
+/**
+ * Runs `command` (a shell string, or an argv array run without a shell) in
+ * its own process group and resolves with its stdout, or rejects with an
+ * ExecutableError that carries everything needed to see why. Shared by every
+ * place that runs processes: the local ProcessRunner and queue workers.
+ */
+export async function runCommand(task: TaskLabel, command: Command, o: CommandOptions): Promise<string> {
+  const capture = o.captureDir === undefined ? null : await captureFiles(o.captureDir, task.uid);
+  const [file, args] = typeof command === "string" ? ["/bin/sh", ["-c", command]] : [command[0]!, command.slice(1)];
+  const child = spawn(file, args, {
+    cwd: o.cwd,
+    env: o.env === undefined ? process.env : { ...process.env, ...o.env },
+    // Its own process group, so that cancelling `sh -c "a | b"` stops a and b too.
+    detached: true,
+    stdio: ["ignore", capture?.stdout.fd ?? "pipe", capture?.stderr.fd ?? "pipe"],
+  });
+  o.children?.add(child);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on("data", (b: Buffer) => out.push(b));
+  child.stderr?.on("data", (b: Buffer) => err.push(b));
+  let timedOut = false;
+  const timer =
+    o.timeout === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          killGroup(child, "SIGTERM");
+        }, o.timeout);
+  const onAbort = (): void => killGroup(child, "SIGTERM");
+  o.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const [exitCode, signal, spawnError] = await new Promise<[number | null, NodeJS.Signals | null, Error | null]>((resolve) => {
+      child.once("error", (e) => resolve([null, null, e]));
+      child.once("close", (code, sig) => resolve([code, sig, null]));
+    });
+    if (exitCode === 0 && !timedOut) return capture === null ? Buffer.concat(out).toString() : capture.paths[0];
+    const stdout = capture === null ? Buffer.concat(out).toString() : await readFile(capture.paths[0], "utf8");
+    const stderr = capture === null ? Buffer.concat(err).toString() : await readFile(capture.paths[1], "utf8");
+    const why = timedOut ? `timed out after ${o.timeout} ms` : spawnError !== null ? `could not start: ${describe(spawnError)}` : undefined;
+    throw new ExecutableError(task, { command, exitCode, signal, stdout, stderr, why, cause: spawnError ?? undefined });
+  } finally {
+    clearTimeout(timer);
+    o.signal.removeEventListener("abort", onAbort);
+    o.children?.delete(child);
+    if (capture !== null) await Promise.allSettled([capture.stdout.close(), capture.stderr.close()]);
+  }
+}
+
+async function captureFiles(dir: string, uid: string) {
+  await mkdir(dir, { recursive: true });
+  const paths = [join(dir, `${uid}.stdout`), join(dir, `${uid}.stderr`)] as const;
+  const [stdout, stderr] = await Promise.all(paths.map((p) => open(p, "w")));
+  return { paths, stdout: stdout!, stderr: stderr! };
+}
+
+/** Signals the child's whole process group (it was spawned detached). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal); // the group is gone already; the child may not be
+  }
+}
+
+/** The command an executable task's function returned, checked. @throws InvalidTaskError naming the task. */
+export function checkCommand(task: TaskLabel, command: unknown): Command {
+  if (typeof command === "string") {
+    if (command.trim() === "") throw new InvalidTaskError(task.name, `${task.uid} returned an empty command`);
+    return command;
+  }
+  if (Array.isArray(command)) {
+    if (command.length === 0 || command[0] === "") throw new InvalidTaskError(task.name, `${task.uid} returned an empty command`);
+    const bad = command.findIndex((a) => typeof a !== "string");
+    if (bad >= 0) throw new InvalidTaskError(task.name, `${task.uid} returned a command whose argv[${bad}] is a ${typeof command[bad]}, not a string`);
+    return command as string[];
+  }
+  throw new InvalidTaskError(task.name, `${task.uid} must return a command (a string, or an argv array of strings), got ${command === null ? "null" : typeof command}`);
+}
