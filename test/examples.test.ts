@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, type RedisServer } from "./redis.js";
 
 /** Each example and what it must print: an exact text, or a pattern. */
 const examples: [string, string | RegExp][] = [
@@ -9,14 +10,22 @@ const examples: [string, string | RegExp][] = [
   // the two bad items may fail before or after the root: only the totals are fixed
   ["04-callbacks.ts", /^(task\.\d+ failed: item [49] is bad\n)*collected 8 results\n(task\.\d+ failed: item [49] is bad\n)*done=8 failed=2 cancelled=0\n$/],
   ["05-threads.ts", "fib sum = 1028458\nprimes below 200000 = 17984\nevent loop stayed responsive: true\n"],
+  ["06-queue.ts", "below 50000: 5133 primes\nbelow 100000: 9592 primes\nbelow 150000: 13848 primes\nbelow 200000: 17984 primes\nworker-side\n"],
 ];
+
+// 06-queue.ts needs a Redis server: a private one, on a free port
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.stop());
 
 describe("examples run and print what they promise", () => {
   it.each(examples)("%s", (name, expected) => {
     const r = spawnSync(process.execPath, ["--import", "tsx", new URL(`../examples/${name}`, import.meta.url).pathname], {
       encoding: "utf8",
       timeout: 20_000,
-      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "warn" },
+      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "warn", REDIS_URL: redis.url },
     });
     expect(r.status, r.stderr).toBe(0);
     if (typeof expected === "string") expect(r.stdout).toBe(expected);
