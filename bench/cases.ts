@@ -17,6 +17,26 @@ function gate<T>(): { promise: Promise<T>; open(v: T): void } {
   return { promise, open };
 }
 
+const fmtUs = (us: number): string => `${us.toFixed(2)} us`;
+
+// As many fields as a TaskFuture has: what holding one future per task costs the GC, whoever allocates it.
+const FUTURE_FIELDS = 14;
+class Held {
+  constructor(
+    readonly a: number,
+    readonly b: unknown = null, readonly c: unknown = null, readonly d: unknown = null, readonly e: unknown = null,
+    readonly f: unknown = null, readonly g: unknown = null, readonly h: unknown = null, readonly i: unknown = null,
+    readonly j: unknown = null, readonly k: unknown = null, readonly l: unknown = null, readonly m: unknown = null,
+    readonly n: unknown = null,
+  ) {}
+}
+
+function holdObjects(count: number): Held[] {
+  const held = new Array<Held>(count);
+  for (let i = 0; i < count; i++) held[i] = new Held(i);
+  return held;
+}
+
 const engine = (): Promise<WorkflowEngine> => WorkflowEngine.create({ handleSignals: false, history: 0 });
 
 async function shapeRow(
@@ -93,6 +113,9 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
       // the floor's own growth, for scale: a million live objects cost the GC whoever allocates them
       const pa = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runPromises(small)), 21);
       const pb = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runPromises(big)), 5);
+      // and the floor of any design that returns a future: allocating one future-sized object per task and holding it
+      const oa = await sample({ ...s, warmup: 20 }, () => usPer(small.size, async () => holdObjects(small.size)), 21);
+      const ob = await sample({ ...s, warmup: 1 }, () => usPer(big.size, async () => holdObjects(big.size)), 5);
       const ratio = b.median / a.median;
       return [
         {
@@ -102,9 +125,10 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
           baselineName: "at 1,000",
           baseline: a,
           ratio,
-          peers: { "promises growth": { ...pb, median: pb.median / pa.median } },
+          peers: { "promises growth": { ...pb, median: pb.median / pa.median }, "held objects growth": { ...ob, median: ob.median / oa.median } },
           target: "ratio <= 1.5",
           pass: ratio <= 1.5,
+          note: `added per task at ${big.size.toLocaleString("en")}: ours ${fmtUs(b.median - a.median)}, one held ${FUTURE_FIELDS}-field object ${fmtUs(ob.median - oa.median)}, a promise ${fmtUs(pb.median - pa.median)}`,
         },
       ];
     } finally {
