@@ -90,6 +90,9 @@ export const queueWorkerOptionsSchema = z.strictObject({
   queue: z.string().min(1).default("asyncflow"),
   concurrency: positiveInt.optional(),
   connectTimeout: positiveInt.default(10_000),
+  lockDuration: positiveInt.optional(),
+  stalledInterval: positiveInt.optional(),
+  maxStalledCount: z.number().int().min(0).optional(),
 });
 
 /**

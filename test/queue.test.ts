@@ -10,9 +10,11 @@ import {
   InvalidOptionsError,
   InvalidTaskError,
   QueueBackend,
+  WorkerCrashError,
   WorkflowEngine,
   startQueueWorker,
   type QueueBackendOptions,
+  type TaskFuture,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
 import * as tasks from "./fixtures/tasks.js";
@@ -25,8 +27,8 @@ let worker: ChildProcess;
 let workerOutput = "";
 
 /** Starts `asyncflow-worker` with `args`; resolves once it serves, or with its exit code and output. */
-function startWorker(args: string[]): Promise<{ child: ChildProcess; serving: boolean; code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function startWorker(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; serving: boolean; code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let output = "";
   return new Promise((resolve) => {
     const onData = (chunk: Buffer): void => {
@@ -230,6 +232,47 @@ describe("QueueBackend", () => {
     } finally {
       await local.close();
     }
+  });
+
+  describe("a worker that dies holding a job", () => {
+    /** Runs a task that kills the worker process running it (CRASH_ME is set there only); resolves with its future once that worker is dead. */
+    async function crashOn(queue: string): Promise<{ f: TaskFuture<string> }> {
+      const dying = await startWorker(["--redis", redis.url, "--queue", queue, "--lock-duration", "500"], { CRASH_ME: "1" });
+      const flow = await engine({ backend: queued({ queue }) });
+      const crash = flow.functionTask(
+        () => {
+          if (process.env.CRASH_ME === "1") process.exit(3);
+          return `survived in ${process.pid}`;
+        },
+        { name: "crash" },
+      );
+      const exited = new Promise<number | null>((r) => dying.child.once("exit", r));
+      const f = crash();
+      expect(await exited).toBe(3);
+      return { f }; // wrapped: an async function returning the future itself would wait for it
+    }
+
+    it("its job goes back to the queue and another worker runs it (BullMQ's stall detection)", async () => {
+      const { f } = await crashOn("crash-retry");
+      const rescuer = await startQueueWorker({ connection: redis.url, queue: "crash-retry", lockDuration: 500, concurrency: 1 });
+      try {
+        expect(await f).toBe(`survived in ${process.pid}`);
+      } finally {
+        await rescuer.close();
+      }
+    });
+
+    it("past maxStalledCount its task fails with WorkerCrashError", async () => {
+      const { f } = await crashOn("crash-fail");
+      const watcher = await startQueueWorker({ connection: redis.url, queue: "crash-fail", lockDuration: 500, maxStalledCount: 0, concurrency: 1 });
+      try {
+        const err = await f.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkerCrashError);
+        expect((err as Error).message).toMatch(/task\.000001 \(crash\): its worker died: Error: .*stalled/);
+      } finally {
+        await watcher.close();
+      }
+    });
   });
 
   it("an unreachable Redis fails create() within connectTimeout, naming the backend and the address", async () => {

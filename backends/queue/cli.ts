@@ -2,7 +2,7 @@
 /**
  * asyncflow-worker: serves a QueueBackend's jobs from this machine.
  *
- *   asyncflow-worker --redis redis://host:6379 [--queue asyncflow] [--concurrency N] [--connect-timeout MS]
+ *   asyncflow-worker --redis redis://host:6379 [--queue asyncflow] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]
  *
  * SIGINT or SIGTERM lets the jobs it holds finish, then exits 0; a second
  * one kills running commands (their tasks fail with the signal) and exits 1
@@ -11,10 +11,10 @@
 import { parseArgs } from "node:util";
 import { startQueueWorker } from "./worker.js";
 
-const usage = "usage: asyncflow-worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS]";
+const usage = "usage: asyncflow-worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]";
 
 async function main(): Promise<void> {
-  let values: { redis?: string; queue?: string; concurrency?: string; "connect-timeout"?: string; help?: boolean };
+  let values: { redis?: string; queue?: string; concurrency?: string; "connect-timeout"?: string; "lock-duration"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
         queue: { type: "string" },
         concurrency: { type: "string" },
         "connect-timeout": { type: "string" },
+        "lock-duration": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     queue: values.queue,
     concurrency: number(values.concurrency),
     connectTimeout: number(values["connect-timeout"]),
+    lockDuration: number(values["lock-duration"]),
   });
   console.log(`asyncflow-worker: serving queue "${worker.queue}" with concurrency ${worker.concurrency} (pid ${process.pid})`);
   let signals = 0;

@@ -17,6 +17,18 @@ export interface QueueWorkerOptions {
   concurrency?: number;
   /** Milliseconds to wait for Redis. @default 10000 */
   connectTimeout?: number;
+  /**
+   * How fast the jobs of a worker that died are noticed (BullMQ's stall
+   * detection): a job's lock lasts `lockDuration` ms unless its worker renews
+   * it; every `stalledInterval` ms each live worker takes back jobs whose lock
+   * expired, up to `maxStalledCount` times, then fails them (the task fails
+   * with WorkerCrashError). One check runs per interval across all workers
+   * of a queue, so every worker should use the same values.
+   * @default 30000, `lockDuration`, 1 (BullMQ's)
+   */
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
 }
 
 /** A running queue worker; `close()` lets the jobs it holds finish, then disconnects. */
@@ -64,7 +76,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         running.delete(id);
       }
     },
-    { connection: redisOptions(opts.connection), concurrency },
+    {
+      connection: redisOptions(opts.connection),
+      concurrency,
+      ...(opts.lockDuration === undefined ? {} : { lockDuration: opts.lockDuration }),
+      ...(opts.stalledInterval === undefined && opts.lockDuration === undefined ? {} : { stalledInterval: opts.stalledInterval ?? opts.lockDuration }),
+      ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
+    },
   );
   let ready = false;
   worker.on("error", (e) => {
