@@ -7,7 +7,7 @@ import PQueue from "p-queue";
 import { Piscina } from "piscina";
 import { LocalBackend, ThreadBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { gc, sample, settle, summarize, usPer, type Row, type Sample, type Settings } from "./harness.js";
-import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises } from "./runners.js";
+import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises, tasksPerSecond } from "./runners.js";
 import { queueCase } from "./queue.js";
 import { chain, fanOutIn, independent, layered, type Shape } from "./shapes.js";
 
@@ -314,16 +314,7 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
         await Promise.all(ps);
         return count / ((performance.now() - t0) / 1000);
       });
-      const ours = await sample(s, async () => {
-        const t0 = performance.now();
-        const futures = new Array<TaskFuture<number>>(count);
-        for (let i = 0; i < count; i++) futures[i] = noop(i);
-        let left = count;
-        await new Promise<void>((done) => {
-          for (const f of futures) f.addDoneCallback(() => void (--left === 0 && done()));
-        });
-        return count / ((performance.now() - t0) / 1000);
-      });
+      const ours = await sample(s, () => tasksPerSecond(noop, count));
       const ratio = ours.median / raw.median;
       return [{ case: `threads: ${count.toLocaleString("en")} no-op tasks`, metric: "tasks/s", ours, baselineName: "raw Piscina", baseline: raw, ratio, peers: {}, target: ">= 0.8 of raw Piscina", pass: ratio >= 0.8 }];
     } finally {

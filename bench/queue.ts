@@ -8,6 +8,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { startRedis, type RedisServer } from "../test/redis.js";
 import { summarize, type Row, type Sample, type Settings } from "./harness.js";
+import { tasksPerSecond } from "./runners.js";
 
 const CONCURRENCY = 8;
 const MAX_EVENTS = 100_000;
@@ -77,16 +78,7 @@ async function ours(redis: RedisServer, count: number, hops: number): Promise<Si
   const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: "ours", maxEvents: MAX_EVENTS }) });
   const noop = flow.functionTask((i: number) => i, { name: "noop" });
   return {
-    async throughput() {
-      const t0 = performance.now();
-      const futures = new Array<TaskFuture<number>>(count);
-      for (let i = 0; i < count; i++) futures[i] = noop(i);
-      let left = count;
-      await new Promise<void>((done) => {
-        for (const f of futures) f.addDoneCallback(() => void (--left === 0 && done()));
-      });
-      return count / ((performance.now() - t0) / 1000);
-    },
+    throughput: () => tasksPerSecond(noop, count),
     async hop() {
       const t0 = performance.now();
       let f: TaskFuture<number> = noop(0);

@@ -83,3 +83,15 @@ export async function runPQueue(n: number): Promise<void> {
   for (let i = 0; i < n; i++) void q.add(body);
   await q.onIdle();
 }
+
+/** Tasks per second for `count` calls of `task(i)`, all in flight at once, counted done through callbacks. */
+export async function tasksPerSecond<T>(task: (i: number) => TaskFuture<T>, count: number): Promise<number> {
+  const t0 = performance.now();
+  const futures = new Array<TaskFuture<T>>(count);
+  for (let i = 0; i < count; i++) futures[i] = task(i);
+  let left = count;
+  await new Promise<void>((done) => {
+    for (const f of futures) f.addDoneCallback(() => void (--left === 0 && done()));
+  });
+  return count / ((performance.now() - t0) / 1000);
+}
