@@ -7,7 +7,7 @@ import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { cancelChannel, describeRedis, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { cancelChannel, describeRedis, readyWithin, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
 
 export interface QueueBackendOptions {
   /** @default "queue" */
@@ -65,8 +65,14 @@ export class QueueBackend implements ExecutionBackend {
     const where = describeRedis(opts.connection);
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
     const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
-    redis.on("error", () => undefined); // reported by the connect below, and by the commands that fail
-    await connect(redis, opts.connectTimeout, `QueueBackend "${this.name}": cannot reach Redis at ${where}`);
+    redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
+    const unreachable = `QueueBackend "${this.name}": cannot reach Redis at ${where}`;
+    try {
+      await readyWithin(redis.connect(), opts.connectTimeout, redis, (last) => new Error(`${unreachable}: no connection after ${opts.connectTimeout} ms${last === null ? "" : ` (${describe(last)})`}`));
+    } catch (error) {
+      redis.disconnect();
+      throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
+    }
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
     queue.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}": ${describe(e)}`));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
@@ -206,27 +212,5 @@ export class QueueBackend implements ExecutionBackend {
     if (run === undefined) return;
     this.#runs.delete(jobId);
     this.#attachment.report(run, "FAILED", new WorkerCrashError(run, new Error(reason)));
-  }
-}
-
-/** Connects `redis`, or rejects after `ms` with `message` and the last connection error. */
-async function connect(redis: Redis, ms: number, message: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let last: unknown = null;
-  const onError = (e: unknown): void => void (last = e);
-  redis.on("error", onError);
-  try {
-    await Promise.race([
-      redis.connect(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${message}: no connection after ${ms} ms${last === null ? "" : ` (${describe(last)})`}`)), ms);
-      }),
-    ]);
-  } catch (error) {
-    redis.disconnect();
-    throw error instanceof Error && error.message.startsWith(message) ? error : new Error(`${message}: ${describe(error)}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    redis.off("error", onError);
   }
 }

@@ -58,3 +58,26 @@ export function describeRedis(c: RedisConnection): string {
   const o = redisOptions(c);
   return `redis://${o.host}:${o.port}${o.db === undefined ? "" : `/${o.db}`}`;
 }
+
+/**
+ * `ready`, or a rejection with `timeoutError(lastError)` after `ms` (Redis
+ * clients retry forever, so a wrong address would otherwise hang the caller).
+ * `errors` is where the client reports connection failures meanwhile.
+ */
+export async function readyWithin<T>(
+  ready: Promise<T>,
+  ms: number,
+  errors: { on(event: "error", cb: (e: Error) => void): unknown; off(event: "error", cb: (e: Error) => void): unknown },
+  timeoutError: (last: Error | null) => Error,
+): Promise<T> {
+  let last: Error | null = null;
+  const onError = (e: Error): void => void (last = e);
+  errors.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(last)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+    errors.off("error", onError);
+  }
+}

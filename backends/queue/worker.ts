@@ -1,12 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
-import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/codec.js";
-import { InvalidOptionsError, InvalidTaskError } from "../../lib/errors.js";
-import { executeRemote } from "../remote/execute.js";
-import { killGroup, runCommand } from "../local/command.js";
-import { cancelChannel, describeRedis, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { InvalidOptionsError } from "../../lib/errors.js";
+import { cancelChannel, describeRedis, readyWithin, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
 
 export interface QueueWorkerOptions {
   /** The Redis server of the engine's QueueBackend. */
@@ -51,7 +47,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const { parseOptions, queueWorkerOptionsSchema } = await import("../../lib/options.js");
   const opts = parseOptions(queueWorkerOptionsSchema, options, (m) => new InvalidOptionsError(`startQueueWorker: ${m}`));
   const concurrency = opts.concurrency ?? availableParallelism();
-  const [{ Worker }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
+  // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
+  const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);
   let processed = 0;
   // Processes of command jobs running here: `kill()` kills them.
   const children = new Set<ChildProcess>();
@@ -62,7 +59,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (c === null) running.set(id, (c = new AbortController()));
     return c;
   };
-  let lastError: unknown = null;
   const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(
     opts.queue,
     async (job: Job<JobData, JobOutcome>) => {
@@ -86,25 +82,16 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   );
   let ready = false;
   worker.on("error", (e) => {
-    lastError = e;
     if (ready) process.emitWarning(`asyncflow queue worker: ${e.message}`);
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      worker.waitUntilReady(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const why = lastError instanceof Error ? ` (${lastError.message})` : "";
-          reject(new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${why}`));
-        }, opts.connectTimeout);
-      }),
-    ]);
+    await readyWithin(worker.waitUntilReady(), opts.connectTimeout, worker, (last) => {
+      const why = last === null ? "" : ` (${last.message})`;
+      return new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${why}`);
+    });
   } catch (error) {
     await worker.close(true).catch(() => undefined);
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   const cancels = new Redis(redisOptions(opts.connection));
@@ -131,33 +118,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       cancels.disconnect();
     },
     kill: async () => {
-      for (const child of children) killGroup(child, "SIGKILL");
+      killAll(children);
       await worker.close(true);
       cancels.disconnect();
     },
   };
-}
-
-async function runJob(data: JobData, control: { readonly signal: AbortSignal }, children: Set<ChildProcess>): Promise<JobOutcome> {
-  try {
-    if ("command" in data) return { value: await runCommandJob(data, control.signal, children) };
-    const value = await executeRemote({ ...data, args: data.args.map(fromWire) }, control);
-    const bad = findUncloneable(value);
-    if (bad !== null) throw new InvalidTaskError(data.name, `${data.uid} returned ${bad}, which cannot be sent back from a queue worker`);
-    return { value: toWire(value) };
-  } catch (error) {
-    return { error: toWire(serializeError(error)) };
-  }
-}
-
-function runCommandJob(job: CommandJob, signal: AbortSignal, children: Set<ChildProcess>): Promise<string> {
-  const cwd = job.cwd ?? process.cwd();
-  return runCommand(job, job.command, {
-    cwd,
-    env: job.env,
-    timeout: job.timeout,
-    captureDir: job.captureStdio === true ? join(cwd, job.session) : undefined,
-    signal,
-    children,
-  });
 }
