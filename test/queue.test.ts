@@ -116,11 +116,16 @@ describe("QueueBackend", () => {
   });
 
   it("many tasks go out in bulk and all complete", async () => {
-    const flow = await engine({ backend: queued() });
+    const backend = queued();
+    const flow = await engine({ backend });
     const sq = flow.functionTask((x: number) => x * x);
     const sum = flow.functionTask((xs: number[]) => xs.reduce((a, b) => a + b, 0));
     const n = 2000;
-    expect(await sum(Array.from({ length: n }, (_, i) => sq(i)))).toBe(((n - 1) * n * (2 * n - 1)) / 6);
+    const total = sum(Array.from({ length: n }, (_, i) => sq(i)));
+    await new Promise((r) => setImmediate(r));
+    expect(backend.inQueue).toBe(n);
+    expect(await total).toBe(((n - 1) * n * (2 * n - 1)) / 6);
+    expect(backend.inQueue).toBe(0);
   });
 
   it("refuses, when defined, a function that is not self-contained", async () => {
@@ -291,6 +296,8 @@ describe("QueueBackend", () => {
     await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
     await expect(bad({})).rejects.toThrow(/QueueBackend: option `connection`/);
     await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`/);
+    const colon = WorkflowEngine.create({ uid: "run:1", backend: queued(), handleSignals: false });
+    await expect(colon).rejects.toThrow(/QueueBackend "queue": the engine's uid "run:1" contains ":", which BullMQ job ids cannot/);
   });
 });
 

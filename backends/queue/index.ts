@@ -59,6 +59,8 @@ export class QueueBackend implements ExecutionBackend {
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
     const { parseOptions, queueBackendOptionsSchema } = await import("../../lib/options.js");
     const opts = parseOptions(queueBackendOptionsSchema, this.#given, (m) => new InvalidOptionsError(`QueueBackend: ${m}`));
+    // The session uid is part of every job id, and BullMQ refuses job ids with a colon.
+    if (env.sessionUid.includes(":")) throw new InvalidOptionsError(`QueueBackend "${this.name}": the engine's uid "${env.sessionUid}" contains ":", which BullMQ job ids cannot: choose another \`uid\``);
     this.#attachment.set(report, env);
     this.#sessionUid = env.sessionUid;
     this.#channel = cancelChannel(opts.queue);
