@@ -54,7 +54,7 @@ export { NoopBackend, type NoopBackendOptions } from "../backends/noop.js";
 export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
 export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
-export type { RedisConnection } from "../backends/queue/protocol.js";
+export type { RedisConnection } from "../backends/queue/redis.js";
 export { WorkerCrashError } from "./errors.js";
 export { serializeError, deserializeError, type SerializedError } from "./codec.js";
 export type { TaskDescription } from "../backends/backend.js";

@@ -19,6 +19,7 @@ import {
 import { backendConformance } from "./conformance.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine } from "./helpers.js";
+import { describeRedis, redisOptions } from "../backends/queue/redis.js";
 import { startRedis, type RedisServer } from "./redis.js";
 
 const cli = new URL("../backends/queue/cli.ts", import.meta.url).pathname;
@@ -341,5 +342,15 @@ describe("asyncflow-worker", () => {
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/startQueueWorker: option `concurrency`: .*got `NaN`/);
+  });
+});
+
+describe("Redis connection options", () => {
+  it("read a redis:// URL (user, password, db) or parts, and describe it without the password", () => {
+    expect(redisOptions("redis://u:p%40ss@example.org:6380/2")).toEqual({ host: "example.org", port: 6380, username: "u", password: "p@ss", db: 2, maxRetriesPerRequest: null });
+    expect(redisOptions("redis://example.org")).toEqual({ host: "example.org", port: 6379, maxRetriesPerRequest: null });
+    expect(redisOptions({ port: 7000 })).toEqual({ host: "127.0.0.1", port: 7000, maxRetriesPerRequest: null });
+    expect(describeRedis("redis://u:secret@example.org:6380/2")).toBe("redis://example.org:6380/2");
+    expect(() => redisOptions("http://example.org")).toThrow(/expected a redis:\/\/ URL/);
   });
 });

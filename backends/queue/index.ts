@@ -7,7 +7,8 @@ import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { cancelChannel, describeRedis, readyWithin, redisOptions, type CommandJob, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { cancelChannel, type CommandJob, type JobData, type JobOutcome } from "./protocol.js";
+import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
 
 export interface QueueBackendOptions {
   /** @default "queue" */

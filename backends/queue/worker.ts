@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
 import { InvalidOptionsError } from "../../lib/errors.js";
-import { cancelChannel, describeRedis, readyWithin, redisOptions, type JobData, type JobOutcome, type RedisConnection } from "./protocol.js";
+import { cancelChannel, type JobData, type JobOutcome } from "./protocol.js";
+import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
 
 export interface QueueWorkerOptions {
   /** The Redis server of the engine's QueueBackend. */

@@ -1,0 +1,55 @@
+/** Reaching the Redis server: connection options as ioredis and BullMQ take them, and a connect that gives up. */
+
+/** Where the Redis server is: a `redis://[user:password@]host:port[/db]` URL, or its parts. */
+export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
+
+/** ioredis options for a connection; `maxRetriesPerRequest: null` is what BullMQ needs for blocking commands. */
+export function redisOptions(c: RedisConnection): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
+  if (typeof c !== "string") return { host: c.host ?? "127.0.0.1", port: c.port ?? 6379, ...pick(c), maxRetriesPerRequest: null };
+  const url = new URL(c);
+  if (url.protocol !== "redis:") throw new Error(`expected a redis:// URL, got ${JSON.stringify(c)}`);
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
+  return {
+    host: url.hostname || "127.0.0.1",
+    port: url.port === "" ? 6379 : Number(url.port),
+    ...pick({ username: url.username || undefined, password: url.password ? decodeURIComponent(url.password) : undefined, db }),
+    maxRetriesPerRequest: null,
+  };
+}
+
+function pick(c: { username?: string; password?: string; db?: number }): { username?: string; password?: string; db?: number } {
+  const out: { username?: string; password?: string; db?: number } = {};
+  if (c.username !== undefined) out.username = c.username;
+  if (c.password !== undefined) out.password = c.password;
+  if (c.db !== undefined) out.db = c.db;
+  return out;
+}
+
+/** `redis://host:port/db` without the password, for messages. */
+export function describeRedis(c: RedisConnection): string {
+  const o = redisOptions(c);
+  return `redis://${o.host}:${o.port}${o.db === undefined ? "" : `/${o.db}`}`;
+}
+
+/**
+ * `ready`, or a rejection with `timeoutError(lastError)` after `ms` (Redis
+ * clients retry forever, so a wrong address would otherwise hang the caller).
+ * `errors` is where the client reports connection failures meanwhile.
+ */
+export async function readyWithin<T>(
+  ready: Promise<T>,
+  ms: number,
+  errors: { on(event: "error", cb: (e: Error) => void): unknown; off(event: "error", cb: (e: Error) => void): unknown },
+  timeoutError: (last: Error | null) => Error,
+): Promise<T> {
+  let last: Error | null = null;
+  const onError = (e: Error): void => void (last = e);
+  errors.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(last)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+    errors.off("error", onError);
+  }
+}
