@@ -1,6 +1,6 @@
 // Type-level contract: checked by `npm run lint` (tsc over test/), run as a no-op by vitest.
 import { describe, expectTypeOf, it } from "vitest";
-import { TaskFuture, type TaskState, type WorkflowEngine } from "../lib/index.js";
+import { QueueBackend, TaskFuture, startQueueWorker, type QueueWorker, type TaskState, type WorkflowEngine } from "../lib/index.js";
 
 declare const flow: WorkflowEngine;
 
@@ -48,11 +48,25 @@ function awaiting(): void {
     expectTypeOf(f.result()).toEqualTypeOf<{ ok: true }>();
 }
 
+function queue(): void {
+  new QueueBackend({ connection: "redis://127.0.0.1:6379", queue: "q" });
+  new QueueBackend({ connection: { host: "h", port: 1, password: "p", db: 0 } });
+  // @ts-expect-error the connection is required
+  new QueueBackend({});
+  // @ts-expect-error a port is a number
+  new QueueBackend({ connection: { port: "6379" } });
+  expectTypeOf(startQueueWorker({ connection: "redis://h" })).resolves.toEqualTypeOf<QueueWorker>();
+  expectTypeOf<QueueWorker["processed"]>().toEqualTypeOf<number>();
+}
+
 describe("types (checked by tsc in npm run lint)", () => {
   it("wrappers keep parameter types widened to T | TaskFuture<T> and return TaskFuture<Awaited<R>>", () => {
     expectTypeOf(wrappers).toBeFunction();
   });
   it("awaiting a future gives the function's result type", () => {
     expectTypeOf(awaiting).toBeFunction();
+  });
+  it("queue backend and worker options are typed", () => {
+    expectTypeOf(queue).toBeFunction();
   });
 });
