@@ -91,7 +91,8 @@ export async function tasksPerSecond<T>(task: (i: number) => TaskFuture<T>, coun
   for (let i = 0; i < count; i++) futures[i] = task(i);
   let left = count;
   await new Promise<void>((done) => {
-    for (const f of futures) f.addDoneCallback(() => void (--left === 0 && done()));
+    const cb = (): void => void (--left === 0 && done());
+    for (const f of futures) f.addDoneCallback(cb);
   });
   return count / ((performance.now() - t0) / 1000);
 }

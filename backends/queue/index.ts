@@ -46,7 +46,7 @@ export class QueueBackend implements ExecutionBackend {
   #refs: FunctionRefs | null = null;
   /** Runs in the queue, by job id. */
   readonly #runs = new Map<string, TaskRun>();
-  #outbox: { readonly run: TaskRun; readonly data: JobData }[] = [];
+  #outbox: { readonly run: TaskRun; readonly id: string; readonly data: JobData }[] = [];
   #sessionUid = "";
   #channel = "";
   #closed = false;
@@ -134,8 +134,9 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #enqueue(run: TaskRun, data: JobData): void {
-    this.#runs.set(this.#jobId(run), run);
-    if (this.#outbox.push({ run, data }) === 1) queueMicrotask(this.#flush);
+    const id = this.#jobId(run);
+    this.#runs.set(id, run);
+    if (this.#outbox.push({ run, id, data }) === 1) queueMicrotask(this.#flush);
   }
 
   cancel(run: TaskRun): void {
@@ -168,25 +169,20 @@ export class QueueBackend implements ExecutionBackend {
     const outbox = this.#outbox;
     this.#outbox = [];
     if (this.#closed) return;
-    const jobs = outbox.map(({ run, data }) => ({
-      name: run.name,
-      data,
-      opts: { jobId: this.#jobId(run), removeOnComplete: true, removeOnFail: 1000 },
-    }));
+    const jobs = outbox.map(({ run, id, data }) => ({ name: run.name, data, opts: { jobId: id, removeOnComplete: true, removeOnFail: 1000 } }));
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
     const queue = this.#queue!;
     const added = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
-      for (const { run } of outbox) {
-        if (this.#runs.delete(this.#jobId(run))) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
+      for (const { run, id } of outbox) {
+        if (this.#runs.delete(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
       }
     });
   };
 
   #functionJob(run: TaskRun): RemoteTask {
-    const task = this.#refs!.task(run);
-    return { ...task, args: task.args.map(toWire) };
+    return this.#refs!.task(run, run.args.map(toWire));
   }
 
   #active(jobId: string): void {

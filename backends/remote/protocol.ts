@@ -80,9 +80,9 @@ export class FunctionRefs {
     return ref;
   }
 
-  /** The run as it crosses to a worker. */
-  task(run: TaskRun): RemoteTask {
-    return { uid: run.uid, name: run.name, attempt: run.attempt, fn: this.of(run).fn, args: run.args, transfer: run.options.transfer === true };
+  /** The run as it crosses to a worker, with its arguments as given (or as the channel needs them). */
+  task(run: TaskRun, args: unknown[] = run.args): RemoteTask {
+    return { uid: run.uid, name: run.name, attempt: run.attempt, fn: this.of(run).fn, args, transfer: run.options.transfer === true };
   }
 }
 
