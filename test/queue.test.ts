@@ -3,6 +3,9 @@
  * a real worker process (`asyncflow-worker`, run from the sources).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AsyncflowError,
@@ -165,6 +168,13 @@ describe("QueueBackend", () => {
     expect(await argv()).toBe("a b|c");
     const envd = flow.executableTask(() => "echo $GREETING; pwd", { env: { GREETING: "hello" }, cwd: "/tmp" });
     expect(await envd()).toBe("hello\n/tmp\n");
+    // captured output lands on the worker, under <cwd>/<session uid>/
+    const dir = mkdtempSync(join(tmpdir(), "af-queue-"));
+    const captured = flow.executableTask(() => "echo kept; echo noise >&2", { captureStdio: true, cwd: dir });
+    const path = await captured();
+    expect(path).toBe(join(dir, flow.uid, "task.000004.stdout"));
+    expect(readFileSync(path, "utf8")).toBe("kept\n");
+    expect(readFileSync(join(dir, flow.uid, "task.000004.stderr"), "utf8")).toBe("noise\n");
   });
 
   it("executable failures come back as ExecutableError with exit code, stderr and the command", async () => {
