@@ -82,6 +82,7 @@ export const queueBackendOptionsSchema = z.strictObject({
   connection: redisConnection,
   queue: z.string().min(1).default("asyncflow"),
   connectTimeout: positiveInt.default(10_000),
+  maxInFlight: positiveInt.default(10_000),
   maxEvents: positiveInt.default(100_000),
 });
 

@@ -132,6 +132,29 @@ describe("QueueBackend", () => {
     expect(backend.inQueue).toBe(0);
   });
 
+  it("keeps at most maxInFlight jobs in Redis; the rest wait, PENDING, and follow as slots free", async () => {
+    const backend = queued({ maxInFlight: 5 });
+    const flow = await engine({ backend });
+    const slow = flow.functionTask(async (x: number) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return x;
+    });
+    const futures = Array.from({ length: 40 }, (_, i) => slow(i));
+    const cancelled = futures[30]!;
+    await new Promise((r) => setImmediate(r));
+    expect(backend.inQueue).toBe(5);
+    expect(backend.backlog).toBe(35);
+    cancelled.cancel();
+    expect(backend.backlog).toBe(34);
+    let most = 0;
+    for (const f of futures) f.addDoneCallback(() => void (most = Math.max(most, backend.inQueue)));
+    const results = await Promise.allSettled(futures);
+    expect(most).toBeLessThanOrEqual(5);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(39);
+    expect(futures.filter((f) => f.state === "PENDING")).toHaveLength(0);
+    expect([backend.inQueue, backend.backlog]).toEqual([0, 0]);
+  });
+
   it("refuses, when defined, a function that is not self-contained", async () => {
     const flow = await engine({ backend: queued() });
     const factor = 3;
@@ -307,6 +330,9 @@ describe("QueueBackend", () => {
     await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
     await expect(bad({})).rejects.toThrow(/QueueBackend: option `connection`/);
     await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`/);
+    await expect(bad({ connection: redis.url, maxInFlight: 50_000 })).rejects.toThrow(
+      /QueueBackend "queue": maxEvents \(100000\) must be at least 4 x maxInFlight \(50000\)/,
+    );
     const colon = WorkflowEngine.create({ uid: "run:1", backend: queued(), handleSignals: false });
     await expect(colon).rejects.toThrow(/QueueBackend "queue": the engine's uid "run:1" contains ":", which BullMQ job ids cannot/);
   });

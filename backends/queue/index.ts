@@ -19,9 +19,19 @@ export interface QueueBackendOptions {
   queue?: string;
   /** Milliseconds to wait for Redis when the engine starts. @default 10000 */
   connectTimeout?: number;
-  /** Length kept of the queue's event stream; it must exceed the jobs in flight at once, or completions could be trimmed unread. @default 100000 */
+  /** Jobs of this engine in Redis at once; ready tasks beyond it wait here (PENDING) for a slot. @default 10000 */
+  maxInFlight?: number;
+  /** Length kept of the queue's event stream: at least 4 events per job in flight (added, waiting, active, completed), so that none is trimmed unread. @default 100000 */
   maxEvents?: number;
 }
+
+interface Job {
+  readonly run: TaskRun;
+  readonly id: string;
+  readonly data: JobData;
+}
+
+const EVENTS_PER_JOB = 4;
 
 /**
  * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
@@ -46,7 +56,11 @@ export class QueueBackend implements ExecutionBackend {
   #refs: FunctionRefs | null = null;
   /** Runs in the queue, by job id. */
   readonly #runs = new Map<string, TaskRun>();
-  #outbox: { readonly run: TaskRun; readonly id: string; readonly data: JobData }[] = [];
+  #outbox: Job[] = [];
+  /** Ready runs waiting for a slot (at most `maxInFlight` jobs in Redis), FIFO from `#head`. */
+  readonly #backlog: ({ readonly run: TaskRun; readonly data: JobData } | undefined)[] = [];
+  #head = 0;
+  #maxInFlight = 1;
   #sessionUid = "";
   #channel = "";
   #closed = false;
@@ -62,8 +76,14 @@ export class QueueBackend implements ExecutionBackend {
     const opts = parseOptions(queueBackendOptionsSchema, this.#given, (m) => new InvalidOptionsError(`QueueBackend: ${m}`));
     // The session uid is part of every job id, and BullMQ refuses job ids with a colon.
     if (env.sessionUid.includes(":")) throw new InvalidOptionsError(`QueueBackend "${this.name}": the engine's uid "${env.sessionUid}" contains ":", which BullMQ job ids cannot: choose another \`uid\``);
+    if (opts.maxEvents < EVENTS_PER_JOB * opts.maxInFlight) {
+      throw new InvalidOptionsError(
+        `QueueBackend "${this.name}": maxEvents (${opts.maxEvents}) must be at least ${EVENTS_PER_JOB} x maxInFlight (${opts.maxInFlight}), or completions could be trimmed from the event stream unread`,
+      );
+    }
     this.#attachment.set(report, env);
     this.#sessionUid = env.sessionUid;
+    this.#maxInFlight = opts.maxInFlight;
     this.#channel = cancelChannel(opts.queue);
     const where = describeRedis(opts.connection);
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
@@ -92,9 +112,16 @@ export class QueueBackend implements ExecutionBackend {
     this.#refs = await functionRefs();
   }
 
-  /** Jobs of this engine now in the queue (waiting or running on a worker). */
+  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
   get inQueue(): number {
     return this.#runs.size;
+  }
+
+  /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
+  get backlog(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#backlog.length; i++) if (this.#backlog[i]?.run.signal.aborted === false) n++;
+    return n;
   }
 
   validate(task: TaskDescription): void {
@@ -134,14 +161,35 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #enqueue(run: TaskRun, data: JobData): void {
+    if (this.#runs.size >= this.#maxInFlight) {
+      this.#backlog.push({ run, data });
+      return;
+    }
     const id = this.#jobId(run);
     this.#runs.set(id, run);
     if (this.#outbox.push({ run, id, data }) === 1) queueMicrotask(this.#flush);
   }
 
+  // A job left Redis (or will never be read back): its slot goes to the oldest waiting run.
+  #release(id: string): boolean {
+    if (!this.#runs.delete(id)) return false;
+    const backlog = this.#backlog;
+    while (this.#head < backlog.length && this.#runs.size < this.#maxInFlight && !this.#closed) {
+      const next = backlog[this.#head]!;
+      backlog[this.#head++] = undefined;
+      if (!next.run.signal.aborted) this.#enqueue(next.run, next.data);
+    }
+    if (this.#head === backlog.length) {
+      backlog.length = 0;
+      this.#head = 0;
+    }
+    return true;
+  }
+
   cancel(run: TaskRun): void {
     const id = this.#jobId(run);
-    if (!this.#runs.delete(id)) return;
+    // A run still in the backlog is skipped when its turn comes (its signal is aborted).
+    if (!this.#release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
     this.#queue?.remove(id).catch(() => undefined);
     this.#redis?.publish(this.#channel, id).catch(() => undefined);
@@ -153,6 +201,8 @@ export class QueueBackend implements ExecutionBackend {
     const queue = this.#queue;
     const ids = [...this.#runs.keys()];
     this.#runs.clear();
+    this.#backlog.length = 0;
+    this.#head = 0;
     const redis = this.#redis;
     if (queue !== null && redis?.status === "ready") {
       await Promise.allSettled(ids.flatMap((id) => [queue.remove(id), redis.publish(this.#channel, id)]));
@@ -176,7 +226,7 @@ export class QueueBackend implements ExecutionBackend {
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
       for (const { run, id } of outbox) {
-        if (this.#runs.delete(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
+        if (this.#release(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
       }
     });
   };
@@ -193,7 +243,7 @@ export class QueueBackend implements ExecutionBackend {
   #completed(jobId: string, returned: unknown): void {
     const run = this.#runs.get(jobId);
     if (run === undefined) return;
-    this.#runs.delete(jobId);
+    this.#release(jobId);
     const report = this.#attachment.report;
     const outcome = returned as JobOutcome | null;
     try {
@@ -209,7 +259,7 @@ export class QueueBackend implements ExecutionBackend {
   #failed(jobId: string, reason: string): void {
     const run = this.#runs.get(jobId);
     if (run === undefined) return;
-    this.#runs.delete(jobId);
+    this.#release(jobId);
     this.#attachment.report(run, "FAILED", new WorkerCrashError(run, new Error(reason)));
   }
 }
