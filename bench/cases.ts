@@ -1,6 +1,6 @@
 /** The named benchmark cases. Each returns rows: our figure, the baseline measured in the same run, the ratio, the target. */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { promisify } from "node:util";
 import PQueue from "p-queue";
@@ -15,6 +15,16 @@ function gate<T>(): { promise: Promise<T>; open(v: T): void } {
   let open!: (v: T) => void;
   const promise = new Promise<T>((res) => (open = res));
   return { promise, open };
+}
+
+/** When the newest engine or backend source was changed: a dist/ older than that is rebuilt before it is timed. */
+function newestSource(): number {
+  let newest = 0;
+  for (const dir of ["lib", "backends"]) {
+    const root = new URL(`../${dir}/`, import.meta.url);
+    for (const f of readdirSync(root, { recursive: true, encoding: "utf8" })) newest = Math.max(newest, statSync(new URL(f, root)).mtimeMs);
+  }
+  return newest;
 }
 
 const fmtUs = (us: number): string => `${us.toFixed(2)} us`;
@@ -393,23 +403,23 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
   /** `import "asyncflow"` in a fresh process, from the built package: time, and which packages it loads. */
   async import(s) {
     const entry = new URL("../dist/lib/index.js", import.meta.url).pathname;
-    if (!existsSync(entry)) execFileSync("npm", ["run", "build"], { stdio: "ignore" });
-    const once = (what: string): { ms: number; loaded: string } => {
+    if (!existsSync(entry) || statSync(entry).mtimeMs < newestSource()) execFileSync("npm", ["run", "build"], { stdio: "ignore" });
+    // Timed without NODE_DEBUG (its log line per module costs ~10 ms here); a separate run with it lists the packages loaded.
+    const once = (what: string, debug = false): { ms: number; stderr: string } => {
       const r = spawnSync(
         process.execPath,
         ["--input-type=module", "-e", `const t = performance.now(); await import(${JSON.stringify(what)}); console.log(performance.now() - t);`],
-        { encoding: "utf8", env: { ...process.env, NODE_DEBUG: "esm" } },
+        { encoding: "utf8", env: debug ? { ...process.env, NODE_DEBUG: "esm" } : process.env },
       );
       if (r.status !== 0) throw new Error(`import failed (run npm run build first): ${r.stderr}`);
-      const packages = new Set([...r.stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!));
-      return { ms: Number(r.stdout.trim().split("\n").pop()), loaded: [...packages].sort().join(", ") };
+      return { ms: Number(r.stdout.trim().split("\n").pop()), stderr: r.stderr };
     };
     const runs = Array.from({ length: s.quick ? 2 : 7 }, () => once(entry));
     const baseRuns = Array.from({ length: s.quick ? 2 : 7 }, () => once("node:path"));
     const med = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ms = med(runs.map((r) => r.ms));
     const base = med(baseRuns.map((r) => r.ms));
-    const loaded = runs[0]!.loaded;
+    const loaded = [...new Set([...once(entry, true).stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!))].sort().join(", ");
     const heavy = /piscina|bullmq/.test(loaded);
     return [{ case: 'import "asyncflow"', metric: "ms", ours: summarize(runs.map((r) => r.ms)), baselineName: "import node:path", baseline: summarize(baseRuns.map((r) => r.ms)), ratio: ms / base, peers: {}, target: "<= 50 ms, no piscina/bullmq", pass: ms <= 50 && !heavy, note: `packages loaded: ${loaded || "none"}` }];
   },
