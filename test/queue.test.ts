@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AsyncflowError,
@@ -175,6 +175,12 @@ describe("QueueBackend", () => {
     const flow = await engine({ backend: queued() });
     const giveFn = flow.functionTask(() => ({ f: () => 1 }), { name: "giveFn" });
     await expect(giveFn()).rejects.toThrow(/Task "giveFn": task\.000001 returned a function at \.f, which cannot be sent back from a queue worker/);
+  });
+
+  it("a module may be a package name or a node: builtin, resolved on the worker", async () => {
+    const flow = await engine({ backend: queued() });
+    const base = flow.functionTask(basename, { module: "node:path" });
+    expect(await base("/a/b.txt", ".txt")).toBe("b");
   });
 
   it("an unknown module export fails the task naming the module and what it exports", async () => {

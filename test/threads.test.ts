@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   InvalidTaskError,
@@ -166,6 +167,15 @@ describe("ThreadBackend", () => {
     await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `norm`, `spin`, `whoAmI`\)/);
     const notFn = flow.functionTask(() => 1, { name: "notAFunction", backend: "threads", module: tasksModule });
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
+    expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
+      /Task "pkg": module "no-such-package-af" \(for export `pkg`\) cannot be resolved: .*no-such-package-af/,
+    );
+  });
+
+  it("a module may be a package name or a node: builtin, resolved by the worker", async () => {
+    const { flow } = await threaded();
+    const base = flow.functionTask(basename, { backend: "threads", module: "node:path" });
+    expect(await base("/a/b.txt", ".txt")).toBe("b");
   });
 
   it("cancelling a running thread task aborts it; the pool replaces the worker and later tasks run", async () => {

@@ -23,17 +23,32 @@ export interface RemoteTask {
 /** A shipped function (compiled once per worker, keyed by `id`) or a module export (always run in a task context). */
 export type FunctionRef = ShippedFunction | { readonly module: string; readonly export: string };
 
-/** The file: URL of a task's `module` option (a URL, a file: URL string, or a path, relative to the cwd). */
+/**
+ * What a worker imports for a task's `module` option: a file: URL for a URL or
+ * a path (relative to the cwd), or a package name or `node:` builtin as given
+ * (the worker resolves it from where asyncflow is installed).
+ */
 export function moduleHref(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (module.startsWith("file:")) return new URL(module).href;
+  if (isBareSpecifier(module)) return module;
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
 }
 
-/** @throws InvalidTaskError naming the module and the task, when the file does not exist. */
+function isBareSpecifier(module: string): boolean {
+  return module.startsWith("node:") || !(module.startsWith(".") || isAbsolute(module) || /^[a-z][a-z0-9+.-]*:/i.test(module));
+}
+
+/** @throws InvalidTaskError naming the module and the task, when the file does not exist or the package cannot be resolved. */
 export function checkModuleExists(href: string, taskName: string, exportName: string): void {
-  if (!existsSync(fileURLToPath(href))) {
-    throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist`);
+  if (href.startsWith("file:")) {
+    if (!existsSync(fileURLToPath(href))) throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist`);
+    return;
+  }
+  try {
+    import.meta.resolve(href);
+  } catch (error) {
+    throw new InvalidTaskError(taskName, `module "${href}" (for export \`${exportName}\`) cannot be resolved: ${(error as Error).message}`, { cause: error });
   }
 }
 
