@@ -320,6 +320,40 @@ describe("QueueBackend", () => {
     });
   });
 
+  it("a job Redis lost (a restart without persistence) fails its task, and later tasks run", async () => {
+    const own = await startRedis();
+    const local = await startQueueWorker({ connection: own.url, concurrency: 2 });
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+    try {
+      const slow = flow.functionTask(async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        return "late";
+      }, { name: "slow" });
+      const f = slow();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await own.restart();
+      await expect(f).rejects.toThrow(/task\.000001 \(slow\): its job .*task\.000001\.1 is gone from Redis \(the server restarted without persistence/);
+      const double = flow.functionTask((x: number) => 2 * x);
+      expect(await double(21)).toBe(42);
+    } finally {
+      await flow.shutdown();
+      await local.close();
+      await own.stop();
+    }
+  });
+
+  it("shutdown returns when Redis is gone", async () => {
+    const own = await startRedis();
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+    const double = flow.functionTask((x: number) => 2 * x);
+    const f = double(1); // queued, never served
+    await own.stop();
+    const t0 = performance.now();
+    await flow.shutdown();
+    expect(performance.now() - t0).toBeLessThan(4000);
+    expect(f.state).toBe("CANCELLED");
+  });
+
   it("an unreachable Redis fails create() within connectTimeout, naming the backend and the address", async () => {
     const t0 = performance.now();
     const err = await WorkflowEngine.create({

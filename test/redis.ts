@@ -7,6 +7,8 @@ export interface RedisServer {
   readonly port: number;
   readonly url: string;
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL: nothing saved) and starts an empty one on the same port. */
+  restart(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -23,6 +25,28 @@ function freePort(): Promise<number> {
 /** Starts `redis-server` (Debian's package; `.ci/run` installs it) and resolves once it accepts connections. */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
+  let child = await serve(port);
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return {
+    host: "127.0.0.1",
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    async restart() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      child = await serve(port);
+    },
+  };
+}
+
+async function serve(port: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -46,15 +70,5 @@ export async function startRedis(): Promise<RedisServer> {
     });
   });
   child.stdout!.resume();
-  return {
-    host: "127.0.0.1",
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+  return child;
 }

@@ -32,6 +32,7 @@ interface Job {
 }
 
 const EVENTS_PER_JOB = 4;
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
@@ -61,6 +62,8 @@ export class QueueBackend implements ExecutionBackend {
   readonly #backlog: ({ readonly run: TaskRun; readonly data: JobData } | undefined)[] = [];
   #head = 0;
   #maxInFlight = 1;
+  /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
+  readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
   #channel = "";
   #closed = false;
@@ -97,6 +100,8 @@ export class QueueBackend implements ExecutionBackend {
       throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
     }
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
+    // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
+    redis.on("ready", () => void this.#checkLost(env));
     queue.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}": ${describe(e)}`));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
@@ -207,7 +212,10 @@ export class QueueBackend implements ExecutionBackend {
     if (queue !== null && redis?.status === "ready") {
       await Promise.allSettled(ids.flatMap((id) => [queue.remove(id), redis.publish(this.#channel, id)]));
     }
-    await Promise.allSettled([this.#events?.close(), queue?.close()]);
+    // With Redis gone, BullMQ's close can wait forever for a connection end that
+    // never comes (ioredis gives none while it is between reconnects): wait a while, not forever.
+    const closed = Promise.allSettled([this.#events?.close(), queue?.close()]);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     redis?.disconnect();
   }
 
@@ -222,7 +230,9 @@ export class QueueBackend implements ExecutionBackend {
     const jobs = outbox.map(({ run, id, data }) => ({ name: run.name, data, opts: { jobId: id, removeOnComplete: true, removeOnFail: 1000 } }));
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
     const queue = this.#queue!;
-    const added = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
+    const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
+    this.#adding.add(added);
+    void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
       for (const { run, id } of outbox) {
@@ -230,6 +240,30 @@ export class QueueBackend implements ExecutionBackend {
       }
     });
   };
+
+  /** After a reconnect: fails the tasks whose jobs Redis no longer has. */
+  async #checkLost(env: BackendEnvironment): Promise<void> {
+    const queue = this.#queue;
+    const redis = this.#redis;
+    if (queue === null || redis === null || this.#closed) return;
+    try {
+      await Promise.allSettled([...this.#adding]);
+      const ids = [...this.#runs.keys()];
+      if (ids.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.exists(queue.toKey(id));
+      const found = (await pipeline.exec()) ?? [];
+      const report = this.#attachment.report;
+      ids.forEach((id, i) => {
+        const [error, exists] = found[i] ?? [null, 1];
+        const run = this.#runs.get(id);
+        if (error !== null || exists !== 0 || run === undefined || !this.#release(id)) return;
+        report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): its job ${id} is gone from Redis (the server restarted without persistence, or the job was deleted)`));
+      });
+    } catch (error) {
+      env.log.error(env.sessionUid, `QueueBackend "${this.name}": checking jobs after a reconnect failed: ${describe(error)}`);
+    }
+  }
 
   #functionJob(run: TaskRun): RemoteTask {
     return this.#refs!.task(run, run.args.map(toWire));
