@@ -47,6 +47,25 @@ export async function sample(settings: Settings, once: () => Promise<number>, re
   return summarize(xs);
 }
 
+/**
+ * Runs `a` and `b` in turns (warm-ups, then at least 7 rounds), so that both
+ * see the same machine: for cases whose speed drifts between runs more than
+ * the difference measured (processes spawned, several processes on 2 cores).
+ */
+export async function alternate(s: Settings, a: () => Promise<number>, b: () => Promise<number>): Promise<[Sample, Sample]> {
+  for (let i = 0; i < s.warmup; i++) {
+    await a();
+    await b();
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < Math.max(s.repeats, s.quick ? 1 : 7); i++) {
+    xs.push(await a());
+    ys.push(await b());
+  }
+  return [summarize(xs), summarize(ys)];
+}
+
 /** Median and range of measured figures. */
 export function summarize(figures: readonly number[]): Sample {
   const xs = [...figures].sort((a, b) => a - b);

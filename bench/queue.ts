@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { Queue, QueueEvents } from "bullmq";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { startRedis, type RedisServer } from "../test/redis.js";
-import { summarize, type Row, type Sample, type Settings } from "./harness.js";
+import { alternate, type Row, type Settings } from "./harness.js";
 import { tasksPerSecond } from "./runners.js";
 
 const CONCURRENCY = 8;
@@ -91,21 +91,6 @@ async function ours(redis: RedisServer, count: number, hops: number): Promise<Si
       await stop(worker);
     },
   };
-}
-
-/** Runs `a` and `b` in turns (warm-ups, then rounds), so that both see the same machine: three processes share 2 cores here. */
-async function alternate(s: Settings, a: () => Promise<number>, b: () => Promise<number>): Promise<[Sample, Sample]> {
-  for (let i = 0; i < s.warmup; i++) {
-    await a();
-    await b();
-  }
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = 0; i < Math.max(s.repeats, s.quick ? 1 : 7); i++) {
-    xs.push(await a());
-    ys.push(await b());
-  }
-  return [summarize(xs), summarize(ys)];
 }
 
 export async function queueCase(s: Settings): Promise<Row[]> {
