@@ -41,7 +41,7 @@ if (!quick && names.length === 0) {
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${v.median.toFixed(2)}`).join("; ")}${r.note ? ` ${r.note}` : ""} |`,
+        `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${v.median.toFixed(2)}`).join("; ")}${r.note ? `${Object.keys(r.peers).length > 0 ? "; " : ""}${r.note}` : ""} |`,
     ),
   ].join("\n");
   const doc = `# Benchmark results\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\nCommand: \`npm run bench\` (median of at least 5 runs and 0.5 s after at least 2 warm-ups and 0.3 s; range in brackets). Figures are per unit (us/task etc.) unless the metric says otherwise. This file is written by a full \`npm run bench\`; the findings below are kept in \`bench/FINDINGS.md\`.\n\n${table}\n\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
