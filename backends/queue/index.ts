@@ -88,17 +88,11 @@ export class QueueBackend implements ExecutionBackend {
     this.#sessionUid = env.sessionUid;
     this.#maxInFlight = opts.maxInFlight;
     this.#channel = cancelChannel(opts.queue);
-    const where = describeRedis(opts.connection);
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
     const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
     redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
-    const unreachable = `QueueBackend "${this.name}": cannot reach Redis at ${where}`;
-    try {
-      await readyWithin(redis.connect(), opts.connectTimeout, redis, (last) => new Error(`${unreachable}: no connection after ${opts.connectTimeout} ms${last === null ? "" : ` (${describe(last)})`}`));
-    } catch (error) {
-      redis.disconnect();
-      throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
-    }
+    const within = this.#within(opts.connection, opts.connectTimeout);
+    await within(redis.connect(), redis);
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
     redis.on("ready", () => void this.#checkLost(env));
@@ -113,8 +107,21 @@ export class QueueBackend implements ExecutionBackend {
     events.on("active", ({ jobId }) => this.#active(jobId));
     events.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue as unknown));
     events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
-    await events.waitUntilReady();
+    await within(events.waitUntilReady(), events);
     this.#refs = await functionRefs();
+  }
+
+  /** Waits for a connection to Redis, at most `ms`; the error names this backend and the address. */
+  #within(connection: RedisConnection, ms: number) {
+    const unreachable = `QueueBackend "${this.name}": cannot reach Redis at ${describeRedis(connection)}`;
+    return async (ready: Promise<unknown>, errors: Parameters<typeof readyWithin>[2]): Promise<void> => {
+      try {
+        await readyWithin(ready, ms, errors, (last) => new Error(`${unreachable}: no connection after ${ms} ms${last === null ? "" : ` (${describe(last)})`}`));
+      } catch (error) {
+        this.#redis?.disconnect();
+        throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
+      }
+    };
   }
 
   /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
