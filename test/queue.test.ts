@@ -379,6 +379,14 @@ describe("QueueBackend", () => {
 });
 
 describe("asyncflow-worker", () => {
+  it("--help prints the usage; an unknown option exits 2 naming it", async () => {
+    const help = await startWorker(["--help"]);
+    expect([help.code, help.output]).toEqual([0, expect.stringMatching(/^usage: asyncflow-worker --redis/)]);
+    const bad = await startWorker(["--bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toMatch(/Unknown option '--bogus'\nusage:/);
+  });
+
   it("without --redis exits 2 with the usage", async () => {
     const r = await startWorker([]);
     expect(r.serving).toBe(false);
