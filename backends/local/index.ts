@@ -1,8 +1,7 @@
 import { availableParallelism } from "node:os";
 import type PQueue from "p-queue";
-import { InvalidOptionsError } from "../../lib/errors.js";
 import type { TaskRun } from "../../lib/run.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../backend.js";
+import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../backend.js";
 import { callFunction } from "./call.js";
 import { ProcessRunner } from "./exec.js";
 
@@ -33,8 +32,7 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const { parseOptions, localBackendOptionsSchema } = await import("../../lib/options.js");
-    const opts = parseOptions(localBackendOptionsSchema, this.#options, (m) => new InvalidOptionsError(`LocalBackend: ${m}`));
+    const opts = await parseBackendOptions("LocalBackend", (s) => s.localBackendOptionsSchema, this.#options);
     this.#attachment.set(report, env);
     if (opts.concurrency !== undefined) {
       const { default: Queue } = await import("p-queue");

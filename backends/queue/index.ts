@@ -6,7 +6,7 @@ import type { TaskRun } from "../../lib/run.js";
 import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { cancelChannel, type CommandJob, type JobData, type JobOutcome } from "./protocol.js";
 import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
 
@@ -75,8 +75,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const { parseOptions, queueBackendOptionsSchema } = await import("../../lib/options.js");
-    const opts = parseOptions(queueBackendOptionsSchema, this.#given, (m) => new InvalidOptionsError(`QueueBackend: ${m}`));
+    const opts = await parseBackendOptions("QueueBackend", (s) => s.queueBackendOptionsSchema, this.#given);
     // The session uid is part of every job id, and BullMQ refuses job ids with a colon.
     if (env.sessionUid.includes(":")) throw new InvalidOptionsError(`QueueBackend "${this.name}": the engine's uid "${env.sessionUid}" contains ":", which BullMQ job ids cannot: choose another \`uid\``);
     if (opts.maxEvents < EVENTS_PER_JOB * opts.maxInFlight) {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
-import { InvalidOptionsError } from "../../lib/errors.js";
+import { parseBackendOptions } from "../backend.js";
 import { cancelChannel, type JobData, type JobOutcome } from "./protocol.js";
 import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
 
@@ -45,8 +45,7 @@ export interface QueueWorker {
  * thread's; its result or error goes back as the job's return value.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
-  const { parseOptions, queueWorkerOptionsSchema } = await import("../../lib/options.js");
-  const opts = parseOptions(queueWorkerOptionsSchema, options, (m) => new InvalidOptionsError(`startQueueWorker: ${m}`));
+  const opts = await parseBackendOptions("startQueueWorker", (s) => s.queueWorkerOptionsSchema, options);
   const concurrency = opts.concurrency ?? availableParallelism();
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
   const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);

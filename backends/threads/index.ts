@@ -1,10 +1,10 @@
 import { availableParallelism } from "node:os";
 import type { Piscina } from "piscina";
 import { deserializeError, findUncloneable } from "../../lib/codec.js";
-import { InvalidOptionsError, InvalidTaskError, WorkerCrashError } from "../../lib/errors.js";
+import { InvalidTaskError, WorkerCrashError } from "../../lib/errors.js";
 import type { TaskRun } from "../../lib/run.js";
 import { ProcessRunner } from "../local/exec.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { RunTimes, batchSize } from "./batch.js";
 import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
 import { isThreadFailure, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
@@ -62,8 +62,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const { parseOptions, threadBackendOptionsSchema } = await import("../../lib/options.js");
-    const opts = parseOptions(threadBackendOptionsSchema, this.#given, (m) => new InvalidOptionsError(`ThreadBackend: ${m}`));
+    const opts = await parseBackendOptions("ThreadBackend", (s) => s.threadBackendOptionsSchema, this.#given);
     this.#attachment.set(report, env);
     this.#maxThreads = opts.maxThreads ?? availableParallelism();
     const { name: _name, maxProcesses, ...pool } = opts;
