@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExecutableError, InvalidTaskError, TaskCancelledError, taskContext } from "../lib/index.js";
+import { runCommand } from "../backends/local/command.js";
 import { engine, tick } from "./helpers.js";
 
 describe("executable tasks", () => {
@@ -136,5 +137,15 @@ describe("executable tasks", () => {
     expect([a.state, b.state]).toEqual(["RUNNING", "PENDING"]);
     await Promise.all([a, b]);
     await tick();
+  });
+});
+
+describe("runCommand", () => {
+  it("a signal aborted before the process starts kills it as it starts", async () => {
+    const t0 = performance.now();
+    const err = await runCommand({ uid: "task.000001", name: "late" }, "sleep 5", { cwd: process.cwd(), signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecutableError);
+    expect((err as ExecutableError).signal).toBe("SIGTERM");
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 });

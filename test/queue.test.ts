@@ -3,7 +3,7 @@
  * a real worker process (`asyncflow-worker`, run from the sources).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -405,8 +405,9 @@ describe("asyncflow-worker", () => {
     const r = await startWorker(["--redis", redis.url, "--queue", "kill", "--concurrency", "1"]);
     expect(r.serving).toBe(true);
     const flow = await engine({ backend: queued({ queue: "kill" }) });
-    const f = flow.executableTask(() => "sleep 30")();
-    while (f.state !== "RUNNING") await new Promise((res) => setTimeout(res, 5));
+    const marker = join(mkdtempSync(join(tmpdir(), "af-kill-")), "started");
+    const f = flow.executableTask((m: string) => `touch ${m}; sleep 30`)(marker);
+    while (!existsSync(marker)) await new Promise((res) => setTimeout(res, 5)); // the command runs
     let output = "";
     r.child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((res) => r.child.once("exit", res));
@@ -418,7 +419,7 @@ describe("asyncflow-worker", () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(output).toContain("asyncflow-worker: killed");
     expect(output).not.toContain("stopped after");
-    await expect(f).rejects.toThrow(/command "sleep 30" was killed by SIGKILL/);
+    await expect(f).rejects.toThrow(/command ".*sleep 30" was killed by SIG(TERM|KILL)/);
   });
 
   it("a bad option value exits 2 naming the option", async () => {

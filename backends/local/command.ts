@@ -48,6 +48,7 @@ export async function runCommand(task: TaskLabel, command: Command, o: CommandOp
         }, o.timeout);
   const onAbort = (): void => killGroup(child, "SIGTERM");
   o.signal.addEventListener("abort", onAbort, { once: true });
+  if (o.signal.aborted) onAbort(); // aborted while the capture files were opened, or before this was called
   try {
     const [exitCode, signal, spawnError] = await new Promise<[number | null, NodeJS.Signals | null, Error | null]>((resolve) => {
       child.once("error", (e) => resolve([null, null, e]));

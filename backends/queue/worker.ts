@@ -118,6 +118,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       cancels.disconnect();
     },
     kill: async () => {
+      // Abort first, so that a command about to start is killed as it starts.
+      for (const id of running.keys()) controller(id).abort(new Error(`job ${id}: the worker was killed`));
       killAll(children);
       await worker.close(true);
       cancels.disconnect();
