@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AsyncflowError,
@@ -22,6 +23,7 @@ import {
 import { backendConformance } from "./conformance.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine } from "./helpers.js";
+import { cancelChannel } from "../backends/queue/protocol.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
 import { startRedis, type RedisServer } from "./redis.js";
 
@@ -220,6 +222,21 @@ describe("QueueBackend", () => {
     await expect(slow()).rejects.toThrow(/task\.000002 \(slow\): command "sleep 5" timed out after 100 ms/);
     const bad = flow.executableTask(() => 42 as unknown as string, { name: "bad" });
     await expect(bad()).rejects.toThrow(/Task "bad": task\.000003 must return a command \(a string, or an argv array of strings\), got number/);
+  });
+
+  it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "early", concurrency: 1 });
+    const publisher = new Redis(redis.port, "127.0.0.1");
+    try {
+      const flow = await engine({ uid: "early-cancel", backend: queued({ queue: "early" }) });
+      // the job id the engine will give its first task; named before the job exists
+      await publisher.publish(cancelChannel("early"), "early-cancel.task.000001.1");
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      expect(await wait()).toBe("aborted");
+    } finally {
+      publisher.disconnect();
+      await local.close();
+    }
   });
 
   it("cancelling a running executable kills its process on the worker", async () => {

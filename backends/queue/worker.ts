@@ -39,6 +39,9 @@ export interface QueueWorker {
   kill(): Promise<void>;
 }
 
+const EARLY_CANCELS = 10_000;
+const cancelled = (id: string): Error => new Error(`job ${id} was cancelled by the engine`);
+
 /**
  * Serves a QueueBackend's jobs: the body of `asyncflow-worker`, usable in
  * process too. Each job's body runs through the same executor as a worker
@@ -50,6 +53,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
   const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);
   let processed = 0;
+  /** Jobs named for cancelling that were not running here: the most recent EARLY_CANCELS of them. */
+  const early = new Set<string>();
   // Processes of command jobs running here: `kill()` kills them.
   const children = new Set<ChildProcess>();
   // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
@@ -64,6 +69,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     async (job: Job<JobData, JobOutcome>) => {
       const id = job.id!;
       running.set(id, null);
+      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
+      if (early.delete(id)) controller(id).abort(cancelled(id));
       try {
         const out = await runJob(job.data, { get signal() { return controller(id).signal; } }, children);
         processed++;
@@ -97,7 +104,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const cancels = new Redis(redisOptions(opts.connection));
   cancels.on("error", (e) => process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`));
   cancels.on("message", (_channel: string, jobId: string) => {
-    if (running.has(jobId)) controller(jobId).abort(new Error(`job ${jobId} was cancelled by the engine`));
+    if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
+    // Not running here (yet): kept a while, in case this worker is the one about to start it.
+    early.add(jobId);
+    if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
   });
   try {
     await cancels.subscribe(cancelChannel(opts.queue));
