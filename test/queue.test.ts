@@ -13,6 +13,7 @@ import {
   ExecutableError,
   InvalidOptionsError,
   InvalidTaskError,
+  LocalBackend,
   QueueBackend,
   WorkerCrashError,
   WorkflowEngine,
@@ -236,6 +237,21 @@ describe("QueueBackend", () => {
     } finally {
       publisher.disconnect();
       await local.close();
+    }
+  });
+
+  it("a task cancelled between submit and the bulk add never reaches Redis", async () => {
+    const flow = await engine({ uid: "outbox", backend: [queued({ queue: "nowhere" }), new LocalBackend()] });
+    const queuedTask = flow.functionTask((x: number) => x, { name: "q" })(1);
+    // dispatched in the same burst, after it: a local task whose done-callback cancels the queued one
+    flow.functionTask(() => 0, { backend: "local" })().addDoneCallback(() => queuedTask.cancel("changed my mind"));
+    await expect(queuedTask).rejects.toThrow(/changed my mind/);
+    await new Promise((r) => setTimeout(r, 50));
+    const client = new Redis(redis.port, "127.0.0.1");
+    try {
+      expect(await client.exists("bull:nowhere:outbox.task.000001.1")).toBe(0);
+    } finally {
+      client.disconnect();
     }
   });
 

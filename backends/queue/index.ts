@@ -230,9 +230,10 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   readonly #flush = (): void => {
-    const outbox = this.#outbox;
+    // Runs cancelled since they were queued here are not sent (their slots were freed by the cancel).
+    const outbox = this.#outbox.filter(({ run }) => !run.signal.aborted);
     this.#outbox = [];
-    if (this.#closed) return;
+    if (this.#closed || outbox.length === 0) return;
     const jobs = outbox.map(({ run, id, data }) => ({ name: run.name, data, opts: { jobId: id, removeOnComplete: true, removeOnFail: 1000 } }));
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
     const queue = this.#queue!;
