@@ -33,6 +33,7 @@ interface Job {
 
 const EVENTS_PER_JOB = 4;
 const CLOSE_WAIT_MS = 2000;
+const LOST_GRACE_MS = 1000;
 
 /**
  * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
@@ -260,13 +261,17 @@ export class QueueBackend implements ExecutionBackend {
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.exists(queue.toKey(id));
       const found = (await pipeline.exec()) ?? [];
+      const missing = ids.filter((_, i) => found[i]?.[0] === null && found[i]?.[1] === 0);
+      if (missing.length === 0) return;
+      // A job that completed just now is gone too (removeOnComplete), its event not yet read:
+      // give the event reader a moment before calling the rest lost.
+      await new Promise((r) => setTimeout(r, LOST_GRACE_MS).unref());
       const report = this.#attachment.report;
-      ids.forEach((id, i) => {
-        const [error, exists] = found[i] ?? [null, 1];
+      for (const id of missing) {
         const run = this.#runs.get(id);
-        if (error !== null || exists !== 0 || run === undefined || !this.#release(id)) return;
+        if (run === undefined || !this.#release(id)) continue;
         report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): its job ${id} is gone from Redis (the server restarted without persistence, or the job was deleted)`));
-      });
+      }
     } catch (error) {
       env.log.error(env.sessionUid, `QueueBackend "${this.name}": checking jobs after a reconnect failed: ${describe(error)}`);
     }
