@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   AsyncflowError,
   ExecutableError,
@@ -293,6 +293,22 @@ describe("QueueBackend", () => {
     } finally {
       await local.close();
     }
+  });
+
+  it("a worker logs each job at debug level, naming the task", async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    process.env.ASYNCFLOW_LOG_LEVEL = "debug";
+    const local = await startQueueWorker({ connection: redis.url, queue: "logged", concurrency: 1 }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
+    try {
+      const flow = await engine({ backend: queued({ queue: "logged" }) });
+      const fail = flow.functionTask(tasks.fail, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "fail" });
+      await fail("no").catch(() => undefined);
+    } finally {
+      await local.close();
+      write.mockRestore();
+    }
+    expect(lines.join("")).toMatch(/asyncflow DEBUG task\.000001 fail: job \S+\.task\.000001\.1 started\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
   });
 
   it("cancelling a running task aborts its body's signal on the worker that holds it", async () => {

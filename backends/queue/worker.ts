@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
+import { Logger } from "../../lib/log.js";
 import { parseBackendOptions } from "../backend.js";
 import { cancelChannel, type JobData, type JobOutcome } from "./protocol.js";
 import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
@@ -53,6 +54,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
   const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);
   let processed = 0;
+  // ASYNCFLOW_LOG_LEVEL=debug shows each job as it starts and ends, named by its task's uid.
+  const log = new Logger();
   /** Jobs named for cancelling that were not running here: the most recent EARLY_CANCELS of them. */
   const early = new Set<string>();
   // Processes of command jobs running here: `kill()` kills them.
@@ -71,9 +74,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       running.set(id, null);
       // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
       if (early.delete(id)) controller(id).abort(cancelled(id));
+      if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} started`);
       try {
         const out = await runJob(job.data, { get signal() { return controller(id).signal; } }, children);
         processed++;
+        if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} ${"value" in out ? "done" : "failed"}`);
         return out;
       } finally {
         running.delete(id);
