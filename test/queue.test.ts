@@ -2,7 +2,7 @@
  * QueueBackend against a real redis-server (started here on a free port) and
  * a real worker process (`asyncflow-worker`, run from the sources).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -270,6 +270,17 @@ describe("QueueBackend", () => {
     } finally {
       await local.close();
     }
+  });
+
+  it("engines in different processes share a worker without mixing up their shipped functions", () => {
+    const fixture = new URL("./fixtures/queue-engine.ts", import.meta.url).pathname;
+    const run = (word: string): string => {
+      const r = spawnSync(process.execPath, ["--import", "tsx", fixture, redis.url, word], { encoding: "utf8", timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    // each process numbers its shipped functions from 1: the worker must not take one for the other
+    expect([run("one"), run("two")]).toEqual(["one", "two"]);
   });
 
   it("a second engine on the same queue gets only its own results", async () => {

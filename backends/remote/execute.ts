@@ -13,7 +13,11 @@ const g = globalThis as { __name?: unknown; taskContext?: unknown };
 g.__name ??= (fn: Function, name: string) => Object.defineProperty(fn, "name", { value: name, configurable: true });
 g.taskContext = taskContext;
 
-const compiled = new Map<number, AnyFunction>();
+// Keyed by source, not by the shipped id: ids count from 1 in every engine
+// process, and a queue worker serves many processes. Bounded, oldest out,
+// since a long-lived worker sees the functions of every session it serves.
+const compiled = new Map<string, AnyFunction>();
+const MAX_COMPILED = 1000;
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 let typescript: Promise<void> | null = null;
 
@@ -45,12 +49,13 @@ export async function executeRemote(task: RemoteTask, control: { readonly signal
 }
 
 function compile(fn: ShippedFunction): AnyFunction {
-  let f = compiled.get(fn.id);
+  let f = compiled.get(fn.expression);
   if (f === undefined) {
     // Compiling shipped source is the point of a shipped function; it was parsed and checked for free variables when the task was defined.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = (new Function(`return ${fn.expression};`) as () => AnyFunction)();
-    compiled.set(fn.id, f);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(fn.expression, f);
   }
   return f;
 }

@@ -11,7 +11,7 @@ import { freeVariableError } from "./protocol.js";
 
 /** What a worker compiles: an expression that evaluates to the function. */
 export interface ShippedFunction {
-  /** Unique per function in this process: the worker's compile cache key. */
+  /** Unique per function in this process (run-time statistics key it); workers key their compile cache by `expression`, as ids repeat across processes. */
   readonly id: number;
   readonly expression: string;
   /** Whether the body can reach `taskContext()`: only then does a worker run it under AsyncLocalStorage (whose promise hooks slow every promise in the process on Node 20). */
