@@ -229,9 +229,10 @@ describe("QueueBackend", () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "early", concurrency: 1 });
     const publisher = new Redis(redis.port, "127.0.0.1");
     try {
-      const flow = await engine({ uid: "early-cancel", backend: queued({ queue: "early" }) });
+      const backend = queued({ queue: "early" });
+      const flow = await engine({ backend });
       // the job id the engine will give its first task; named before the job exists
-      await publisher.publish(cancelChannel("early"), "early-cancel.task.000001.1");
+      await publisher.publish(cancelChannel("early"), `${backend.jobPrefix}.task.000001.1`);
       const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
       expect(await wait()).toBe("aborted");
     } finally {
@@ -241,7 +242,8 @@ describe("QueueBackend", () => {
   });
 
   it("a task cancelled between submit and the bulk add never reaches Redis", async () => {
-    const flow = await engine({ uid: "outbox", backend: [queued({ queue: "nowhere" }), new LocalBackend()] });
+    const backend = queued({ queue: "nowhere" });
+    const flow = await engine({ backend: [backend, new LocalBackend()] });
     const queuedTask = flow.functionTask((x: number) => x, { name: "q" })(1);
     // dispatched in the same burst, after it: a local task whose done-callback cancels the queued one
     flow.functionTask(() => 0, { backend: "local" })().addDoneCallback(() => queuedTask.cancel("changed my mind"));
@@ -249,7 +251,7 @@ describe("QueueBackend", () => {
     await new Promise((r) => setTimeout(r, 50));
     const client = new Redis(redis.port, "127.0.0.1");
     try {
-      expect(await client.exists("bull:nowhere:outbox.task.000001.1")).toBe(0);
+      expect(await client.exists(`bull:nowhere:${backend.jobPrefix}.task.000001.1`)).toBe(0);
     } finally {
       client.disconnect();
     }
@@ -281,6 +283,23 @@ describe("QueueBackend", () => {
     };
     // each process numbers its shipped functions from 1: the worker must not take one for the other
     expect([run("one"), run("two")]).toEqual(["one", "two"]);
+  });
+
+  it("an engine run again with the same uid gets job ids of its own", async () => {
+    const first = queued({ queue: "rerun" });
+    const a = await engine({ uid: "pipeline", backend: first });
+    a.functionTask(() => 1)(); // left waiting in Redis: no worker serves "rerun" yet
+    await new Promise((r) => setTimeout(r, 50));
+    await a.shutdown();
+    const local = await startQueueWorker({ connection: redis.url, queue: "rerun", concurrency: 1 });
+    try {
+      const second = queued({ queue: "rerun" });
+      const b = await engine({ uid: "pipeline", backend: second });
+      expect(second.jobPrefix).not.toBe(first.jobPrefix);
+      expect(await b.functionTask(() => 2)()).toBe(2);
+    } finally {
+      await local.close();
+    }
   });
 
   it("a second engine on the same queue gets only its own results", async () => {

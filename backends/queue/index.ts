@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/codec.js";
@@ -66,6 +67,7 @@ export class QueueBackend implements ExecutionBackend {
   /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
+  #jobPrefix = "";
   #channel = "";
   #closed = false;
 
@@ -86,6 +88,9 @@ export class QueueBackend implements ExecutionBackend {
     }
     this.#attachment.set(report, env);
     this.#sessionUid = env.sessionUid;
+    // A nonce, so that an engine run again with the same `uid` never meets its earlier jobs (BullMQ keeps
+    // failed ones, and an add with an existing id is silently dropped).
+    this.#jobPrefix = `${env.sessionUid}.${randomBytes(3).toString("hex")}`;
     this.#maxInFlight = opts.maxInFlight;
     this.#channel = cancelChannel(opts.queue);
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
@@ -122,6 +127,11 @@ export class QueueBackend implements ExecutionBackend {
         throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
       }
     };
+  }
+
+  /** Job ids of this engine are `<jobPrefix>.<task uid>.<attempt>`: the engine's uid and a nonce made when it started. */
+  get jobPrefix(): string {
+    return this.#jobPrefix;
   }
 
   /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
@@ -227,7 +237,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #jobId(run: TaskRun): string {
-    return `${this.#sessionUid}.${run.uid}.${run.attempt}`;
+    return `${this.#jobPrefix}.${run.uid}.${run.attempt}`;
   }
 
   readonly #flush = (): void => {
