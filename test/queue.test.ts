@@ -444,6 +444,13 @@ describe("QueueBackend", () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
+  it("a dry run needs no Redis: the queue backend is replaced, routing still checked", async () => {
+    const flow = await engine({ dryRun: true, backend: [new LocalBackend(), new QueueBackend({ connection: "redis://127.0.0.1:1" })] });
+    const t = flow.functionTask((x: number) => x, { backend: "queue", name: "t" });
+    expect(await t(1)).toBe("<dry-run task.000001 t>");
+    expect(() => flow.functionTask((x: number) => x, { backend: "queues" })).toThrow(/unknown backend "queues"/);
+  });
+
   it("bad options are refused when the engine starts", async () => {
     const bad = (o: unknown) => WorkflowEngine.create({ backend: new QueueBackend(o as QueueBackendOptions), handleSignals: false });
     await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
