@@ -105,6 +105,8 @@ describe("QueueBackend", () => {
     expect(r.year).toBe(2026);
     expect(r.sum).toBe(6);
     expect(r.set).toEqual(new Set([1, 2]));
+    const nothing = flow.functionTask((_x: undefined) => undefined);
+    expect(await nothing(undefined)).toBeUndefined();
   });
 
   it("a body's error comes back whole: name, message, own fields, cause", async () => {
