@@ -75,6 +75,11 @@ describe("ThreadBackend", () => {
       return `${c.uid} ${c.name} ${c.attempt} ${c.signal.aborted}`;
     }, { backend: "threads" });
     expect(await ctx()).toBe("task.000001 ctx 1 false");
+    // reached without naming it: `this` is the global object in a sloppy-mode function
+    const viaThis = flow.functionTask(function viaThis(this: { taskContext: typeof taskContext }): string {
+      return this.taskContext().name;
+    }, { backend: "threads" });
+    expect(await viaThis()).toBe("viaThis");
   });
 
   it("errors keep name, message, stack and cause", async () => {

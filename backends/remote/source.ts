@@ -59,7 +59,9 @@ export function shipFunction(fn: Function, taskName: string): ShippedFunction {
   const names = freeIdentifiers(expression, taskName);
   const free = names.filter((n) => !knownGlobals().has(n));
   if (free.length > 0) throw freeVariableError(taskName, free);
-  const shipped = { id: ++lastId, expression, context: names.some((n) => CONTEXT_NAMES.has(n)) };
+  // The text test also catches `this.taskContext()` in a sloppy-mode function, where `this` is the global object.
+  const context = expression.includes("taskContext") || names.some((n) => CONTEXT_NAMES.has(n));
+  const shipped = { id: ++lastId, expression, context };
   cache.set(fn, shipped);
   return shipped;
 }
