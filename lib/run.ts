@@ -43,6 +43,11 @@ export class TaskRun implements TaskContext {
     return (this.#controller ??= new AbortController()).signal;
   }
 
+  /** Whether the run was cancelled. For backends: unlike `signal.aborted`, it makes no AbortController. */
+  get aborted(): boolean {
+    return this.#controller !== null && this.#controller.signal.aborted;
+  }
+
   /** @internal aborts `signal` with the cancellation error */
   abort(reason: unknown): void {
     (this.#controller ??= new AbortController()).abort(reason);

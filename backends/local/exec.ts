@@ -47,7 +47,7 @@ export class ProcessRunner {
     report(run, "RUNNING");
     try {
       const command = await commandOf(run);
-      if (run.signal.aborted) return;
+      if (run.aborted) return;
       const opts = run.options;
       const stdout = await runCommand(run, command, {
         cwd: opts.cwd ?? this.#env.workDir,

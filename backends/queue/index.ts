@@ -142,7 +142,7 @@ export class QueueBackend implements ExecutionBackend {
   /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
   get backlog(): number {
     let n = 0;
-    for (let i = this.#head; i < this.#backlog.length; i++) if (this.#backlog[i]?.run.signal.aborted === false) n++;
+    for (let i = this.#head; i < this.#backlog.length; i++) if (this.#backlog[i]?.run.aborted === false) n++;
     return n;
   }
 
@@ -170,7 +170,7 @@ export class QueueBackend implements ExecutionBackend {
     } catch (error) {
       return this.#attachment.report(run, "FAILED", error);
     }
-    if (run.signal.aborted || this.#closed) return;
+    if (run.aborted || this.#closed) return;
     const o = run.options;
     const job: CommandJob = { uid: run.uid, name: run.name, attempt: run.attempt, command, session: this.#sessionUid };
     this.#enqueue(run, {
@@ -199,7 +199,7 @@ export class QueueBackend implements ExecutionBackend {
     while (this.#head < backlog.length && this.#runs.size < this.#maxInFlight && !this.#closed) {
       const next = backlog[this.#head]!;
       backlog[this.#head++] = undefined;
-      if (!next.run.signal.aborted) this.#enqueue(next.run, next.data);
+      if (!next.run.aborted) this.#enqueue(next.run, next.data);
     }
     if (this.#head === backlog.length) {
       backlog.length = 0;
@@ -242,7 +242,7 @@ export class QueueBackend implements ExecutionBackend {
 
   readonly #flush = (): void => {
     // Runs cancelled since they were queued here are not sent (their slots were freed by the cancel).
-    const outbox = this.#outbox.filter(({ run }) => !run.signal.aborted);
+    const outbox = this.#outbox.filter(({ run }) => !run.aborted);
     this.#outbox = [];
     if (this.#closed || outbox.length === 0) return;
     const jobs = outbox.map(({ run, id, data }) => ({ name: run.name, data, opts: { jobId: id, removeOnComplete: true, removeOnFail: 1000 } }));

@@ -67,6 +67,32 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (c === null) running.set(id, (c = new AbortController()));
     return c;
   };
+  // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
+  // Subscribed before the worker starts, so that no cancel falls between the two.
+  const cancels = new Redis({ ...redisOptions(opts.connection), lazyConnect: true });
+  let ready = false;
+  cancels.on("error", (e) => {
+    if (ready) process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`);
+  });
+  cancels.on("message", (_channel: string, jobId: string) => {
+    if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
+    // Not running here (yet): kept a while, in case this worker is the one about to start it.
+    early.add(jobId);
+    if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
+  });
+  const unreachable = (last: Error | null): Error =>
+    new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${last === null ? "" : ` (${last.message})`}`);
+  try {
+    await readyWithin(
+      cancels.connect().then(() => cancels.subscribe(cancelChannel(opts.queue))),
+      opts.connectTimeout,
+      cancels,
+      unreachable,
+    );
+  } catch (error) {
+    cancels.disconnect();
+    throw error;
+  }
   const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(
     opts.queue,
     async (job: Job<JobData, JobOutcome>) => {
@@ -92,30 +118,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
     },
   );
-  let ready = false;
   worker.on("error", (e) => {
     if (ready) process.emitWarning(`asyncflow queue worker: ${e.message}`);
   });
   try {
-    await readyWithin(worker.waitUntilReady(), opts.connectTimeout, worker, (last) => {
-      const why = last === null ? "" : ` (${last.message})`;
-      return new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${why}`);
-    });
-  } catch (error) {
-    await worker.close(true).catch(() => undefined);
-    throw error;
-  }
-  // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
-  const cancels = new Redis(redisOptions(opts.connection));
-  cancels.on("error", (e) => process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`));
-  cancels.on("message", (_channel: string, jobId: string) => {
-    if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
-    // Not running here (yet): kept a while, in case this worker is the one about to start it.
-    early.add(jobId);
-    if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
-  });
-  try {
-    await cancels.subscribe(cancelChannel(opts.queue));
+    await readyWithin(worker.waitUntilReady(), opts.connectTimeout, worker, unreachable);
   } catch (error) {
     cancels.disconnect();
     await worker.close(true).catch(() => undefined);

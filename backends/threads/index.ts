@@ -119,7 +119,7 @@ export class ThreadBackend implements ExecutionBackend {
     while (this.#inFlight < this.#maxThreads && this.#head < queue.length && !this.#closed) {
       const run = queue[this.#head]!;
       queue[this.#head++] = undefined;
-      if (run.signal.aborted) continue;
+      if (run.aborted) continue;
       const task = this.#refs!.task(run);
       if (!task.transfer && this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
       else this.#start(run, task);
@@ -159,7 +159,7 @@ export class ThreadBackend implements ExecutionBackend {
     const limit = batchSize(queue.length - this.#head + 1, this.#maxThreads);
     while (runs.length < limit && this.#head < queue.length) {
       const run = queue[this.#head]!;
-      if (run.signal.aborted) {
+      if (run.aborted) {
         queue[this.#head++] = undefined;
         continue;
       }
