@@ -69,7 +69,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   // Subscribed before the worker starts, so that no cancel falls between the two.
-  const cancels = new Redis({ ...redisOptions(opts.connection), lazyConnect: true });
+  const cancels = new Redis(redisOptions(opts.connection)); // connects now, retrying until the subscribe below gives up
   let ready = false;
   cancels.on("error", (e) => {
     if (ready) process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`);
@@ -84,7 +84,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${last === null ? "" : ` (${last.message})`}`);
   try {
     await readyWithin(
-      cancels.connect().then(() => cancels.subscribe(cancelChannel(opts.queue))),
+      cancels.subscribe(cancelChannel(opts.queue)),
       opts.connectTimeout,
       cancels,
       unreachable,
