@@ -423,6 +423,30 @@ describe("QueueBackend", () => {
     }
   });
 
+  it("a job Redis refuses (out of memory) fails its task, saying it could not be queued", async () => {
+    const small = await startRedis(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: small.url }), handleSignals: false });
+    try {
+      const big = flow.functionTask((s: string) => s.length, { name: "big" });
+      await expect(big("x".repeat(4_000_000))).rejects.toThrow(/task\.000001 \(big\): could not be queued: .*OOM/);
+    } finally {
+      await flow.shutdown();
+      await small.stop();
+    }
+  });
+
+  it("a reply that is not an asyncflow worker's fails the task, saying so", async () => {
+    const { Worker } = await import("bullmq");
+    const foreign = new Worker("foreign", async () => 42, { connection: { host: redis.host, port: redis.port, maxRetriesPerRequest: null } });
+    try {
+      const flow = await engine({ backend: queued({ queue: "foreign" }) });
+      const t = flow.functionTask(() => 1, { name: "t" });
+      await expect(t()).rejects.toThrow(/task\.000001 \(t\): the worker's reply cannot be read \(is it an asyncflow-worker of this version\?\)/);
+    } finally {
+      await foreign.close();
+    }
+  });
+
   it("shutdown returns when Redis is gone", async () => {
     const own = await startRedis();
     const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });

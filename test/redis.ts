@@ -22,10 +22,10 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `redis-server` (Debian's package; `.ci/run` installs it) and resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts `redis-server` (Debian's package; `.ci/run` installs it), with `extra` arguments, and resolves once it accepts connections. */
+export async function startRedis(extra: string[] = []): Promise<RedisServer> {
   const port = await freePort();
-  let child = await serve(port);
+  let child = await serve(port, extra);
   const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -41,13 +41,13 @@ export async function startRedis(): Promise<RedisServer> {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
-      child = await serve(port);
+      child = await serve(port, extra);
     },
   };
 }
 
-async function serve(port: number): Promise<ChildProcess> {
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+async function serve(port: number, extra: string[]): Promise<ChildProcess> {
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
