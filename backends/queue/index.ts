@@ -9,7 +9,7 @@ import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/prot
 import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { cancelChannel, type CommandJob, type JobData, type JobOutcome } from "./protocol.js";
-import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
+import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 
 export interface QueueBackendOptions {
   /** @default "queue" */
@@ -115,15 +115,14 @@ export class QueueBackend implements ExecutionBackend {
     this.#refs = await functionRefs();
   }
 
-  /** Waits for a connection to Redis, at most `ms`; the error names this backend and the address. */
+  /** Waits for a connection to Redis, at most `ms`; on failure drops the main client, and the error names this backend and the address. */
   #within(connection: RedisConnection, ms: number) {
-    const unreachable = `QueueBackend "${this.name}": cannot reach Redis at ${describeRedis(connection)}`;
-    return async (ready: Promise<unknown>, errors: Parameters<typeof readyWithin>[2]): Promise<void> => {
+    return async (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => {
       try {
-        await readyWithin(ready, ms, errors, (last) => new Error(`${unreachable}: no connection after ${ms} ms${last === null ? "" : ` (${describe(last)})`}`));
+        await connectWithin(ready, `QueueBackend "${this.name}"`, connection, ms, errors);
       } catch (error) {
         this.#redis?.disconnect();
-        throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${describe(error)}`, { cause: error });
+        throw error;
       }
     };
   }

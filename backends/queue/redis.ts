@@ -31,23 +31,34 @@ export function describeRedis(c: RedisConnection): string {
   return `redis://${o.host}:${o.port}${o.db === undefined ? "" : `/${o.db}`}`;
 }
 
+/** Where a client reports connection failures while it retries. */
+export interface ErrorSource {
+  on(event: "error", cb: (e: Error) => void): unknown;
+  off(event: "error", cb: (e: Error) => void): unknown;
+}
+
 /**
- * `ready`, or a rejection with `timeoutError(lastError)` after `ms` (Redis
- * clients retry forever, so a wrong address would otherwise hang the caller).
- * `errors` is where the client reports connection failures meanwhile.
+ * Waits for `ready` (a connect, a subscribe, a client's readiness) at most
+ * `ms`: Redis clients retry forever, so a wrong address would otherwise hang
+ * the caller. Either failure, the timeout or `ready` rejecting, becomes
+ * `<who>: cannot reach Redis at <address>: ...`, with the last connection
+ * error `errors` reported meanwhile.
  */
-export async function readyWithin<T>(
-  ready: Promise<T>,
-  ms: number,
-  errors: { on(event: "error", cb: (e: Error) => void): unknown; off(event: "error", cb: (e: Error) => void): unknown },
-  timeoutError: (last: Error | null) => Error,
-): Promise<T> {
+export async function connectWithin(ready: Promise<unknown>, who: string, connection: RedisConnection, ms: number, errors: ErrorSource): Promise<void> {
+  const unreachable = `${who}: cannot reach Redis at ${describeRedis(connection)}`;
   let last: Error | null = null;
   const onError = (e: Error): void => void (last = e);
   errors.on("error", onError);
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timeoutError(last)), ms)))]);
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${unreachable}: no connection after ${ms} ms${last === null ? "" : ` (${last.message})`}`)), ms);
+      }),
+    ]);
+  } catch (error) {
+    throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
     errors.off("error", onError);

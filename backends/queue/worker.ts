@@ -4,7 +4,7 @@ import type { Job, Worker } from "bullmq";
 import { Logger } from "../../lib/log.js";
 import { parseBackendOptions } from "../backend.js";
 import { cancelChannel, type JobData, type JobOutcome } from "./protocol.js";
-import { describeRedis, readyWithin, redisOptions, type RedisConnection } from "./redis.js";
+import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 
 export interface QueueWorkerOptions {
   /** The Redis server of the engine's QueueBackend. */
@@ -80,15 +80,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     early.add(jobId);
     if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
   });
-  const unreachable = (last: Error | null): Error =>
-    new Error(`queue worker: cannot reach Redis at ${describeRedis(opts.connection)}: no connection after ${opts.connectTimeout} ms${last === null ? "" : ` (${last.message})`}`);
+  const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", opts.connection, opts.connectTimeout, errors);
   try {
-    await readyWithin(
-      cancels.subscribe(cancelChannel(opts.queue)),
-      opts.connectTimeout,
-      cancels,
-      unreachable,
-    );
+    await connected(cancels.subscribe(cancelChannel(opts.queue)), cancels);
   } catch (error) {
     cancels.disconnect();
     throw error;
@@ -122,7 +116,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (ready) process.emitWarning(`asyncflow queue worker: ${e.message}`);
   });
   try {
-    await readyWithin(worker.waitUntilReady(), opts.connectTimeout, worker, unreachable);
+    await connected(worker.waitUntilReady(), worker);
   } catch (error) {
     cancels.disconnect();
     await worker.close(true).catch(() => undefined);
