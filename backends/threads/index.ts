@@ -6,8 +6,8 @@ import type { TaskRun } from "../../lib/run.js";
 import { ProcessRunner } from "../local/exec.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { RunTimes, batchSize } from "./batch.js";
-import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
-import { isThreadFailure, type ThreadBatch, type ThreadOutcome, type ThreadTask } from "./protocol.js";
+import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
+import { isThreadFailure, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
 
 export interface ThreadBackendOptions {
   /** @default "threads" */
@@ -130,7 +130,7 @@ export class ThreadBackend implements ExecutionBackend {
     }
   }
 
-  #start(run: TaskRun, task: ThreadTask): void {
+  #start(run: TaskRun, task: RemoteTask): void {
     const report = this.#attachment.report;
     const pool = (this.#pool ??= this.#createPool());
     this.#inFlight++;
@@ -152,7 +152,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   // `first` is small: take the small, untransferred runs queued behind it into one pool task.
-  #startBatch(first: TaskRun, task: ThreadTask): void {
+  #startBatch(first: TaskRun, task: RemoteTask): void {
     const queue = this.#queue;
     const runs = [first];
     const tasks = [task];

@@ -1,12 +1,9 @@
 import type { SerializedError } from "../../lib/codec.js";
 import type { RemoteTask } from "../remote/protocol.js";
 
-/** One run as it crosses to a worker thread. */
-export type ThreadTask = RemoteTask;
-
 /** Small tasks grouped into one pool task; the worker runs them in order. */
 export interface ThreadBatch {
-  readonly batch: readonly ThreadTask[];
+  readonly batch: readonly RemoteTask[];
 }
 
 /** One batch member's result. */

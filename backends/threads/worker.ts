@@ -7,12 +7,13 @@ import { move } from "piscina";
 import { findUncloneable, serializeError } from "../../lib/codec.js";
 import { InvalidTaskError } from "../../lib/errors.js";
 import { executeRemote } from "../remote/execute.js";
-import type { ThreadBatch, ThreadFailure, ThreadOutcome, ThreadTask } from "./protocol.js";
+import type { RemoteTask } from "../remote/protocol.js";
+import type { ThreadBatch, ThreadFailure, ThreadOutcome } from "./protocol.js";
 
 // Cancelling a thread task terminates its worker, so the signal a body sees here never fires.
 const control = { signal: new AbortController().signal };
 
-export default async function runThreadTask(work: ThreadTask | ThreadBatch): Promise<unknown> {
+export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
   if (!("batch" in work)) return runOne(work);
   const outcomes: ThreadOutcome[] = [];
   for (const task of work.batch) {
@@ -26,7 +27,7 @@ export default async function runThreadTask(work: ThreadTask | ThreadBatch): Pro
   return outcomes;
 }
 
-async function runOne(task: ThreadTask): Promise<unknown> {
+async function runOne(task: RemoteTask): Promise<unknown> {
   let value: unknown;
   try {
     value = await executeRemote(task, control);
