@@ -3,29 +3,21 @@
  * redis-server, each served by a worker process of the same concurrency
  * (asyncflow-worker vs. a bare BullMQ Worker).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { Queue, QueueEvents } from "bullmq";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { startRedis, type RedisServer } from "../test/redis.js";
+import { startWorkerProcess, stopWorkerProcess } from "../test/worker-process.js";
 import { alternate, type Row, type Settings } from "./harness.js";
 import { tasksPerSecond } from "./runners.js";
 
 const CONCURRENCY = 8;
 const MAX_EVENTS = 100_000;
 
-function serve(command: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, command, { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    child.stdout.on("data", (c: Buffer) => c.toString().includes("serving queue") && resolve(child));
-    child.once("exit", (code) => reject(new Error(`${command.join(" ")} exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
+async function serve(command: string[]): Promise<ChildProcess> {
+  const started = await startWorkerProcess(command);
+  if (!started.serving) throw new Error(`${command.join(" ")} exited with ${started.code}: ${started.output}`);
+  return started.child;
 }
 
 interface Side {
@@ -65,7 +57,7 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
       return (performance.now() - t0) / hops;
     },
     async close() {
-      await stop(worker);
+      await stopWorkerProcess(worker);
       await Promise.all([events.close(), queue.close()]);
     },
   };
@@ -88,7 +80,7 @@ async function ours(redis: RedisServer, count: number, hops: number): Promise<Si
     },
     async close() {
       await flow.shutdown();
-      await stop(worker);
+      await stopWorkerProcess(worker);
     },
   };
 }

@@ -1,11 +1,12 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project,
 // imported as "asyncflow" through its exports map, with types.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRedis } from "./redis.js";
+import { startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -82,12 +83,10 @@ async function queueFromDist(app: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
   const bin = join(app, "node_modules/asyncflow", pkg.bin["asyncflow-worker"]!);
   const redis = await startRedis();
-  const worker = spawn(process.execPath, [bin, "--redis", redis.url, "--concurrency", "2"], { stdio: ["ignore", "pipe", "inherit"] });
+  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2"]);
+  const worker = started.child;
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.stdout.on("data", (c: Buffer) => c.toString().includes("serving queue") && resolve());
-      worker.once("exit", (code) => reject(new Error(`asyncflow-worker exited with ${code}`)));
-    });
+    expect(started.serving, started.output).toBe(true);
     writeFileSync(
       join(app, "queue.mjs"),
       `import { WorkflowEngine, QueueBackend } from "asyncflow";
@@ -104,8 +103,7 @@ try {
     const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
     expect(run.stdout.trim(), run.stderr).toBe("144 true");
   } finally {
-    worker.kill("SIGTERM");
-    await new Promise((r) => worker.once("exit", r));
+    await stopWorkerProcess(worker);
     await redis.stop();
   }
 }

@@ -2,7 +2,7 @@
  * QueueBackend against a real redis-server (started here on a free port) and
  * a real worker process (`asyncflow-worker`, run from the sources).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -27,26 +27,15 @@ import { engine } from "./helpers.js";
 import { cancelChannel } from "../backends/queue/protocol.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
 import { startRedis, type RedisServer } from "./redis.js";
+import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 const cli = new URL("../backends/queue/cli.ts", import.meta.url).pathname;
 let redis: RedisServer;
 let worker: ChildProcess;
 let workerOutput = "";
 
-/** Starts `asyncflow-worker` with `args`; resolves once it serves, or with its exit code and output. */
-function startWorker(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; serving: boolean; code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  let output = "";
-  return new Promise((resolve) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes("serving queue")) resolve({ child, serving: true, code: null, output });
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => resolve({ child, serving: false, code, output }));
-  });
-}
+/** Starts `asyncflow-worker` (from the sources) with `args`. */
+const startWorker = (args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> => startWorkerProcess(["--import", "tsx", cli, ...args], env);
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -58,9 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (worker !== undefined && worker.exitCode === null) {
-    const exited = new Promise<number | null>((r) => worker.once("exit", r));
-    worker.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await stopWorkerProcess(worker)).toBe(0);
     expect(workerOutput).toMatch(/stopped after \d+ jobs/);
   }
   await redis?.stop();

@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** A queue worker process as the tests and benchmarks start it. */
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  /** It printed that it serves its queue (false: it exited first). */
+  readonly serving: boolean;
+  /** Its exit code when it exited before serving. */
+  readonly code: number | null;
+  /** What it printed so far, stdout and stderr together. */
+  readonly output: string;
+}
+
+/** Runs `node <args>` (an `asyncflow-worker` or a raw BullMQ worker) and resolves once it serves, or with its exit code and output. */
+export function startWorkerProcess(args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  let output = "";
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes("serving queue")) resolve({ child, serving: true, code: null, output });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => resolve({ child, serving: false, code, output }));
+  });
+}
+
+/** Lets it finish its jobs (SIGTERM) and waits for it to exit. */
+export async function stopWorkerProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  return exited;
+}
