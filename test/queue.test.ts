@@ -246,6 +246,22 @@ describe("QueueBackend", () => {
     }
   });
 
+  it("shutdown aborts the bodies of its jobs still running on a worker", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "shut", concurrency: 1 });
+    try {
+      const flow = await WorkflowEngine.create({ backend: queued({ queue: "shut" }), handleSignals: false });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await flow.shutdown();
+      expect(f.state).toBe("CANCELLED");
+      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+    } finally {
+      await local.close();
+    }
+  });
+
   it("cancelling a running executable kills its process on the worker", async () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "cancel-exec", concurrency: 1 });
     try {

@@ -64,6 +64,8 @@ export class QueueBackend implements ExecutionBackend {
   readonly #backlog: ({ readonly run: TaskRun; readonly data: JobData } | undefined)[] = [];
   #head = 0;
   #maxInFlight = 1;
+  /** Cancels (job removal and the message to workers) not yet answered by Redis: shutdown waits for them. */
+  readonly #cancelling = new Set<Promise<unknown>>();
   /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
@@ -211,27 +213,23 @@ export class QueueBackend implements ExecutionBackend {
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
     if (!this.#release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
-    this.#queue?.remove(id).catch(() => undefined);
-    this.#redis?.publish(this.#channel, id).catch(() => undefined);
+    const sent = Promise.allSettled([this.#queue?.remove(id), this.#redis?.publish(this.#channel, id)]);
+    this.#cancelling.add(sent);
+    void sent.then(() => this.#cancelling.delete(sent));
   }
 
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const queue = this.#queue;
-    const ids = [...this.#runs.keys()];
     this.#runs.clear();
     this.#backlog.length = 0;
     this.#head = 0;
-    const redis = this.#redis;
-    if (queue !== null && redis?.status === "ready") {
-      await Promise.allSettled(ids.flatMap((id) => [queue.remove(id), redis.publish(this.#channel, id)]));
-    }
-    // With Redis gone, BullMQ's close can wait forever for a connection end that
-    // never comes (ioredis gives none while it is between reconnects): wait a while, not forever.
-    const closed = Promise.allSettled([this.#events?.close(), queue?.close()]);
+    // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
+    // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
+    // BullMQ's close no connection end while it is between reconnects): wait a while, not forever.
+    const closed = Promise.allSettled([...this.#cancelling]).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
     await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
-    redis?.disconnect();
+    this.#redis?.disconnect();
   }
 
   #jobId(run: TaskRun): string {
