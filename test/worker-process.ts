@@ -33,3 +33,8 @@ export async function stopWorkerProcess(child: ChildProcess): Promise<number | n
   child.kill("SIGTERM");
   return exited;
 }
+
+/** Starts `asyncflow-worker` from the sources (under tsx) with `args`. */
+export function startAsyncflowWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
+  return startWorkerProcess(["--import", "tsx", new URL("../backends/queue/cli.ts", import.meta.url).pathname, ...args], env);
+}

@@ -1,0 +1,214 @@
+/**
+ * The worker side of QueueBackend against a real redis-server (started here on
+ * a free port): workers in this process (`startQueueWorker`) and worker
+ * processes (`asyncflow-worker` from the sources), cancellation reaching
+ * them, workers that die, the CLI.
+ */
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
+import { cancelChannel } from "../backends/queue/protocol.js";
+import * as tasks from "./fixtures/tasks.js";
+import { engine } from "./helpers.js";
+import { startRedis, type RedisServer } from "./redis.js";
+import { startAsyncflowWorker as startWorker } from "./worker-process.js";
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.stop());
+
+const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
+
+describe("queue workers", () => {
+  it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "early", concurrency: 1 });
+    const publisher = new Redis(redis.port, "127.0.0.1");
+    try {
+      const backend = queued({ queue: "early" });
+      const flow = await engine({ backend });
+      // the job id the engine will give its first task; named before the job exists
+      await publisher.publish(cancelChannel("early"), `${backend.jobPrefix}.000001.1`);
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      expect(await wait()).toBe("aborted");
+    } finally {
+      publisher.disconnect();
+      await local.close();
+    }
+  });
+
+  it("shutdown aborts the bodies of its jobs still running on a worker", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "shut", concurrency: 1 });
+    try {
+      const flow = await WorkflowEngine.create({ backend: queued({ queue: "shut" }), handleSignals: false });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await flow.shutdown();
+      expect(f.state).toBe("CANCELLED");
+      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("cancelling a running executable kills its process on the worker", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "cancel-exec", concurrency: 1 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "cancel-exec" }) });
+      const sleep = flow.executableTask(() => "sleep 30");
+      const f = sleep();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      const t0 = performance.now();
+      f.cancel();
+      for (let i = 0; i < 300 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("an in-process worker (startQueueWorker) serves a queue of its own name", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "in-process", concurrency: 2 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "in-process" }) });
+      const where = flow.functionTask(() => process.pid);
+      expect(await where()).toBe(process.pid);
+      expect(local.processed).toBe(1);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("a worker logs each job at debug level, naming the task", async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    process.env.ASYNCFLOW_LOG_LEVEL = "debug";
+    const local = await startQueueWorker({ connection: redis.url, queue: "logged", concurrency: 1 }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
+    try {
+      const flow = await engine({ backend: queued({ queue: "logged" }) });
+      const fail = flow.functionTask(tasks.fail, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "fail" });
+      await fail("no").catch(() => undefined);
+    } finally {
+      await local.close();
+      write.mockRestore();
+    }
+    expect(lines.join("")).toMatch(/asyncflow DEBUG task\.000001 fail: job \w+\.000001\.1 started\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
+  });
+
+  it("cancelling a running task aborts its body's signal on the worker that holds it", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "cancel", concurrency: 1 });
+    try {
+      const flow = await engine({ backend: queued({ queue: "cancel" }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      f.cancel("enough");
+      // the body resolves once its signal aborts, and the worker counts the job done
+      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+      expect(f.state).toBe("CANCELLED");
+    } finally {
+      await local.close();
+    }
+  });
+
+  describe("a worker that dies holding a job", () => {
+    /** Runs a task that kills the worker process running it (CRASH_ME is set there only); resolves with its future once that worker is dead. */
+    async function crashOn(queue: string): Promise<{ f: TaskFuture<string> }> {
+      const dying = await startWorker(["--redis", redis.url, "--queue", queue, "--lock-duration", "500"], { CRASH_ME: "1" });
+      const flow = await engine({ backend: queued({ queue }) });
+      const crash = flow.functionTask(
+        () => {
+          if (process.env.CRASH_ME === "1") process.exit(3);
+          return `survived in ${process.pid}`;
+        },
+        { name: "crash" },
+      );
+      const exited = new Promise<number | null>((r) => dying.child.once("exit", r));
+      const f = crash();
+      expect(await exited).toBe(3);
+      return { f }; // wrapped: an async function returning the future itself would wait for it
+    }
+
+    it("its job goes back to the queue and another worker runs it (BullMQ's stall detection)", async () => {
+      const { f } = await crashOn("crash-retry");
+      const rescuer = await startQueueWorker({ connection: redis.url, queue: "crash-retry", lockDuration: 500, concurrency: 1 });
+      try {
+        expect(await f).toBe(`survived in ${process.pid}`);
+      } finally {
+        await rescuer.close();
+      }
+    });
+
+    it("past maxStalledCount its task fails with WorkerCrashError", async () => {
+      const { f } = await crashOn("crash-fail");
+      const watcher = await startQueueWorker({ connection: redis.url, queue: "crash-fail", lockDuration: 500, maxStalledCount: 0, concurrency: 1 });
+      try {
+        const err = await f.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkerCrashError);
+        expect((err as Error).message).toMatch(/task\.000001 \(crash\): its worker died: Error: .*stalled/);
+      } finally {
+        await watcher.close();
+      }
+    });
+  });
+});
+
+describe("asyncflow-worker", () => {
+  it("--help prints the usage; an unknown option exits 2 naming it", async () => {
+    const help = await startWorker(["--help"]);
+    expect([help.code, help.output]).toEqual([0, expect.stringMatching(/^usage: asyncflow-worker --redis/)]);
+    const bad = await startWorker(["--bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toMatch(/Unknown option '--bogus'\nusage:/);
+  });
+
+  it("without --redis exits 2 with the usage", async () => {
+    const r = await startWorker([]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/--redis is required\nusage: asyncflow-worker --redis/);
+  });
+
+  it("an unreachable Redis: exits 2 saying where it tried", async () => {
+    const r = await startWorker(["--redis", "redis://127.0.0.1:1", "--connect-timeout", "500"]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: no connection after 500 ms/);
+  });
+
+  it("a second SIGTERM kills running commands and exits 1 at once", async () => {
+    const r = await startWorker(["--redis", redis.url, "--queue", "kill", "--concurrency", "1"]);
+    expect(r.serving).toBe(true);
+    const flow = await engine({ backend: queued({ queue: "kill" }) });
+    const marker = join(mkdtempSync(join(tmpdir(), "af-kill-")), "started");
+    const f = flow.executableTask((m: string) => `touch ${m}; sleep 30`)(marker);
+    while (!existsSync(marker)) await new Promise((res) => setTimeout(res, 5)); // the command runs
+    let output = "";
+    r.child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((res) => r.child.once("exit", res));
+    const t0 = performance.now();
+    r.child.kill("SIGTERM");
+    await new Promise((res) => setTimeout(res, 100));
+    r.child.kill("SIGTERM");
+    expect(await exited).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(output).toContain("asyncflow-worker: killed");
+    expect(output).not.toContain("stopped after");
+    await expect(f).rejects.toThrow(/command ".*sleep 30" was killed by SIG(TERM|KILL)/);
+  });
+
+  it("a bad option value exits 2 naming the option", async () => {
+    const r = await startWorker(["--redis", redis.url, "--concurrency", "zero"]);
+    expect(r.serving).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/startQueueWorker: option `concurrency`: .*got `NaN`/);
+  });
+});
