@@ -1,4 +1,6 @@
 /** Timing and reporting for the benchmarks: warm-up, repeats, median and spread, one row per case. */
+import { GCProfiler } from "node:v8";
+
 export interface Sample {
   /** median of the per-unit figure */
   readonly median: number;
@@ -77,6 +79,20 @@ export async function usPer(units: number, fn: () => Promise<unknown>): Promise<
   const t0 = performance.now();
   await fn();
   return ((performance.now() - t0) * 1000) / units;
+}
+
+/**
+ * Like {@link usPer}, and also pushes onto `outside` the per-unit time less
+ * the garbage collector's pauses in it (v8.GCProfiler): the code's own time.
+ * The last `Sample.runs` entries belong to the measured runs of a `sample`.
+ */
+export async function usPerOutsideGc(units: number, fn: () => Promise<unknown>, outside: number[]): Promise<number> {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const us = await usPer(units, fn);
+  const pausedMs = profiler.stop().statistics.reduce((sum, g) => sum + g.cost / 1000, 0);
+  outside.push(us - (pausedMs * 1000) / units);
+  return us;
 }
 
 export function gc(): void {
