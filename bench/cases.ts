@@ -8,6 +8,7 @@ import { Piscina } from "piscina";
 import { LocalBackend, ThreadBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
 import { alternate, gc, sample, settle, summarize, usPer, usPerOutsideGc, type Row, type Sample, type Settings } from "./harness.js";
 import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises, tasksPerSecond } from "./runners.js";
+import { FUTURE_FIELDS, Held, Tiny, hold, runMinimalEngine } from "./floors.js";
 import { queueCase } from "./queue.js";
 import { chain, fanOutIn, independent, layered, type Shape } from "./shapes.js";
 
@@ -28,32 +29,6 @@ function newestSource(): number {
 }
 
 const fmtUs = (us: number): string => `${us.toFixed(2)} us`;
-
-// As many fields as a TaskFuture has: what holding one future per task costs the GC, whoever allocates it.
-const FUTURE_FIELDS = 14;
-class Held {
-  constructor(
-    readonly a: number,
-    readonly b: unknown = null, readonly c: unknown = null, readonly d: unknown = null, readonly e: unknown = null,
-    readonly f: unknown = null, readonly g: unknown = null, readonly h: unknown = null, readonly i: unknown = null,
-    readonly j: unknown = null, readonly k: unknown = null, readonly l: unknown = null, readonly m: unknown = null,
-    readonly n: unknown = null,
-  ) {}
-}
-
-// The smallest object a future could be: an id and a state.
-class Tiny {
-  constructor(
-    readonly id: number,
-    readonly state: string = "PENDING",
-  ) {}
-}
-
-function hold<T>(count: number, make: (i: number) => T): T[] {
-  const held = new Array<T>(count);
-  for (let i = 0; i < count; i++) held[i] = make(i);
-  return held;
-}
 
 const engine = (): Promise<WorkflowEngine> => WorkflowEngine.create({ handleSignals: false, history: 0 });
 
@@ -147,6 +122,8 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
       ];
       const [oa, ob] = await held(big.size, (i) => new Held(i));
       const [ta, tb] = await held(big.size, (i) => new Tiny(i));
+      const ma = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runMinimalEngine(small.size)), 21);
+      const mb = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runMinimalEngine(big.size)), 5);
       const ratio = b.median / a.median;
       const tinyAdded = tb.median - ta.median;
       const per = big.size.toLocaleString("en");
@@ -161,13 +138,15 @@ export const cases: Record<string, (s: Settings) => Promise<Row[]>> = {
           peers: {
             "promises growth": { ...pb, median: pb.median / pa.median },
             "held objects growth": { ...ob, median: ob.median / oa.median },
+            "minimal engine growth": { ...mb, median: mb.median / ma.median },
           },
           target: "ratio <= 1.5",
           pass: ratio <= 1.5,
           note:
             `outside GC pauses: ${fmtUs(ownBig.median)} at ${per} against ${fmtUs(ownSmall.median)} (ratio ${(ownBig.median / ownSmall.median).toFixed(2)}); ` +
             `added per task at ${per}: ours ${fmtUs(b.median - a.median)}, one held ${FUTURE_FIELDS}-field object ${fmtUs(ob.median - oa.median)}, ` +
-            `one held 2-field object ${fmtUs(tinyAdded)}, a promise ${fmtUs(pb.median - pa.median)}; ` +
+            `one held 2-field object ${fmtUs(tinyAdded)}, a promise ${fmtUs(pb.median - pa.median)}, ` +
+            `a minimal engine (5-field future, ready list, done-callback) ${fmtUs(mb.median - ma.median)} on ${fmtUs(ma.median)} at 1,000; ` +
             `with no growth of our own, the 2-field object's cost alone: ratio ${((a.median + tinyAdded) / a.median).toFixed(2)}`,
         },
       ];
