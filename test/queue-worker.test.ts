@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
-import { cancelChannel } from "../backends/queue/protocol.js";
+import { cancelChannel } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
@@ -37,6 +37,26 @@ describe("queue workers", () => {
       expect(await wait()).toBe("aborted");
     } finally {
       publisher.disconnect();
+      await local.close();
+    }
+  });
+
+  it("a worker whose subscription dropped gets the cancels sent meanwhile once it is back", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "blip", concurrency: 1 });
+    const admin = new Redis(redis.port, "127.0.0.1");
+    try {
+      const flow = await engine({ backend: queued({ queue: "blip" }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      // nobody listens now (the worker reconnects after ~50 ms): the message is lost
+      expect(await admin.pubsub("NUMSUB", cancelChannel("blip"))).toEqual([cancelChannel("blip"), 0]);
+      f.cancel();
+      for (let i = 0; i < 300 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(1);
+    } finally {
+      admin.disconnect();
       await local.close();
     }
   });

@@ -8,7 +8,8 @@ import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { cancelChannel, type CommandJob, type JobData, type JobOutcome } from "./protocol.js";
+import { sendCancel } from "./cancels.js";
+import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
 import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 
 export interface QueueBackendOptions {
@@ -70,7 +71,6 @@ export class QueueBackend implements ExecutionBackend {
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
   #jobPrefix = "";
-  #channel = "";
   #closed = false;
 
   constructor(options: QueueBackendOptions) {
@@ -93,7 +93,6 @@ export class QueueBackend implements ExecutionBackend {
     // keeps failed jobs, and silently drops an add whose id exists).
     this.#jobPrefix = randomBytes(5).readUIntBE(0, 5).toString(36);
     this.#maxInFlight = opts.maxInFlight;
-    this.#channel = cancelChannel(opts.queue);
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
     const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
     redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
@@ -213,7 +212,10 @@ export class QueueBackend implements ExecutionBackend {
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
     if (!this.#release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
-    const sent = Promise.allSettled([this.#queue?.remove(id), this.#redis?.publish(this.#channel, id)]);
+    const queue = this.#queue;
+    const redis = this.#redis;
+    if (queue === null || redis === null) return;
+    const sent = Promise.allSettled([queue.remove(id), sendCancel(redis, queue.name, id)]);
     this.#cancelling.add(sent);
     void sent.then(() => this.#cancelling.delete(sent));
   }

@@ -1,9 +1,6 @@
 import type { Command } from "../../lib/task.js";
 import type { RemoteTask } from "../remote/protocol.js";
 
-/** The pub/sub channel on which the engine names jobs to cancel; the worker holding one aborts its body's signal. */
-export const cancelChannel = (queue: string): string => `asyncflow:cancel:${queue}`;
-
 /**
  * A job's data: a function task (the RemoteTask, each argument through
  * `toWire`, so that arguments keep their types) or an executable task's

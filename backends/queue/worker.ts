@@ -3,7 +3,8 @@ import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
 import { Logger } from "../../lib/log.js";
 import { parseBackendOptions } from "../backend.js";
-import { cancelChannel, type JobData, type JobOutcome } from "./protocol.js";
+import { receiveCancels } from "./cancels.js";
+import type { JobData, JobOutcome } from "./protocol.js";
 import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 
 export interface QueueWorkerOptions {
@@ -70,21 +71,29 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   // Subscribed before the worker starts, so that no cancel falls between the two.
   const cancels = new Redis(redisOptions(opts.connection)); // connects now, retrying until the subscribe below gives up
+  // For looking up, after a reconnect, the cancels sent while the subscription was down.
+  let lookup: InstanceType<typeof Redis> | null = null;
+  const disconnect = (): void => {
+    cancels.disconnect();
+    lookup?.disconnect();
+  };
   let ready = false;
-  cancels.on("error", (e) => {
+  const warn = (e: Error): void => {
     if (ready) process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`);
-  });
-  cancels.on("message", (_channel: string, jobId: string) => {
+  };
+  cancels.on("error", warn);
+  const onCancel = (jobId: string): void => {
     if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
     early.add(jobId);
     if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
-  });
+  };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", opts.connection, opts.connectTimeout, errors);
   try {
-    await connected(cancels.subscribe(cancelChannel(opts.queue)), cancels);
+    const subscribed = receiveCancels(cancels, () => (lookup ??= new Redis(redisOptions(opts.connection))), opts.queue, () => [...running.keys()], onCancel, warn);
+    await connected(subscribed, cancels);
   } catch (error) {
-    cancels.disconnect();
+    disconnect();
     throw error;
   }
   const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(
@@ -118,7 +127,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   try {
     await connected(worker.waitUntilReady(), worker);
   } catch (error) {
-    cancels.disconnect();
+    disconnect();
     await worker.close(true).catch(() => undefined);
     throw error;
   }
@@ -131,14 +140,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     },
     close: async () => {
       await worker.close();
-      cancels.disconnect();
+      disconnect();
     },
     kill: async () => {
       // Abort first, so that a command about to start is killed as it starts.
       for (const id of running.keys()) controller(id).abort(new Error(`job ${id}: the worker was killed`));
       killAll(children);
       await worker.close(true);
-      cancels.disconnect();
+      disconnect();
     },
   };
 }
