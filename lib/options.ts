@@ -84,6 +84,7 @@ export const queueBackendOptionsSchema = z.strictObject({
   connectTimeout: positiveInt.default(10_000),
   maxInFlight: positiveInt.default(10_000),
   maxEvents: positiveInt.default(100_000),
+  noWorkerWarning: z.number().int().min(0).default(10_000),
 });
 
 export const queueWorkerOptionsSchema = z.strictObject({

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { cancelChannel } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
@@ -23,6 +23,20 @@ beforeAll(async () => {
 afterAll(() => redis?.stop());
 
 const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
+
+/** What is written to stderr (the engine's log) from now until the test ends. */
+function captureStderr(): string[] {
+  const lines: string[] = [];
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  return lines;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("queue workers", () => {
   it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
@@ -57,6 +71,44 @@ describe("queue workers", () => {
       expect(local.processed).toBe(1);
     } finally {
       admin.disconnect();
+      await local.close();
+    }
+  });
+
+  it("with no worker on its queue the engine says so in the log, once; the tasks run when one comes", async () => {
+    const lines = captureStderr();
+    const flow = await engine({ backend: queued({ queue: "nobody", noWorkerWarning: 200 }) });
+    const add = flow.functionTask((a: number, b: number) => a + b);
+    const f = add(1, 2);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(f.state).toBe("PENDING");
+    const warnings = lines.filter((l) => l.includes("lists no worker"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /WARN \S+ QueueBackend "queue": 1 job\(s\) waiting, none started for 0\.\d s, and Redis lists no worker for queue "nobody" at redis:\/\/127\.0\.0\.1:\d+\. Start one: asyncflow-worker --redis redis:\/\/127\.0\.0\.1:\d+ --queue nobody\n/,
+    );
+    const local = await startQueueWorker({ connection: redis.url, queue: "nobody", concurrency: 1 });
+    try {
+      expect(await f).toBe(3);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it("jobs waiting behind a busy worker are not reported as having no worker", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "busy", concurrency: 1 });
+    try {
+      const lines = captureStderr();
+      const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const first = wait();
+      const second = wait();
+      await new Promise((r) => setTimeout(r, 800));
+      expect([first.state, second.state]).toEqual(["RUNNING", "PENDING"]);
+      expect(lines.filter((l) => l.includes("lists no worker"))).toEqual([]);
+      first.cancel();
+      second.cancel();
+    } finally {
       await local.close();
     }
   });

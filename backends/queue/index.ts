@@ -10,7 +10,8 @@ import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { sendCancel } from "./cancels.js";
 import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
-import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { IdleQueueWatch } from "./watch.js";
 
 export interface QueueBackendOptions {
   /** @default "queue" */
@@ -25,6 +26,12 @@ export interface QueueBackendOptions {
   maxInFlight?: number;
   /** Length kept of the queue's event stream: at least 4 events per job in flight (added, waiting, active, completed), so that none is trimmed unread. @default 100000 */
   maxEvents?: number;
+  /**
+   * Milliseconds in which no job of this engine started, while its jobs wait
+   * and Redis lists no worker for the queue, before a warning says so in the
+   * log (the tasks stay PENDING: a worker may still come). 0: never. @default 10000
+   */
+  noWorkerWarning?: number;
 }
 
 interface Job {
@@ -72,6 +79,7 @@ export class QueueBackend implements ExecutionBackend {
   #sessionUid = "";
   #jobPrefix = "";
   #closed = false;
+  #watch: IdleQueueWatch | null = null;
 
   constructor(options: QueueBackendOptions) {
     this.#given = options;
@@ -114,6 +122,18 @@ export class QueueBackend implements ExecutionBackend {
     events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
     await within(events.waitUntilReady(), events);
     this.#refs = await functionRefs();
+    const where = describeRedis(opts.connection);
+    this.#watch = new IdleQueueWatch(
+      opts.noWorkerWarning,
+      () => this.#runs.size,
+      () => queue.getWorkersCount(),
+      (idleMs, jobs) =>
+        env.log.warn(
+          env.sessionUid,
+          `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${opts.queue}" at ${where}. ` +
+            `Start one: asyncflow-worker --redis ${where} --queue ${opts.queue}`,
+        ),
+    );
   }
 
   /** Waits for a connection to Redis, at most `ms`; on failure drops the main client, and the error names this backend and the address. */
@@ -223,6 +243,7 @@ export class QueueBackend implements ExecutionBackend {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watch?.stop();
     this.#runs.clear();
     this.#backlog.length = 0;
     this.#head = 0;
@@ -249,6 +270,7 @@ export class QueueBackend implements ExecutionBackend {
     const queue = this.#queue!;
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     this.#adding.add(added);
+    this.#watch!.sent();
     void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
@@ -292,7 +314,9 @@ export class QueueBackend implements ExecutionBackend {
 
   #active(jobId: string): void {
     const run = this.#runs.get(jobId);
-    if (run !== undefined) this.#attachment.report(run, "RUNNING");
+    if (run === undefined) return;
+    this.#watch!.started();
+    this.#attachment.report(run, "RUNNING");
   }
 
   #completed(jobId: string, returned: unknown): void {
