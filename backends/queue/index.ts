@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/codec.js";
 import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/errors.js";
 import type { TaskRun } from "../../lib/run.js";
 import { commandOf } from "../local/exec.js";
-import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
+import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { sendCancel } from "./cancels.js";
-import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
+import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
 import { connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { Slots } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
 
 export interface QueueBackendOptions {
@@ -65,13 +65,9 @@ export class QueueBackend implements ExecutionBackend {
   #queue: Queue | null = null;
   #events: QueueEvents | null = null;
   #refs: FunctionRefs | null = null;
-  /** Runs in the queue, by job id. */
-  readonly #runs = new Map<string, TaskRun>();
+  /** Runs in the queue by job id, and those waiting for a slot. */
+  #slots: Slots = new Slots(0, () => undefined);
   #outbox: Job[] = [];
-  /** Ready runs waiting for a slot (at most `maxInFlight` jobs in Redis), FIFO from `#head`. */
-  readonly #backlog: ({ readonly run: TaskRun; readonly data: JobData } | undefined)[] = [];
-  #head = 0;
-  #maxInFlight = 1;
   /** Cancels (job removal and the message to workers) not yet answered by Redis: shutdown waits for them. */
   readonly #cancelling = new Set<Promise<unknown>>();
   /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
@@ -100,7 +96,9 @@ export class QueueBackend implements ExecutionBackend {
     // this engine start, so that no other engine, nor a rerun with the same `uid`, meets them (BullMQ
     // keeps failed jobs, and silently drops an add whose id exists).
     this.#jobPrefix = randomBytes(5).readUIntBE(0, 5).toString(36);
-    this.#maxInFlight = opts.maxInFlight;
+    this.#slots = new Slots(opts.maxInFlight, (id, run, data) => {
+      if (this.#outbox.push({ run, id, data }) === 1) queueMicrotask(this.#flush);
+    });
     const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
     const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
     redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
@@ -125,7 +123,7 @@ export class QueueBackend implements ExecutionBackend {
     const where = describeRedis(opts.connection);
     this.#watch = new IdleQueueWatch(
       opts.noWorkerWarning,
-      () => this.#runs.size,
+      () => this.#slots.size,
       () => queue.getWorkersCount(),
       (idleMs, jobs) =>
         env.log.warn(
@@ -155,14 +153,12 @@ export class QueueBackend implements ExecutionBackend {
 
   /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
   get inQueue(): number {
-    return this.#runs.size;
+    return this.#slots.size;
   }
 
   /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
   get backlog(): number {
-    let n = 0;
-    for (let i = this.#head; i < this.#backlog.length; i++) if (this.#backlog[i]?.run.aborted === false) n++;
-    return n;
+    return this.#slots.waiting;
   }
 
   validate(task: TaskDescription): void {
@@ -171,14 +167,9 @@ export class QueueBackend implements ExecutionBackend {
 
   submit(run: TaskRun): void {
     if (run.kind === "executable") return void this.#submitCommand(run);
-    for (let i = 0; i < run.args.length; i++) {
-      const bad = findUncloneable(run.args[i]);
-      if (bad !== null) {
-        const error = new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a queue worker: it is or holds ${bad}`);
-        return this.#attachment.report(run, "FAILED", error);
-      }
-    }
-    this.#enqueue(run, this.#functionJob(run));
+    const job = functionJob(run, this.#refs!);
+    if (job instanceof InvalidTaskError) return this.#attachment.report(run, "FAILED", job);
+    this.#slots.admit(this.#jobId(run), run, job);
   }
 
   // The command is made here, where the task was defined (its function may close over anything); the worker runs it.
@@ -190,47 +181,13 @@ export class QueueBackend implements ExecutionBackend {
       return this.#attachment.report(run, "FAILED", error);
     }
     if (run.aborted || this.#closed) return;
-    const o = run.options;
-    const job: CommandJob = { uid: run.uid, name: run.name, attempt: run.attempt, command, session: this.#sessionUid };
-    this.#enqueue(run, {
-      ...job,
-      ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
-      ...(o.env === undefined ? {} : { env: o.env }),
-      ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
-      ...(o.captureStdio === true ? { captureStdio: true } : {}),
-    });
-  }
-
-  #enqueue(run: TaskRun, data: JobData): void {
-    if (this.#runs.size >= this.#maxInFlight) {
-      this.#backlog.push({ run, data });
-      return;
-    }
-    const id = this.#jobId(run);
-    this.#runs.set(id, run);
-    if (this.#outbox.push({ run, id, data }) === 1) queueMicrotask(this.#flush);
-  }
-
-  // A job left Redis (or will never be read back): its slot goes to the oldest waiting run.
-  #release(id: string): boolean {
-    if (!this.#runs.delete(id)) return false;
-    const backlog = this.#backlog;
-    while (this.#head < backlog.length && this.#runs.size < this.#maxInFlight && !this.#closed) {
-      const next = backlog[this.#head]!;
-      backlog[this.#head++] = undefined;
-      if (!next.run.aborted) this.#enqueue(next.run, next.data);
-    }
-    if (this.#head === backlog.length) {
-      backlog.length = 0;
-      this.#head = 0;
-    }
-    return true;
+    this.#slots.admit(this.#jobId(run), run, commandJob(run, command, this.#sessionUid));
   }
 
   cancel(run: TaskRun): void {
     const id = this.#jobId(run);
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
-    if (!this.#release(id)) return;
+    if (!this.#slots.release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
     const queue = this.#queue;
     const redis = this.#redis;
@@ -244,9 +201,7 @@ export class QueueBackend implements ExecutionBackend {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.stop();
-    this.#runs.clear();
-    this.#backlog.length = 0;
-    this.#head = 0;
+    this.#slots.clear();
     // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
     // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
     // BullMQ's close no connection end while it is between reconnects): wait a while, not forever.
@@ -275,7 +230,7 @@ export class QueueBackend implements ExecutionBackend {
     added.catch((error: unknown) => {
       const report = this.#attachment.report;
       for (const { run, id } of outbox) {
-        if (this.#release(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
+        if (this.#slots.release(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
       }
     });
   };
@@ -287,7 +242,7 @@ export class QueueBackend implements ExecutionBackend {
     if (queue === null || redis === null || this.#closed) return;
     try {
       await Promise.allSettled([...this.#adding]);
-      const ids = [...this.#runs.keys()];
+      const ids = this.#slots.ids();
       if (ids.length === 0) return;
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.exists(queue.toKey(id));
@@ -299,8 +254,8 @@ export class QueueBackend implements ExecutionBackend {
       await new Promise((r) => setTimeout(r, LOST_GRACE_MS).unref());
       const report = this.#attachment.report;
       for (const id of missing) {
-        const run = this.#runs.get(id);
-        if (run === undefined || !this.#release(id)) continue;
+        const run = this.#slots.get(id);
+        if (run === undefined || !this.#slots.release(id)) continue;
         report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): its job ${id} is gone from Redis (the server restarted without persistence, or the job was deleted)`));
       }
     } catch (error) {
@@ -308,37 +263,26 @@ export class QueueBackend implements ExecutionBackend {
     }
   }
 
-  #functionJob(run: TaskRun): RemoteTask {
-    return this.#refs!.task(run, run.args.map(toWire));
-  }
-
   #active(jobId: string): void {
-    const run = this.#runs.get(jobId);
+    const run = this.#slots.get(jobId);
     if (run === undefined) return;
     this.#watch!.started();
     this.#attachment.report(run, "RUNNING");
   }
 
   #completed(jobId: string, returned: unknown): void {
-    const run = this.#runs.get(jobId);
+    const run = this.#slots.get(jobId);
     if (run === undefined) return;
-    this.#release(jobId);
-    const report = this.#attachment.report;
-    const outcome = returned as JobOutcome | null;
-    try {
-      if (outcome !== null && typeof outcome === "object" && "value" in outcome) return report(run, "DONE", fromWire(outcome.value));
-      if (outcome !== null && typeof outcome === "object" && "error" in outcome) return report(run, "FAILED", deserializeError(fromWire(outcome.error) as SerializedError));
-      throw new TypeError(`expected { value } or { error }, got ${typeof outcome}`);
-    } catch (error) {
-      report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow-worker of this version?)`, { cause: error }));
-    }
+    this.#slots.release(jobId);
+    const [state, value] = readOutcome(run, returned);
+    this.#attachment.report(run, state, value);
   }
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it (it died holding it, say).
   #failed(jobId: string, reason: string): void {
-    const run = this.#runs.get(jobId);
+    const run = this.#slots.get(jobId);
     if (run === undefined) return;
-    this.#release(jobId);
+    this.#slots.release(jobId);
     this.#attachment.report(run, "FAILED", new WorkerCrashError(run, new Error(reason)));
   }
 }

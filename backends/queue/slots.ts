@@ -1,0 +1,83 @@
+import type { TaskRun } from "../../lib/run.js";
+import type { JobData } from "./protocol.js";
+
+interface Ready {
+  readonly id: string;
+  readonly run: TaskRun;
+  readonly data: JobData;
+}
+
+/**
+ * Flow control for a QueueBackend: this engine's jobs in Redis, by job id, at
+ * most `max` (`maxInFlight`), and the ready runs beyond that, waiting here
+ * in FIFO order for a slot. Admitting and releasing are O(1).
+ */
+export class Slots {
+  readonly #max: number;
+  /** Called when a run gets a slot: the job goes out. */
+  readonly #send: (id: string, run: TaskRun, data: JobData) => void;
+  readonly #jobs = new Map<string, TaskRun>();
+  readonly #waiting: (Ready | undefined)[] = [];
+  #head = 0;
+
+  constructor(max: number, send: (id: string, run: TaskRun, data: JobData) => void) {
+    this.#max = max;
+    this.#send = send;
+  }
+
+  /** Jobs in Redis. */
+  get size(): number {
+    return this.#jobs.size;
+  }
+
+  /** Runs waiting for a slot, not counting those cancelled meanwhile. */
+  get waiting(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#waiting.length; i++) if (this.#waiting[i]?.run.aborted === false) n++;
+    return n;
+  }
+
+  get(id: string): TaskRun | undefined {
+    return this.#jobs.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.#jobs.keys()];
+  }
+
+  /** A ready run: its job goes out now if a slot is free, else when one frees. */
+  admit(id: string, run: TaskRun, data: JobData): void {
+    if (this.#jobs.size >= this.#max) {
+      this.#waiting.push({ id, run, data });
+      return;
+    }
+    this.#jobs.set(id, run);
+    this.#send(id, run, data);
+  }
+
+  /**
+   * The job left Redis (or will never be read back): its slot goes to the
+   * oldest waiting run. A run cancelled while waiting is skipped then.
+   * @returns false when `id` held no slot.
+   */
+  release(id: string): boolean {
+    if (!this.#jobs.delete(id)) return false;
+    const waiting = this.#waiting;
+    while (this.#head < waiting.length && this.#jobs.size < this.#max) {
+      const next = waiting[this.#head]!;
+      waiting[this.#head++] = undefined;
+      if (!next.run.aborted) this.admit(next.id, next.run, next.data);
+    }
+    if (this.#head === waiting.length) {
+      waiting.length = 0;
+      this.#head = 0;
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.#jobs.clear();
+    this.#waiting.length = 0;
+    this.#head = 0;
+  }
+}
