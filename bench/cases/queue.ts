@@ -5,11 +5,11 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { Queue, QueueEvents } from "bullmq";
-import { QueueBackend, WorkflowEngine, type TaskFuture } from "../lib/index.js";
-import { startRedis, type RedisServer } from "../test/redis.js";
-import { startWorkerProcess, stopWorkerProcess } from "../test/worker-process.js";
-import { alternate, type Row, type Settings } from "./harness.js";
-import { tasksPerSecond } from "./runners.js";
+import { QueueBackend, WorkflowEngine, type TaskFuture } from "../../lib/index.js";
+import { startRedis, type RedisServer } from "../../test/redis.js";
+import { startWorkerProcess, stopWorkerProcess } from "../../test/worker-process.js";
+import { alternate, type Row, type Settings } from "../harness.js";
+import { tasksPerSecond } from "../runners.js";
 
 const CONCURRENCY = 8;
 const MAX_EVENTS = 100_000;
@@ -34,7 +34,7 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
   const queue = new Queue("raw", { connection, streams: { events: { maxLen: MAX_EVENTS } } });
   const events = new QueueEvents("raw", { connection });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-  const worker = await serve([new URL("./fixtures/bullmq-worker.mjs", import.meta.url).pathname, redis.url, "raw", String(CONCURRENCY)]);
+  const worker = await serve([new URL("../fixtures/bullmq-worker.mjs", import.meta.url).pathname, redis.url, "raw", String(CONCURRENCY)]);
   let waiting: ((jobId: string) => void) | null = null;
   events.on("completed", ({ jobId }) => waiting?.(jobId));
   return {
@@ -65,7 +65,7 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
 
 /** QueueBackend: `count` independent no-op tasks; a chain of `hops` tasks awaited at its end. */
 async function ours(redis: RedisServer, count: number, hops: number): Promise<Side> {
-  const cli = new URL("../backends/queue/cli.ts", import.meta.url).pathname;
+  const cli = new URL("../../backends/queue/cli.ts", import.meta.url).pathname;
   const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", "ours", "--concurrency", String(CONCURRENCY)]);
   const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: "ours", maxEvents: MAX_EVENTS }) });
   const noop = flow.functionTask((i: number) => i, { name: "noop" });
