@@ -55,6 +55,28 @@ describe("queue workers", () => {
     }
   });
 
+  it("cancels made together travel together, and each running body they name is aborted", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "burst", concurrency: 3 });
+    const listener = new Redis(redis.port, "127.0.0.1");
+    try {
+      const messages: string[] = [];
+      listener.on("message", (_c: string, m: string) => messages.push(m));
+      await listener.subscribe(cancelChannel("burst"));
+      const flow = await engine({ backend: queued({ queue: "burst" }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const fs = [wait(), wait(), wait()];
+      while (fs.some((f) => f.state !== "RUNNING")) await new Promise((r) => setTimeout(r, 5));
+      for (const f of fs) f.cancel();
+      for (let i = 0; i < 300 && local.processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(local.processed).toBe(3);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.split("\n")).toHaveLength(3);
+    } finally {
+      listener.disconnect();
+      await local.close();
+    }
+  });
+
   it("a worker whose subscription dropped gets the cancels sent meanwhile once it is back", async () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "blip", concurrency: 1 });
     const admin = new Redis(redis.port, "127.0.0.1");

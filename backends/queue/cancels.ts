@@ -1,10 +1,11 @@
 /**
  * How a cancel reaches the worker running the job: the engine names the job
- * on a pub/sub channel, and records it in a sorted set (job id -> time) for
- * an hour. A worker whose subscription dropped (a network blip, a Redis
+ * on a pub/sub channel (a message names one job or more, one per line), and
+ * records it in a sorted set (job id -> time) for an hour. A worker whose subscription dropped (a network blip, a Redis
  * failover) missed the messages sent meanwhile: once subscribed again, it
  * looks its running jobs up in the set.
  */
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 
 /** The pub/sub channel on which the engine names jobs to cancel. */
@@ -14,11 +15,45 @@ export const cancelledKey = (queue: string): string => `asyncflow:cancelled:${qu
 /** How long a cancel is remembered for a worker that was away. */
 export const CANCEL_MEMORY_MS = 3_600_000;
 
-/** Engine side: record, then announce (one connection keeps the order), and forget cancels older than CANCEL_MEMORY_MS. */
-export function sendCancel(redis: Redis, queue: string, jobId: string): Promise<unknown> {
-  const now = Date.now();
-  const key = cancelledKey(queue);
-  return redis.pipeline().zadd(key, now, jobId).zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS).publish(cancelChannel(queue), jobId).exec();
+/**
+ * Engine side: the cancels of one burst (a failure cascading, a shutdown)
+ * go out together: each waiting job removed, all of them recorded in one
+ * ZADD and named in one message (ids one per line). Recording comes before
+ * announcing, on one connection, which keeps the order.
+ */
+export class CancelSender {
+  readonly #queue: Queue;
+  readonly #redis: Redis;
+  #ids: string[] = [];
+  readonly #sending = new Set<Promise<unknown>>();
+
+  constructor(queue: Queue, redis: Redis) {
+    this.#queue = queue;
+    this.#redis = redis;
+  }
+
+  send(jobId: string): void {
+    if (this.#ids.push(jobId) === 1) queueMicrotask(this.#flush);
+  }
+
+  /** Sends what is pending now, and resolves once Redis has answered every cancel sent so far. */
+  settled(): Promise<unknown> {
+    this.#flush();
+    return Promise.allSettled([...this.#sending]);
+  }
+
+  readonly #flush = (): void => {
+    const ids = this.#ids;
+    if (ids.length === 0) return;
+    this.#ids = [];
+    const now = Date.now();
+    const key = cancelledKey(this.#queue.name);
+    const members = ids.flatMap((id) => [now, id]);
+    const recorded = this.#redis.pipeline().zadd(key, ...members).zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS).publish(cancelChannel(this.#queue.name), ids.join("\n")).exec();
+    const sent = Promise.allSettled([recorded, ...ids.map((id) => this.#queue.remove(id))]);
+    this.#sending.add(sent);
+    void sent.then(() => this.#sending.delete(sent));
+  };
 }
 
 /**
@@ -35,7 +70,9 @@ export async function receiveCancels(
   onError: (e: Error) => void,
 ): Promise<void> {
   const channel = cancelChannel(queue);
-  subscriber.on("message", (_channel: string, jobId: string) => onCancel(jobId));
+  subscriber.on("message", (_channel: string, ids: string) => {
+    for (const id of ids.split("\n")) onCancel(id);
+  });
   await subscriber.subscribe(channel);
   // 'ready' again is a reconnect. ioredis resubscribes right after emitting it; subscribing here first
   // and waiting for Redis to confirm means every cancel is either after the subscription (a message)

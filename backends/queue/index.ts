@@ -7,7 +7,7 @@ import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
 import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
-import { sendCancel } from "./cancels.js";
+import { CancelSender } from "./cancels.js";
 import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
 import { connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 import { Slots } from "./slots.js";
@@ -68,8 +68,8 @@ export class QueueBackend implements ExecutionBackend {
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
   #outbox: Job[] = [];
-  /** Cancels (job removal and the message to workers) not yet answered by Redis: shutdown waits for them. */
-  readonly #cancelling = new Set<Promise<unknown>>();
+  /** Cancels on their way to Redis (job removal, the message to workers): shutdown waits for them. */
+  #cancels: CancelSender | null = null;
   /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
@@ -105,6 +105,7 @@ export class QueueBackend implements ExecutionBackend {
     const within = this.#within(opts.connection, opts.connectTimeout);
     await within(redis.connect(), redis);
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
+    this.#cancels = new CancelSender(queue, redis);
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
     redis.on("ready", () => void this.#checkLost(env));
     queue.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}": ${describe(e)}`));
@@ -189,12 +190,7 @@ export class QueueBackend implements ExecutionBackend {
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
     if (!this.#slots.release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
-    const queue = this.#queue;
-    const redis = this.#redis;
-    if (queue === null || redis === null) return;
-    const sent = Promise.allSettled([queue.remove(id), sendCancel(redis, queue.name, id)]);
-    this.#cancelling.add(sent);
-    void sent.then(() => this.#cancelling.delete(sent));
+    this.#cancels?.send(id);
   }
 
   async shutdown(): Promise<void> {
@@ -205,7 +201,7 @@ export class QueueBackend implements ExecutionBackend {
     // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
     // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
     // BullMQ's close no connection end while it is between reconnects): wait a while, not forever.
-    const closed = Promise.allSettled([...this.#cancelling]).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
+    const closed = Promise.resolve(this.#cancels?.settled()).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
     await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     this.#redis?.disconnect();
   }
