@@ -14,10 +14,21 @@ import { TaskState, type TaskKind } from "./states.js";
 /**
  * Records the edges from every future in `args` to `f`. Returns a dependency
  * that has already failed or been cancelled (so `f` can never run), or null.
- * @throws InvalidTaskError for a future that belongs to another engine.
+ * When it throws, it has made no edge.
+ * @throws InvalidTaskError for a future that belongs to another engine;
+ * ArgumentDepthError for arguments nested too deep (cyclic).
  */
 export function link(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
   if (!hasObject(args)) return null;
+  try {
+    return linkAll(f, args);
+  } catch (error) {
+    unlink(f, args);
+    throw error;
+  }
+}
+
+function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
   let ended: TaskFuture | null = null;
   forEachFuture(args, (d) => {
     if (d._def.session !== f._def.session) throw new InvalidTaskError(f.name, `argument ${d.uid} (${d.name}) is a future of another engine`);
@@ -35,6 +46,28 @@ export function link(f: TaskFuture, args: readonly unknown[]): TaskFuture | null
     }
   });
   return ended;
+}
+
+/**
+ * Takes back the edges a failed `link` made: walking `args` again meets the
+ * same futures in the same order up to where it failed, and `f`, pushed last,
+ * is last in each of their dependents.
+ */
+function unlink(f: TaskFuture, args: readonly unknown[]): void {
+  let made = f._waiting;
+  try {
+    forEachFuture(args, (d) => {
+      const list = d._dependents;
+      if (made === 0 || list === null || list[list.length - 1] !== f) return;
+      list.pop();
+      made--;
+      if (list.length === 0) d._dependents = null;
+    });
+  } catch {
+    // the walk fails where link's did: every edge before that point is undone
+  }
+  f._waiting = 0;
+  f._deps = null;
 }
 
 /** Node label in {@link exportGraph}'s graph. */

@@ -62,9 +62,6 @@ export class Session {
     try {
       ended = link(f, args);
     } catch (error) {
-      // Edges already made point at a task that will never exist: mark it
-      // final so that releasing them skips it.
-      f._state = TaskState.CANCELLED;
       if (error instanceof ArgumentDepthError) throw new InvalidTaskError(def.name, error.message);
       throw error;
     }

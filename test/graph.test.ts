@@ -171,6 +171,26 @@ describe("implicit dependency graph", () => {
     await x;
   });
 
+  it("a refused call leaves no edge behind on the futures it named before the bad one", async () => {
+    const a = await engine();
+    const b = await engine();
+    const g = gate<number>();
+    const wait = b.functionTask(() => g.promise, { name: "wait" });
+    const foreign = a.functionTask(() => 1, { name: "foreign" })();
+    const pair = b.functionTask((x: number, y: number) => x + y, { name: "pair" });
+    const w = wait();
+    const cyc: { self?: unknown } = {};
+    cyc.self = cyc;
+    expect(() => pair(w, foreign)).toThrow(/is a future of another engine/);
+    expect(() => pair(w, [w, cyc] as unknown as number)).toThrow(/nest deeper than 1000 levels/);
+    expect(w._dependents).toBeNull();
+    const ok = pair(w, 1);
+    expect(w._dependents).toEqual([ok]);
+    g.open(2);
+    expect(await ok).toBe(3);
+    await foreign;
+  });
+
   it("refuses a cyclic argument with a clear error", async () => {
     const flow = await engine();
     const id = flow.functionTask((x: unknown) => x, { name: "id" });
