@@ -1,4 +1,4 @@
-import { afterEach } from "vitest";
+import { afterEach, vi } from "vitest";
 import { WorkflowEngine, type EngineOptions } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
@@ -27,3 +27,17 @@ export function gate<T = void>(): { promise: Promise<T>; open(value: T): void; f
 
 /** Lets microtasks and one macrotask turn run. */
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** What is written to stderr (the engine's log) from now until the test ends: `text()` joins it. */
+export function captureStderr(): { readonly lines: string[]; text(): string } {
+  const lines: string[] = [];
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  return { lines, text: () => lines.join("") };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { cancelChannel } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
-import { engine } from "./helpers.js";
+import { captureStderr, engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker as startWorker } from "./worker-process.js";
 
@@ -24,19 +24,6 @@ afterAll(() => redis?.stop());
 
 const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
 
-/** What is written to stderr (the engine's log) from now until the test ends. */
-function captureStderr(): string[] {
-  const lines: string[] = [];
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  return lines;
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("queue workers", () => {
   it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
@@ -98,7 +85,7 @@ describe("queue workers", () => {
   });
 
   it("with no worker on its queue the engine says so in the log, once; the tasks run when one comes", async () => {
-    const lines = captureStderr();
+    const { lines } = captureStderr();
     const flow = await engine({ backend: queued({ queue: "nobody", noWorkerWarning: 200 }) });
     const add = flow.functionTask((a: number, b: number) => a + b);
     const f = add(1, 2);
@@ -120,7 +107,7 @@ describe("queue workers", () => {
   it("jobs waiting behind a busy worker are not reported as having no worker", async () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "busy", concurrency: 1 });
     try {
-      const lines = captureStderr();
+      const { lines } = captureStderr();
       const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) });
       const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
       const first = wait();

@@ -21,7 +21,7 @@ import {
   type QueueBackendOptions,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
-import { engine } from "./helpers.js";
+import { captureStderr, engine } from "./helpers.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
@@ -275,6 +275,35 @@ describe("QueueBackend", () => {
       while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
       await own.restart();
       await expect(f).rejects.toThrow(/task\.000001 \(slow\): its job \w+\.000001\.1 is gone from Redis \(the server restarted without persistence/);
+      const double = flow.functionTask((x: number) => 2 * x);
+      expect(await double(21)).toBe(42);
+    } finally {
+      await flow.shutdown();
+      await local.close();
+      await own.stop();
+    }
+  });
+
+  it("while Redis is away the engine and its workers say so once per kind of failure, then once that it is back", async () => {
+    const own = await startRedis();
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+    const local = await startQueueWorker({ connection: own.url, concurrency: 1 });
+    try {
+      const err = captureStderr();
+      await own.restart(1000);
+      for (let i = 0; i < 500 && !err.text().includes("connected again"); i++) await new Promise((r) => setTimeout(r, 10));
+      const errors = err.lines.filter((l) => l.includes(" ERROR "));
+      expect(errors.length).toBeGreaterThan(0);
+      // each failure said once (the clients retried several times meanwhile)
+      const said = errors.map((l) => l.replace(/^\S+ /, ""));
+      expect(new Set(said).size).toBe(said.length);
+      for (const e of errors) expect(e).toMatch(/ERROR asyncflow\.session\.\w+ QueueBackend "queue"( events)?: Error: (connect ECONNREFUSED|read ECONNRESET|Connection is closed)/);
+      expect(err.text()).toMatch(/WARN asyncflow\.session\.\w+ QueueBackend "queue": connected again, after \d+\.\d s of errors\n/);
+      // the worker in this process warns the same way
+      for (let i = 0; i < 300 && !err.text().includes("asyncflow queue worker: connected again"); i++) await new Promise((r) => setTimeout(r, 10));
+      const warnings = err.lines.filter((l) => l.includes("Warning: asyncflow queue worker")).map((l) => l.replace(/^\(node:\d+\) /, ""));
+      expect(new Set(warnings).size).toBe(warnings.length);
+      expect(warnings.at(-1)).toMatch(/asyncflow queue worker: connected again, after \d+\.\d s of errors/);
       const double = flow.functionTask((x: number) => 2 * x);
       expect(await double(21)).toBe(42);
     } finally {

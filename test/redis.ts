@@ -7,8 +7,8 @@ export interface RedisServer {
   readonly port: number;
   readonly url: string;
   stop(): Promise<void>;
-  /** Kills the server (SIGKILL: nothing saved) and starts an empty one on the same port. */
-  restart(): Promise<void>;
+  /** Kills the server (SIGKILL: nothing saved) and starts an empty one on the same port, `downMs` later. */
+  restart(downMs?: number): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -37,10 +37,11 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
     port,
     url: `redis://127.0.0.1:${port}`,
     stop,
-    async restart() {
+    async restart(downMs = 0) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       child = await serve(port, extra);
     },
   };

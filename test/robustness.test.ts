@@ -1,9 +1,9 @@
 // Error paths around misbehaving backends and configuration: each one named in
 // a clear error or a log line, none breaking the engine.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { NoopBackend, TaskRun, ThreadBackend, type ExecutionBackend, type ReportState } from "../lib/index.js";
 import { Logger } from "../lib/log.js";
-import { engine, tick } from "./helpers.js";
+import { captureStderr, engine, tick } from "./helpers.js";
 
 /** A backend whose parts misbehave as a test asks. */
 function backend(parts: Partial<Pick<ExecutionBackend, "submit" | "cancel" | "shutdown">>): ExecutionBackend & { report: ReportState } {
@@ -23,18 +23,6 @@ function backend(parts: Partial<Pick<ExecutionBackend, "submit" | "cancel" | "sh
   return b;
 }
 
-function stderr(): { text(): string } {
-  const lines: string[] = [];
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  return { text: () => lines.join("") };
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("misbehaving backends", () => {
   it("a submit that throws fails that task with the error; the engine goes on", async () => {
@@ -57,7 +45,7 @@ describe("misbehaving backends", () => {
   });
 
   it("a cancel that throws is logged; the task is CANCELLED all the same", async () => {
-    const err = stderr();
+    const err = captureStderr();
     const flow = await engine({
       backend: backend({
         cancel: () => {
@@ -74,7 +62,7 @@ describe("misbehaving backends", () => {
   });
 
   it("a shutdown that rejects is logged; flow.shutdown() still resolves", async () => {
-    const err = stderr();
+    const err = captureStderr();
     const flow = await engine({ backend: backend({ shutdown: () => Promise.reject(new Error("shutdown broke")) }) });
     await expect(flow.shutdown()).resolves.toBeUndefined();
     expect(err.text()).toMatch(/ERROR asyncflow\.session\.\w+ backend shutdown failed: Error: shutdown broke/);
@@ -106,7 +94,7 @@ describe("logger", () => {
   });
 
   it("warns about an unknown ASYNCFLOW_LOG_LEVEL and keeps warn", () => {
-    const err = stderr();
+    const err = captureStderr();
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "loud");
     try {
       expect(new Logger().level).toBe("warn");

@@ -9,7 +9,7 @@ import type { Command } from "../../lib/task.js";
 import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
 import { CancelSender } from "./cancels.js";
 import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
-import { connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { ErrorReport, connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 import { Slots } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
 
@@ -107,15 +107,19 @@ export class QueueBackend implements ExecutionBackend {
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
     this.#cancels = new CancelSender(queue, redis);
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
-    redis.on("ready", () => void this.#checkLost(env));
-    queue.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}": ${describe(e)}`));
+    const errors = new ErrorReport((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${recovered ? ": " : ""}${line}`));
+    redis.on("ready", () => {
+      errors.ready();
+      void this.#checkLost(env);
+    });
+    queue.on("error", (e) => errors.error(`: ${describe(e)}`));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
     const events = (this.#events = new QueueEvents(opts.queue, {
       connection: redisOptions(opts.connection),
       lastEventId: last[0]?.[0] ?? "0-0",
     }));
-    events.on("error", (e) => env.log.error(env.sessionUid, `QueueBackend "${this.name}" events: ${describe(e)}`));
+    events.on("error", (e) => errors.error(` events: ${describe(e)}`));
     events.on("active", ({ jobId }) => this.#active(jobId));
     events.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue as unknown));
     events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));

@@ -64,3 +64,33 @@ export async function connectWithin(ready: Promise<unknown>, who: string, connec
     errors.off("error", onError);
   }
 }
+
+/**
+ * Reports a Redis client's errors without repeating them: while Redis is
+ * away, clients retry several times a second and fail the same way each
+ * time. Each distinct failure is reported once, then nothing until a
+ * connection is ready again, which is reported once too.
+ */
+export class ErrorReport {
+  readonly #report: (line: string, recovered: boolean) => void;
+  readonly #seen = new Set<string>();
+  #since = 0;
+
+  constructor(report: (line: string, recovered: boolean) => void) {
+    this.#report = report;
+  }
+
+  error(line: string): void {
+    if (this.#seen.has(line)) return;
+    if (this.#seen.size === 0) this.#since = performance.now();
+    if (this.#seen.size < 100) this.#seen.add(line);
+    this.#report(line, false);
+  }
+
+  /** A connection is ready again. */
+  ready(): void {
+    if (this.#seen.size === 0) return;
+    this.#seen.clear();
+    this.#report(`connected again, after ${((performance.now() - this.#since) / 1000).toFixed(1)} s of errors`, true);
+  }
+}

@@ -5,7 +5,7 @@ import { Logger } from "../../lib/log.js";
 import { parseBackendOptions } from "../backend.js";
 import { receiveCancels } from "./cancels.js";
 import type { JobData, JobOutcome } from "./protocol.js";
-import { connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { ErrorReport, connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 
 export interface QueueWorkerOptions {
   /** The Redis server of the engine's QueueBackend. */
@@ -78,10 +78,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     lookup?.disconnect();
   };
   let ready = false;
-  const warn = (e: Error): void => {
-    if (ready) process.emitWarning(`asyncflow queue worker (cancel channel): ${e.message}`);
+  // Failures before the worker is ready make startQueueWorker reject; after, they are warnings, each said once while Redis is away.
+  const errors = new ErrorReport((line, recovered) => process.emitWarning(`asyncflow queue worker${recovered ? ": " : ""}${line}`));
+  const warn = (line: string): void => {
+    if (ready) errors.error(line);
   };
-  cancels.on("error", warn);
+  const warnCancel = (e: Error): void => warn(` (cancel channel): ${e.message}`);
+  cancels.on("error", warnCancel);
+  cancels.on("ready", () => errors.ready());
   const onCancel = (jobId: string): void => {
     if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
@@ -90,7 +94,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", opts.connection, opts.connectTimeout, errors);
   try {
-    const subscribed = receiveCancels(cancels, () => (lookup ??= new Redis(redisOptions(opts.connection))), opts.queue, () => [...running.keys()], onCancel, warn);
+    const subscribed = receiveCancels(cancels, () => (lookup ??= new Redis(redisOptions(opts.connection))), opts.queue, () => [...running.keys()], onCancel, warnCancel);
     await connected(subscribed, cancels);
   } catch (error) {
     disconnect();
@@ -121,9 +125,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
     },
   );
-  worker.on("error", (e) => {
-    if (ready) process.emitWarning(`asyncflow queue worker: ${e.message}`);
-  });
+  worker.on("error", (e) => warn(`: ${e.message}`));
   try {
     await connected(worker.waitUntilReady(), worker);
   } catch (error) {
