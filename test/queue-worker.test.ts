@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { cancelChannel } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
@@ -168,8 +168,7 @@ describe("queue workers", () => {
   });
 
   it("a worker logs each job at debug level, naming the task", async () => {
-    const lines: string[] = [];
-    const write = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    const err = captureStderr();
     process.env.ASYNCFLOW_LOG_LEVEL = "debug";
     const local = await startQueueWorker({ connection: redis.url, queue: "logged", concurrency: 1 }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
     try {
@@ -178,9 +177,8 @@ describe("queue workers", () => {
       await fail("no").catch(() => undefined);
     } finally {
       await local.close();
-      write.mockRestore();
     }
-    expect(lines.join("")).toMatch(/asyncflow DEBUG task\.000001 fail: job \w+\.000001\.1 started\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
+    expect(err.text()).toMatch(/asyncflow DEBUG task\.000001 fail: job \w+\.000001\.1 started\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
   });
 
   it("cancelling a running task aborts its body's signal on the worker that holds it", async () => {
