@@ -1,9 +1,10 @@
 /**
  * How a cancel reaches the worker running the job: the engine names the job
  * on a pub/sub channel (a message names one job or more, one per line), and
- * records it in a sorted set (job id -> time) for an hour. A worker whose subscription dropped (a network blip, a Redis
- * failover) missed the messages sent meanwhile: once subscribed again, it
- * looks its running jobs up in the set.
+ * records it in a sorted set (job id -> time) for an hour. A worker whose
+ * subscription dropped (a network blip, a Redis failover) missed the
+ * messages sent meanwhile: once subscribed again, it looks its running jobs
+ * up in the set.
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";

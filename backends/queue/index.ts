@@ -106,20 +106,24 @@ export class QueueBackend implements ExecutionBackend {
     await within(redis.connect(), redis);
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
     this.#cancels = new CancelSender(queue, redis);
+    const errorReport = (who: string): ErrorReport =>
+      new ErrorReport((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`));
+    const errors = errorReport("");
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
-    const errors = new ErrorReport((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${recovered ? ": " : ""}${line}`));
     redis.on("ready", () => {
       errors.ready();
       void this.#checkLost(env);
     });
-    queue.on("error", (e) => errors.error(`: ${describe(e)}`));
+    queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
     const events = (this.#events = new QueueEvents(opts.queue, {
       connection: redisOptions(opts.connection),
       lastEventId: last[0]?.[0] ?? "0-0",
     }));
-    events.on("error", (e) => errors.error(` events: ${describe(e)}`));
+    const eventErrors = errorReport(" events");
+    events.on("error", (e) => eventErrors.error(describe(e)));
+    events.getBackend().connection.on("ready", () => eventErrors.ready());
     events.on("active", ({ jobId }) => this.#active(jobId));
     events.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue as unknown));
     events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));

@@ -66,9 +66,9 @@ export async function connectWithin(ready: Promise<unknown>, who: string, connec
 }
 
 /**
- * Reports a Redis client's errors without repeating them: while Redis is
- * away, clients retry several times a second and fail the same way each
- * time. Each distinct failure is reported once, then nothing until a
+ * Reports a Redis connection's errors without repeating them: while Redis is
+ * away, a client retries several times a second and fails the same way each
+ * time. Each distinct failure is reported once, then nothing until the
  * connection is ready again, which is reported once too.
  */
 export class ErrorReport {

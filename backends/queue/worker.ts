@@ -79,13 +79,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   let ready = false;
   // Failures before the worker is ready make startQueueWorker reject; after, they are warnings, each said once while Redis is away.
-  const errors = new ErrorReport((line, recovered) => process.emitWarning(`asyncflow queue worker${recovered ? ": " : ""}${line}`));
-  const warn = (line: string): void => {
-    if (ready) errors.error(line);
+  const errorReport = (who: string): ErrorReport => new ErrorReport((line) => process.emitWarning(`asyncflow queue worker${who}: ${line}`));
+  const cancelErrors = errorReport(" (cancel channel)");
+  const warnCancel = (e: Error): void => {
+    if (ready) cancelErrors.error(e.message);
   };
-  const warnCancel = (e: Error): void => warn(` (cancel channel): ${e.message}`);
   cancels.on("error", warnCancel);
-  cancels.on("ready", () => errors.ready());
+  cancels.on("ready", () => cancelErrors.ready());
   const onCancel = (jobId: string): void => {
     if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
@@ -94,7 +94,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", opts.connection, opts.connectTimeout, errors);
   try {
-    const subscribed = receiveCancels(cancels, () => (lookup ??= new Redis(redisOptions(opts.connection))), opts.queue, () => [...running.keys()], onCancel, warnCancel);
+    const lookupClient = (): InstanceType<typeof Redis> => (lookup ??= new Redis(redisOptions(opts.connection)).on("error", warnCancel));
+    const subscribed = receiveCancels(cancels, lookupClient, opts.queue, () => [...running.keys()], onCancel, warnCancel);
     await connected(subscribed, cancels);
   } catch (error) {
     disconnect();
@@ -125,7 +126,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
     },
   );
-  worker.on("error", (e) => warn(`: ${e.message}`));
+  const workerErrors = errorReport("");
+  worker.on("error", (e) => {
+    if (ready) workerErrors.error(e.message);
+  });
+  worker.getBackend().connection.on("ready", () => workerErrors.ready());
   try {
     await connected(worker.waitUntilReady(), worker);
   } catch (error) {
