@@ -73,24 +73,28 @@ export const graphCases: Record<string, Case> = {
     try {
       const small = independent(1_000);
       const big = independent(n(s, 1_000_000, 10_000));
-      const outsideSmall: number[] = [];
-      const outsideBig: number[] = [];
-      const a = await sample({ ...s, warmup: 20 }, () => usPerOutsideGc(small.size, () => runAsyncflow(flow, small), outsideSmall), 21);
-      const b = await sample({ ...s, warmup: 1 }, () => usPerOutsideGc(big.size, () => runAsyncflow(flow, big), outsideBig), 5);
-      const ownSmall = summarize(outsideSmall.slice(-a.runs));
-      const ownBig = summarize(outsideBig.slice(-b.runs));
-      // the floor's own growth, for scale: a million live objects cost the GC whoever allocates them
-      const pa = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runPromises(small)), 21);
-      const pb = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runPromises(big)), 5);
-      // and the floor of any design that returns a future: allocating one object per task and holding it
-      const held = async (count: number, make: (i: number) => unknown): Promise<[Sample, Sample]> => [
-        await sample({ ...s, warmup: 20 }, () => usPer(small.size, async () => hold(small.size, make)), 21),
-        await sample({ ...s, warmup: 1 }, () => usPer(count, async () => hold(count, make)), 5),
-      ];
-      const [oa, ob] = await held(big.size, (i) => new Held(i));
-      const [ta, tb] = await held(big.size, (i) => new Tiny(i));
-      const ma = await sample({ ...s, warmup: 20 }, () => usPer(small.size, () => runMinimalEngine(small.size)), 21);
-      const mb = await sample({ ...s, warmup: 1 }, () => usPer(big.size, () => runMinimalEngine(big.size)), 5);
+      const outside = new Map<number, number[]>([[small.size, []], [big.size, []]]);
+      const shapes = new Map([[small.size, small], [big.size, big]]);
+      const contenders = {
+        ours: (count: number) => usPerOutsideGc(count, () => runAsyncflow(flow, shapes.get(count)!), outside.get(count)!),
+        // the floor's own growth, for scale: a million live objects cost the GC whoever allocates them
+        promises: (count: number) => usPer(count, () => runPromises(shapes.get(count)!)),
+        // and the floor of any design that returns a future: allocating one object per task and holding it
+        held: (count: number) => usPer(count, async () => hold(count, (i) => new Held(i))),
+        tiny: (count: number) => usPer(count, async () => hold(count, (i) => new Tiny(i))),
+        minimal: (count: number) => usPer(count, () => runMinimalEngine(count)),
+      };
+      // Every figure at 1,000 first, then every one at a million: a small run right after a big one
+      // pays for the collector finishing with the big one's garbage, which would flatter its growth.
+      const at = async (count: number, warmup: number, repeats: number): Promise<Record<keyof typeof contenders, Sample>> => {
+        const out: Partial<Record<keyof typeof contenders, Sample>> = {};
+        for (const [name, run] of Object.entries(contenders)) out[name as keyof typeof contenders] = await sample({ ...s, warmup }, () => run(count), repeats);
+        return out as Record<keyof typeof contenders, Sample>;
+      };
+      const { ours: a, promises: pa, held: oa, tiny: ta, minimal: ma } = await at(small.size, 20, 21);
+      const { ours: b, promises: pb, held: ob, tiny: tb, minimal: mb } = await at(big.size, 1, 5);
+      const ownSmall = summarize(outside.get(small.size)!.slice(-a.runs));
+      const ownBig = summarize(outside.get(big.size)!.slice(-b.runs));
       const ratio = b.median / a.median;
       const tinyAdded = tb.median - ta.median;
       const per = big.size.toLocaleString("en");
