@@ -3,7 +3,7 @@
  * a real worker process (`asyncflow-worker`, run from the sources): the engine
  * side. The worker side is in queue-worker.test.ts.
  */
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -359,6 +359,29 @@ describe("QueueBackend", () => {
     expect(f.state).toBe("CANCELLED");
   });
 
+  it("with Redis gone, the process exits soon after shutdown() returns", async () => {
+    const own = await startRedis();
+    try {
+      const fixture = new URL("./fixtures/queue-exit.ts", import.meta.url).pathname;
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, own.url, "500"], { stdio: ["ignore", "pipe", "pipe"] });
+      let shutAt = 0;
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => {
+        output += String(d);
+        if (output.includes("shut") && shutAt === 0) shutAt = performance.now();
+      });
+      child.stderr.on("data", (d: Buffer) => (output += String(d)));
+      const code = await new Promise((r) => child.once("exit", r));
+      expect(code, output).toBe(0);
+      expect(shutAt, output).toBeGreaterThan(0);
+      // BullMQ's watchdog on its event read (10 s + 1 s by default) and ioredis's wait for a socket to close
+      // (2 s) used to hold the process 6-8.5 s here
+      expect(performance.now() - shutAt).toBeLessThan(1500);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("an unreachable Redis fails create() within connectTimeout, naming the backend and the address", async () => {
     const t0 = performance.now();
     const err = await WorkflowEngine.create({
@@ -391,9 +414,9 @@ describe("QueueBackend", () => {
 
 describe("Redis connection options", () => {
   it("read a redis:// URL (user, password, db) or parts, and describe it without the password", () => {
-    expect(redisOptions("redis://u:p%40ss@example.org:6380/2")).toEqual({ host: "example.org", port: 6380, username: "u", password: "p@ss", db: 2, maxRetriesPerRequest: null });
-    expect(redisOptions("redis://example.org")).toEqual({ host: "example.org", port: 6379, maxRetriesPerRequest: null });
-    expect(redisOptions({ port: 7000 })).toEqual({ host: "127.0.0.1", port: 7000, maxRetriesPerRequest: null });
+    expect(redisOptions("redis://u:p%40ss@example.org:6380/2")).toEqual({ host: "example.org", port: 6380, username: "u", password: "p@ss", db: 2, maxRetriesPerRequest: null, disconnectTimeout: 200 });
+    expect(redisOptions("redis://example.org")).toEqual({ host: "example.org", port: 6379, maxRetriesPerRequest: null, disconnectTimeout: 200 });
+    expect(redisOptions({ port: 7000 })).toEqual({ host: "127.0.0.1", port: 7000, maxRetriesPerRequest: null, disconnectTimeout: 200 });
     expect(describeRedis("redis://u:secret@example.org:6380/2")).toBe("redis://example.org:6380/2");
     expect(() => redisOptions("http://example.org")).toThrow(/expected a redis:\/\/ URL/);
   });

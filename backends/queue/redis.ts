@@ -1,11 +1,26 @@
 /** Reaching the Redis server: connection options as ioredis and BullMQ take them, and a connect that gives up. */
 
+const DISCONNECT_TIMEOUT_MS = 200;
+
 /** Where the Redis server is: a `redis://[user:password@]host:port[/db]` URL, or its parts. */
 export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
 
-/** ioredis options for a connection; `maxRetriesPerRequest: null` is what BullMQ needs for blocking commands. */
-export function redisOptions(c: RedisConnection): { host: string; port: number; username?: string; password?: string; db?: number; maxRetriesPerRequest: null } {
-  if (typeof c !== "string") return { host: c.host ?? "127.0.0.1", port: c.port ?? 6379, ...pick(c), maxRetriesPerRequest: null };
+/**
+ * ioredis options for a connection. `maxRetriesPerRequest: null` is what
+ * BullMQ needs for blocking commands. `disconnectTimeout`: a client
+ * disconnected while Redis is unreachable waits that long for its socket to
+ * close (ioredis's default, 2 s, held the process that long after shutdown).
+ */
+export function redisOptions(c: RedisConnection): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  maxRetriesPerRequest: null;
+  disconnectTimeout: number;
+} {
+  if (typeof c !== "string") return { host: c.host ?? "127.0.0.1", port: c.port ?? 6379, ...pick(c), maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   const url = new URL(c);
   if (url.protocol !== "redis:") throw new Error(`expected a redis:// URL, got ${JSON.stringify(c)}`);
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
@@ -14,6 +29,7 @@ export function redisOptions(c: RedisConnection): { host: string; port: number; 
     port: url.port === "" ? 6379 : Number(url.port),
     ...pick({ username: url.username || undefined, password: url.password ? decodeURIComponent(url.password) : undefined, db }),
     maxRetriesPerRequest: null,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
 }
 
