@@ -48,7 +48,9 @@ export class IdleQueueWatch {
     this.#timer = null;
     const jobs = this.#jobsOut();
     if (jobs === 0) {
+      // all done (or cancelled): the next jobs are a new wait, worth a warning of their own
       this.#lastStart = 0;
+      this.#warned = false;
       return;
     }
     const idle = performance.now() - this.#lastStart;
