@@ -96,9 +96,15 @@ describe("queue workers", () => {
     expect(warnings[0]).toMatch(
       /WARN \S+ QueueBackend "queue": 1 job\(s\) waiting, none started for 0\.\d s, and Redis lists no worker for queue "nobody" at redis:\/\/127\.0\.0\.1:\d+\. Start one: asyncflow-worker --redis redis:\/\/127\.0\.0\.1:\d+ --queue nobody\n/,
     );
+    // all of them cancelled, then a new wait: a warning of its own
+    f.cancel();
+    await new Promise((r) => setTimeout(r, 300));
+    const g = add(2, 3);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(lines.filter((l) => l.includes("lists no worker"))).toHaveLength(2);
     const local = await startQueueWorker({ connection: redis.url, queue: "nobody", concurrency: 1 });
     try {
-      expect(await f).toBe(3);
+      expect(await g).toBe(5);
     } finally {
       await local.close();
     }
