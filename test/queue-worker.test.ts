@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
-import { cancelChannel } from "../backends/queue/cancels.js";
+import { cancelChannel, cancelledKey } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
@@ -39,6 +39,29 @@ describe("queue workers", () => {
     } finally {
       publisher.disconnect();
       await local.close();
+    }
+  });
+
+  it("a cancel Redis will not record, and a lookup that fails, are said in the engine's log and the worker's warnings", async () => {
+    const local = await startQueueWorker({ connection: redis.url, queue: "wrongkey", concurrency: 1 });
+    const admin = new Redis(redis.port, "127.0.0.1");
+    try {
+      const err = captureStderr();
+      // the set of recent cancels is not a sorted set: Redis refuses ZADD and ZSCORE on it (WRONGTYPE)
+      await admin.set(cancelledKey("wrongkey"), "x");
+      const flow = await engine({ backend: queued({ queue: "wrongkey" }) });
+      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const f = wait();
+      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      f.cancel();
+      const said = (re: RegExp): boolean => re.test(err.text());
+      for (let i = 0; i < 300 && !(said(/cancels not recorded/) && said(/could not look up/)); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(err.text()).toMatch(/ERROR \S+ QueueBackend "queue": cancels not recorded \(workers that were disconnected will not see them\): ReplyError: WRONGTYPE/);
+      expect(err.text()).toMatch(/Warning: asyncflow queue worker \(cancel channel\): could not look up the cancels missed while disconnected: WRONGTYPE/);
+    } finally {
+      admin.disconnect();
+      await local.kill(); // its body waits for a cancel it never got
     }
   });
 

@@ -25,12 +25,15 @@ export const CANCEL_MEMORY_MS = 3_600_000;
 export class CancelSender {
   readonly #queue: Queue;
   readonly #redis: Redis;
+  /** Redis refused to record or announce a burst (out of memory, say): workers may miss those cancels. */
+  readonly #onError: (e: Error) => void;
   #ids: string[] = [];
   readonly #sending = new Set<Promise<unknown>>();
 
-  constructor(queue: Queue, redis: Redis) {
+  constructor(queue: Queue, redis: Redis, onError: (e: Error) => void) {
     this.#queue = queue;
     this.#redis = redis;
+    this.#onError = onError;
   }
 
   send(jobId: string): void {
@@ -50,7 +53,16 @@ export class CancelSender {
     const now = Date.now();
     const key = cancelledKey(this.#queue.name);
     const members = ids.flatMap((id) => [now, id]);
-    const recorded = this.#redis.pipeline().zadd(key, ...members).zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS).publish(cancelChannel(this.#queue.name), ids.join("\n")).exec();
+    const recorded = this.#redis
+      .pipeline()
+      .zadd(key, ...members)
+      .zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS)
+      .publish(cancelChannel(this.#queue.name), ids.join("\n"))
+      .exec()
+      .then((replies) => {
+        const refused = replies?.find(([error]) => error !== null)?.[0];
+        if (refused) this.#onError(refused);
+      });
     const sent = Promise.allSettled([recorded, ...ids.map((id) => this.#queue.remove(id))]);
     this.#sending.add(sent);
     void sent.then(() => this.#sending.delete(sent));
@@ -83,10 +95,12 @@ export async function receiveCancels(
       await subscriber.subscribe(channel);
       const ids = running();
       if (ids.length === 0) return;
-      const found = await lookup().pipeline(ids.map((id) => ["zscore", cancelledKey(queue), id])).exec();
+      const found = (await lookup().pipeline(ids.map((id) => ["zscore", cancelledKey(queue), id])).exec()) ?? [];
+      const refused = found.find(([error]) => error !== null)?.[0];
+      if (refused) throw refused;
       ids.forEach((id, i) => {
-        const [error, score] = found?.[i] ?? [null, null];
-        if (error === null && score !== null) onCancel(id);
+        const score = found[i]?.[1];
+        if (score !== null && score !== undefined) onCancel(id);
       });
     };
     catchUp().catch((e: unknown) => onError(new Error(`could not look up the cancels missed while disconnected: ${e instanceof Error ? e.message : String(e)}`)));

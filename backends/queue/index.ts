@@ -106,10 +106,10 @@ export class QueueBackend implements ExecutionBackend {
     const within = this.#within(opts.connection, opts.connectTimeout);
     await within(redis.connect(), redis);
     const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
-    this.#cancels = new CancelSender(queue, redis);
     const errorReport = (who: string): ErrorReport =>
       new ErrorReport((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`));
     const errors = errorReport("");
+    this.#cancels = new CancelSender(queue, redis, (e) => errors.error(`cancels not recorded (workers that were disconnected will not see them): ${describe(e)}`));
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
     redis.on("ready", () => {
       errors.ready();
