@@ -130,7 +130,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   worker.on("error", (e) => {
     if (ready) workerErrors.error(e.message);
   });
-  worker.getBackend().connection.on("ready", () => workerErrors.ready());
+  // BullMQ's worker has two connections, both reporting through its 'error': either being ready again ends the outage
+  const backend = worker.getBackend();
+  for (const connection of [backend.connection, backend.blockingConnection]) connection?.on("ready", () => workerErrors.ready());
   try {
     await connected(worker.waitUntilReady(), worker);
   } catch (error) {
