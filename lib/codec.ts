@@ -11,17 +11,7 @@
  * and the common case costs no serializer.
  */
 import { deserialize, serialize } from "node:v8";
-import {
-  AsyncflowError,
-  DependencyFailureError,
-  EngineShutdownError,
-  ExecutableError,
-  InvalidOptionsError,
-  InvalidStateError,
-  InvalidTaskError,
-  TaskCancelledError,
-  WorkerCrashError,
-} from "./errors.js";
+import * as errors from "./errors.js";
 
 const V8 = "$asyncflow.v8";
 
@@ -113,17 +103,12 @@ const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
 
 // asyncflow's own errors come back as their class (their fields travel as data),
 // so that `instanceof ExecutableError` holds for a task that failed in a worker.
-const OWN_ERRORS: Record<string, { prototype: Error }> = {
-  AsyncflowError,
-  DependencyFailureError,
-  TaskCancelledError,
-  ExecutableError,
-  EngineShutdownError,
-  InvalidTaskError,
-  InvalidOptionsError,
-  InvalidStateError,
-  WorkerCrashError,
-};
+// Every error class errors.ts exports, by name: a new one needs no entry here.
+const OWN_ERRORS: Record<string, { prototype: Error }> = Object.fromEntries(
+  Object.values(errors)
+    .filter((x): x is typeof errors.AsyncflowError => typeof x === "function" && (x === errors.AsyncflowError || x.prototype instanceof errors.AsyncflowError))
+    .map((c) => [c.name, c]),
+);
 
 /** An Error with the same name, message, stack, cause and fields; a built-in or asyncflow class where the name is one. */
 export function deserializeError(data: SerializedError): Error {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findUncloneable, fromWire, toWire } from "../lib/codec.js";
+import * as errors from "../lib/errors.js";
 import { AsyncflowError, ExecutableError, deserializeError, serializeError } from "../lib/index.js";
 
 describe("error codec", () => {
@@ -69,6 +70,12 @@ describe("asyncflow errors across the codec", () => {
     expect(back.message).toBe(e.message);
     // a foreign error named like an Object.prototype member stays a plain Error
     expect(deserializeError({ name: "constructor", message: "m" })).not.toBeInstanceOf(AsyncflowError);
+  });
+
+  it("every error class asyncflow exports comes back as itself, found by its name", () => {
+    const classes = Object.values(errors).filter((x): x is typeof AsyncflowError => typeof x === "function" && (x === AsyncflowError || x.prototype instanceof AsyncflowError));
+    expect(classes.length).toBeGreaterThanOrEqual(9);
+    for (const C of classes) expect(deserializeError({ name: C.name, message: "m" }), C.name).toBeInstanceOf(C);
   });
 });
 
