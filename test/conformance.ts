@@ -12,7 +12,7 @@ import {
   type ReportedState,
 } from "../lib/index.js";
 import * as tasks from "./fixtures/tasks.js";
-import { tick } from "./helpers.js";
+import { tick, until } from "./helpers.js";
 
 export interface ConformanceOptions {
   /** Makes a fresh backend (each test attaches its own). */
@@ -94,7 +94,7 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
       await withFlow(async (flow, seen) => {
         const wait = flow.functionTask(tasks.untilAborted, opts("untilAborted"));
         const f = wait();
-        for (let i = 0; i < 200 && f.state !== "RUNNING"; i++) await new Promise((r) => setTimeout(r, 10));
+        await until(() => f.state === "RUNNING", 2000);
         expect(f.state).toBe("RUNNING");
         expect(f.cancel("conformance")).toBe(true);
         expect(f.state).toBe("CANCELLED");

@@ -1,5 +1,5 @@
 import { afterEach, vi } from "vitest";
-import { WorkflowEngine, type EngineOptions } from "../lib/index.js";
+import { WorkflowEngine, type EngineOptions, type TaskFuture } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
 
@@ -24,6 +24,14 @@ export function gate<T = void>(): { promise: Promise<T>; open(value: T): void; f
   });
   return { promise, open, fail };
 }
+
+/** Checks `done` every 10 ms until it holds or `ms` have passed; the assertions after it say what was expected. */
+export async function until(done: () => boolean, ms = 3000): Promise<void> {
+  for (const end = performance.now() + ms; !done() && performance.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Waits (bounded) until every future is RUNNING: handed to a worker that started it. */
+export const running = (...fs: Pick<TaskFuture, "state">[]): Promise<void> => until(() => fs.every((f) => f.state === "RUNNING"), 10_000);
 
 /** Lets microtasks and one macrotask turn run. */
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { cancelChannel, cancelledKey } from "../backends/queue/cancels.js";
 import * as tasks from "./fixtures/tasks.js";
-import { captureStderr, engine } from "./helpers.js";
+import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker as startWorker } from "./worker-process.js";
 
@@ -24,6 +24,10 @@ afterAll(() => redis?.stop());
 
 const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
 
+/** A task, run from its module on the worker, whose body ends only when its signal is aborted: it returns "aborted". */
+const untilAbortedTask = (flow: WorkflowEngine): (() => TaskFuture<string>) =>
+  flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+
 
 describe("queue workers", () => {
   it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
@@ -34,7 +38,7 @@ describe("queue workers", () => {
       const flow = await engine({ backend });
       // the job id the engine will give its first task; named before the job exists
       await publisher.publish(cancelChannel("early"), `${backend.jobPrefix}.000001.1`);
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       expect(await wait()).toBe("aborted");
     } finally {
       publisher.disconnect();
@@ -50,13 +54,13 @@ describe("queue workers", () => {
       // the set of recent cancels is not a sorted set: Redis refuses ZADD and ZSCORE on it (WRONGTYPE)
       await admin.set(cancelledKey("wrongkey"), "x");
       const flow = await engine({ backend: queued({ queue: "wrongkey" }) });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const f = wait();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       f.cancel();
       const said = (re: RegExp): boolean => re.test(err.text());
-      for (let i = 0; i < 300 && !(said(/cancels not recorded/) && said(/could not look up/)); i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => said(/cancels not recorded/) && said(/could not look up/));
       expect(err.text()).toMatch(/ERROR \S+ QueueBackend "queue": cancels not recorded \(workers that were disconnected will not see them\): ReplyError: WRONGTYPE/);
       expect(err.text()).toMatch(/Warning: asyncflow queue worker \(cancel channel\): could not look up the cancels missed while disconnected: WRONGTYPE/);
     } finally {
@@ -73,11 +77,11 @@ describe("queue workers", () => {
       listener.on("message", (_c: string, m: string) => messages.push(m));
       await listener.subscribe(cancelChannel("burst"));
       const flow = await engine({ backend: queued({ queue: "burst" }) });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const fs = [wait(), wait(), wait()];
-      while (fs.some((f) => f.state !== "RUNNING")) await new Promise((r) => setTimeout(r, 5));
+      await running(...fs);
       for (const f of fs) f.cancel();
-      for (let i = 0; i < 300 && local.processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => local.processed >= 3);
       expect(local.processed).toBe(3);
       expect(messages).toHaveLength(1);
       expect(messages[0]!.split("\n")).toHaveLength(3);
@@ -92,14 +96,14 @@ describe("queue workers", () => {
     const admin = new Redis(redis.port, "127.0.0.1");
     try {
       const flow = await engine({ backend: queued({ queue: "blip" }) });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const f = wait();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       // nobody listens now (the worker reconnects after ~50 ms): the message is lost
       expect(await admin.pubsub("NUMSUB", cancelChannel("blip"))).toEqual([cancelChannel("blip"), 0]);
       f.cancel();
-      for (let i = 0; i < 300 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => local.processed > 0);
       expect(local.processed).toBe(1);
     } finally {
       admin.disconnect();
@@ -138,7 +142,7 @@ describe("queue workers", () => {
     try {
       const { lines } = captureStderr();
       const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const first = wait();
       const second = wait();
       await new Promise((r) => setTimeout(r, 800));
@@ -155,12 +159,12 @@ describe("queue workers", () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "shut", concurrency: 1 });
     try {
       const flow = await WorkflowEngine.create({ backend: queued({ queue: "shut" }), handleSignals: false });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const f = wait();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       await flow.shutdown();
       expect(f.state).toBe("CANCELLED");
-      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => local.processed > 0, 2000);
       expect(local.processed).toBe(1);
     } finally {
       await local.close();
@@ -173,10 +177,10 @@ describe("queue workers", () => {
       const flow = await engine({ backend: queued({ queue: "cancel-exec" }) });
       const sleep = flow.executableTask(() => "sleep 30");
       const f = sleep();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       const t0 = performance.now();
       f.cancel();
-      for (let i = 0; i < 300 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => local.processed > 0);
       expect(local.processed).toBe(1);
       expect(performance.now() - t0).toBeLessThan(3000);
     } finally {
@@ -214,12 +218,12 @@ describe("queue workers", () => {
     const local = await startQueueWorker({ connection: redis.url, queue: "cancel", concurrency: 1 });
     try {
       const flow = await engine({ backend: queued({ queue: "cancel" }) });
-      const wait = flow.functionTask(tasks.untilAborted, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "untilAborted" });
+      const wait = untilAbortedTask(flow);
       const f = wait();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       f.cancel("enough");
       // the body resolves once its signal aborts, and the worker counts the job done
-      for (let i = 0; i < 200 && local.processed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => local.processed > 0, 2000);
       expect(local.processed).toBe(1);
       expect(f.state).toBe("CANCELLED");
     } finally {

@@ -21,7 +21,7 @@ import {
   type QueueBackendOptions,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
-import { captureStderr, engine } from "./helpers.js";
+import { captureStderr, engine, running, until } from "./helpers.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
@@ -53,6 +53,26 @@ backendConformance("queue (a worker process on Redis, TypeScript module tasks)",
   runsBodies: true,
   taskOptions: { module: new URL("./fixtures/tasks.ts", import.meta.url) },
 });
+
+/** An engine and an in-process worker on a redis-server of the test's own, which it may restart; all stopped after. */
+async function withOwnRedis(test: (own: RedisServer, flow: WorkflowEngine) => Promise<void>): Promise<void> {
+  const own = await startRedis();
+  const local = await startQueueWorker({ connection: own.url, concurrency: 2 });
+  const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+  try {
+    await test(own, flow);
+  } finally {
+    await flow.shutdown();
+    await local.close();
+    await own.stop();
+  }
+}
+
+/** After whatever the test did to Redis, a new task still goes through the queue and comes back. */
+async function stillRuns(flow: WorkflowEngine): Promise<void> {
+  const double = flow.functionTask((x: number) => 2 * x);
+  expect(await double(21)).toBe(42);
+}
 
 describe("QueueBackend", () => {
   it("runs shipped functions on the worker process; futures chain through the queue", async () => {
@@ -263,32 +283,21 @@ describe("QueueBackend", () => {
   });
 
   it("a job Redis lost (a restart without persistence) fails its task, and later tasks run", async () => {
-    const own = await startRedis();
-    const local = await startQueueWorker({ connection: own.url, concurrency: 2 });
-    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
-    try {
+    await withOwnRedis(async (own, flow) => {
       const slow = flow.functionTask(async () => {
         await new Promise((r) => setTimeout(r, 1500));
         return "late";
       }, { name: "slow" });
       const f = slow();
-      while (f.state !== "RUNNING") await new Promise((r) => setTimeout(r, 5));
+      await running(f);
       await own.restart();
       await expect(f).rejects.toThrow(/task\.000001 \(slow\): its job \w+\.000001\.1 is gone from Redis \(the server restarted without persistence/);
-      const double = flow.functionTask((x: number) => 2 * x);
-      expect(await double(21)).toBe(42);
-    } finally {
-      await flow.shutdown();
-      await local.close();
-      await own.stop();
-    }
+      await stillRuns(flow);
+    });
   });
 
   it("while Redis is away each connection of the engine and its workers says so once per kind of failure, then once that it is back", async () => {
-    const own = await startRedis();
-    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
-    const local = await startQueueWorker({ connection: own.url, concurrency: 1 });
-    try {
+    await withOwnRedis(async (own, flow) => {
       const err = captureStderr();
       await own.restart(1000);
       // what each connection said: "<who>: <failure>" lines, then "<who>: connected again, ..."
@@ -301,7 +310,7 @@ describe("QueueBackend", () => {
         return by;
       };
       const recovered = (): boolean => [...said().values()].every((lines) => lines.at(-1)!.startsWith("connected again"));
-      for (let i = 0; i < 600 && (said().size < 2 || !recovered()); i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => said().size >= 2 && recovered(), 6000);
       const by = said();
       expect([...by.keys()]).toEqual(expect.arrayContaining(['QueueBackend "queue"', 'QueueBackend "queue" events']));
       for (const [who, lines] of by) {
@@ -314,13 +323,8 @@ describe("QueueBackend", () => {
       }
       expect(err.text()).toMatch(/ERROR asyncflow\.session\.\w+ QueueBackend "queue" events: /);
       expect(err.text()).toMatch(/WARN asyncflow\.session\.\w+ QueueBackend "queue" events: connected again/);
-      const double = flow.functionTask((x: number) => 2 * x);
-      expect(await double(21)).toBe(42);
-    } finally {
-      await flow.shutdown();
-      await local.close();
-      await own.stop();
-    }
+      await stillRuns(flow);
+    });
   });
 
   it("a job Redis refuses (out of memory) fails its task, saying it could not be queued", async () => {

@@ -10,7 +10,7 @@ import {
   type WorkflowEngine,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
-import { engine } from "./helpers.js";
+import { engine, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
 
@@ -188,7 +188,7 @@ describe("ThreadBackend", () => {
     const spin = flow.functionTask((ms: number) => ms, { name: "spin", backend: "threads", module: tasksModule });
     const long = spin(20_000);
     const queued = spin(10);
-    for (let i = 0; i < 300 && long.state !== "RUNNING"; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => long.state === "RUNNING");
     expect(long.state).toBe("RUNNING");
     expect(queued.state).toBe("PENDING");
     const t0 = Date.now();
