@@ -8,7 +8,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../../lib/index.js";
 import { startRedis, type RedisServer } from "../../test/redis.js";
 import { startWorkerProcess, stopWorkerProcess } from "../../test/worker-process.js";
-import { alternate, type Row, type Settings } from "../harness.js";
+import { alternate, sample, type Row, type Settings } from "../harness.js";
 import { tasksPerSecond } from "../runners.js";
 
 const CONCURRENCY = 8;
@@ -85,6 +85,60 @@ async function ours(redis: RedisServer, count: number, hops: number): Promise<Si
   };
 }
 
+/** Resolves once `queue` holds `count` waiting jobs. */
+async function waitingJobs(queue: Queue, count: number): Promise<void> {
+  while ((await queue.getWaitingCount()) < count) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Shutting down with `count` jobs waiting and no worker: the engine removes
+ * each job and records and announces the cancels. The floor is removing the
+ * same jobs with raw BullMQ, one `remove` each, all at once.
+ */
+async function shutdownRow(redis: RedisServer, s: Settings, count: number): Promise<Row> {
+  const connection = { host: redis.host, port: redis.port, maxRetriesPerRequest: null };
+  let round = 0;
+  const rawRemove = async (): Promise<number> => {
+    const queue = new Queue(`raw-idle-${round++}`, { connection });
+    try {
+      const jobs = await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "noop", data: { i } })));
+      const t0 = performance.now();
+      await Promise.all(jobs.map((j) => queue.remove(j.id!)));
+      return performance.now() - t0;
+    } finally {
+      await queue.close();
+    }
+  };
+  const ourShutdown = async (): Promise<number> => {
+    const name = `idle-${round++}`;
+    const queue = new Queue(name, { connection });
+    const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: name, noWorkerWarning: 0 }) });
+    try {
+      const noop = flow.functionTask((i: number) => i, { name: "noop" });
+      for (let i = 0; i < count; i++) noop(i).catch(() => undefined);
+      await waitingJobs(queue, count);
+      const t0 = performance.now();
+      await flow.shutdown();
+      return performance.now() - t0;
+    } finally {
+      await queue.close();
+    }
+  };
+  const [base, mine] = [await sample({ ...s, warmup: 1 }, rawRemove, 5), await sample({ ...s, warmup: 1 }, ourShutdown, 5)];
+  const ratio = mine.median / base.median;
+  return {
+    case: `queue: shutdown, ${count.toLocaleString("en")} jobs waiting`,
+    metric: "ms",
+    ours: mine,
+    baselineName: "raw remove of each job",
+    baseline: base,
+    ratio,
+    peers: {},
+    target: "- (no target; the figure behind the CHANGELOG)",
+    pass: null,
+  };
+}
+
 export async function queueCase(s: Settings): Promise<Row[]> {
   const count = s.quick ? 200 : 10_000;
   const hops = s.quick ? 10 : 200;
@@ -99,9 +153,11 @@ export async function queueCase(s: Settings): Promise<Row[]> {
     const [rawHop, ourHop] = await alternate(s, base.hop, mine.hop);
     const speed = ourRate.median / rawRate.median;
     const latency = ourHop.median / rawHop.median;
+    const shutdown = await shutdownRow(redis, s, count);
     return [
       { case: `queue: ${count.toLocaleString("en")} no-op jobs`, metric: "tasks/s", ours: ourRate, baselineName: "raw BullMQ", baseline: rawRate, ratio: speed, peers: {}, target: ">= 0.8 of raw BullMQ", pass: speed >= 0.8, note: `worker processes, concurrency ${CONCURRENCY}` },
       { case: `queue: chain of ${hops}`, metric: "ms/hop", ours: ourHop, baselineName: "raw add->completed", baseline: rawHop, ratio: latency, peers: {}, target: "<= 1.3x raw round trip", pass: latency <= 1.3 },
+      shutdown,
     ];
   } finally {
     for (const side of sides) await side.close();
