@@ -1,9 +1,7 @@
-import type { z } from "zod";
-import { InvalidOptionsError } from "../lib/errors.js";
-import type { Logger } from "../lib/log.js";
-import type { TaskRun } from "../lib/run.js";
-import type { TaskKind } from "../lib/states.js";
-import type { AnyTaskOptions } from "../lib/task.js";
+import type { Logger } from "./log.js";
+import type { TaskRun } from "./run.js";
+import type { TaskKind } from "./states.js";
+import type { AnyTaskOptions } from "./task.js";
 
 /** The states a backend reports; CANCELLED is decided by the engine, never reported. */
 export type ReportedState = "RUNNING" | "DONE" | "FAILED";
@@ -97,14 +95,4 @@ export class Attachment {
     if (this.#env === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
     return this.#env;
   }
-}
-
-/**
- * Validates options given to a backend (or a worker) against the schema `pick`
- * chooses from `lib/options.ts`, which loads zod only now. Errors read
- * `<label>: option ...`.
- */
-export async function parseBackendOptions<S extends z.ZodType>(label: string, pick: (schemas: typeof import("../lib/options.js")) => S, given: unknown): Promise<z.output<S>> {
-  const schemas = await import("../lib/options.js");
-  return schemas.parseOptions(pick(schemas), given, (m) => new InvalidOptionsError(`${label}: ${m}`));
 }
