@@ -38,6 +38,7 @@ export {
   isExecutionBackend,
   type ExecutionBackend,
   type ReportState,
+  type RunInfo,
   type ReportedState,
   type BackendEnvironment,
 } from "./contract/backend.js";

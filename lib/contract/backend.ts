@@ -7,12 +7,23 @@ import type { AnyTaskOptions } from "./task.js";
 export type ReportedState = "RUNNING" | "DONE" | "FAILED";
 
 /**
- * How a backend tells the engine what became of a run: `RUNNING` once the
- * body has started, then `DONE` with the result or `FAILED` with the error.
- * Reports after the run was cancelled are ignored, so a backend need not
- * track cancellation to stay correct.
+ * What a backend knows of where a run's body runs, told with its `RUNNING`
+ * report: `where` names what runs it (`"thread 3"`, `"worker host-a:4711"`,
+ * `"process 9912"`); `delivery` counts how many times a queue handed the run
+ * to a worker (2 and up: redelivered after a worker was lost).
  */
-export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown) => void;
+export interface RunInfo {
+  readonly where?: string;
+  readonly delivery?: number;
+}
+
+/**
+ * How a backend tells the engine what became of a run: `RUNNING` once the
+ * body has started (with `info` where known), then `DONE` with the result or
+ * `FAILED` with the error. Reports after the run was cancelled are ignored,
+ * so a backend need not track cancellation to stay correct.
+ */
+export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown, info?: RunInfo) => void;
 
 /** A task definition as a backend's `validate` sees it. */
 export interface TaskDescription {
