@@ -28,7 +28,7 @@ export type FunctionRef = ShippedFunction | { readonly module: string; readonly 
  * a path (relative to the cwd), or a package name or `node:` builtin as given
  * (the worker resolves it from where asyncflow is installed).
  */
-function moduleHref(module: string | URL): string {
+export function moduleHref(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (module.startsWith("file:")) return new URL(module).href;
   if (isBareSpecifier(module)) return module;
@@ -40,7 +40,7 @@ function isBareSpecifier(module: string): boolean {
 }
 
 /** @throws InvalidTaskError naming the module and the task, when the file does not exist or the package cannot be resolved. */
-function checkModuleExists(href: string, taskName: string, exportName: string): void {
+export function checkModuleExists(href: string, taskName: string, exportName: string): void {
   if (href.startsWith("file:")) {
     if (!existsSync(fileURLToPath(href))) throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist`);
     return;
