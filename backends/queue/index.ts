@@ -7,10 +7,11 @@ import { AsyncflowError, BackendUnreachableError, WorkerCrashError, describe } f
 import { toWire } from "../../lib/contract/codec.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import type { TaskRun } from "../../lib/contract/run.js";
-import { commandOf } from "../local/exec.js";
+import { commandOf } from "../process/command.js";
+import { uncloneableArgument } from "../remote/clone.js";
 import { CancelSender, keys } from "./cancels.js";
 import type { queueBackendOptionsSchema } from "./options.js";
-import { checkArgs, commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
+import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
 import { newestTrimmed, readJobs, streamIdAfter } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
@@ -21,6 +22,18 @@ import { IdleQueueWatch } from "./watch.js";
 /** QueueBackend's options, as given (see the schema in `options.ts` for each one's default). */
 export type QueueBackendOptions = z.input<typeof queueBackendOptionsSchema>;
 type Resolved = z.output<typeof queueBackendOptionsSchema>;
+
+let readJobPrefix: (b: QueueBackend) => string;
+
+/**
+ * Job ids of the engine `b` is attached to are `<jobPrefix>.<task number>.<attempt>`
+ * (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the
+ * engine started. For tests; not part of the package's API.
+ * @internal
+ */
+export function jobPrefixOf(b: QueueBackend): string {
+  return readJobPrefix(b);
+}
 
 const CLOSE_WAIT_MS = 1500;
 const EVENT_READ_BLOCK_MS = 1000;
@@ -160,17 +173,16 @@ export class QueueBackend implements ExecutionBackend {
     );
   }
 
-  /** Job ids of this engine are `<jobPrefix>.<task number>.<attempt>` (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the engine started. @internal */
-  get jobPrefix(): string {
-    return this.#jobPrefix;
+  static {
+    readJobPrefix = (b) => b.#jobPrefix;
   }
 
-  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
+  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. Public: it shows flow control at work. */
   get inQueue(): number {
     return this.#slots.size;
   }
 
-  /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
+  /** Ready runs held here until a slot frees (beyond `maxInFlight`). Public: it shows flow control at work. */
   get backlog(): number {
     return this.#slots.waiting;
   }
@@ -181,11 +193,8 @@ export class QueueBackend implements ExecutionBackend {
 
   submit(run: TaskRun): void {
     if (run.kind === "executable") return void this.#submitCommand(run);
-    try {
-      checkArgs(run);
-    } catch (error) {
-      return this.#attachment.report(run, "FAILED", error);
-    }
+    const bad = uncloneableArgument(run, "a queue worker");
+    if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
     const ref = this.#refs!.of(run.fn, run.name, run.options);
     this.#slots.admit(this.#jobId(run), run, { kind: "function", uid: run.uid, name: run.name, attempt: run.attempt, args: run.args.map(toWire), ...ref });
   }

@@ -4,10 +4,9 @@
  * command through the shared process runner; the outcome as the job's reply.
  */
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
-import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { killGroup, runCommand } from "../process/command.js";
+import { fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
+import { commandOptions, runCommand } from "../process/command.js";
+import { checkResult } from "../remote/clone.js";
 import { freeVariableError } from "../remote/protocol.js";
 import { runBody } from "../remote/execute.js";
 import type { CommandPayload, JobOutcome, Payload } from "./protocol.js";
@@ -35,26 +34,14 @@ export async function runJob(job: Payload, trust: Trust, control: JobControl): P
       const missing = error instanceof ReferenceError && shipped ? /^(\S+) is not defined$/.exec(error.message) : null;
       throw missing ? freeVariableError(job.name, [missing[1]!]) : error;
     }
-    const bad = findUncloneable(value);
-    if (bad !== null) throw new InvalidTaskError(job.name, `${job.uid} returned ${bad}, which cannot be sent back from a queue worker`);
+    checkResult(job, value, "a queue worker");
     return { value: toWire(value) };
   } catch (error) {
     return { error: toWire(serializeError(error)) };
   }
 }
 
+// The worker's cwd stands in for the engine's workDir: captured stdio goes under `<cwd>/<session>/`.
 function runCommandJob(job: CommandPayload, control: JobControl): Promise<string> {
-  const cwd = job.cwd ?? process.cwd();
-  return runCommand(job, job.command, {
-    cwd,
-    env: job.env,
-    timeout: job.timeout,
-    captureDir: job.captureStdio === true ? join(cwd, control.session) : undefined,
-    signal: control.signal,
-    children: control.children,
-  });
-}
-
-export function killAll(children: Set<ChildProcess>): void {
-  for (const child of children) killGroup(child, "SIGKILL");
+  return runCommand(job, job.command, commandOptions(job, { workDir: job.cwd ?? process.cwd(), session: control.session }, control.signal, control.children));
 }

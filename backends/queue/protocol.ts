@@ -10,10 +10,11 @@
  * `jobId, outcome`; a large outcome stays in the job's hash (`big`), not in the
  * event stream.
  */
-import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/contract/codec.js";
-import { AsyncflowError, InvalidTaskError } from "../../lib/contract/errors.js";
+import { deserializeError, fromWire, type SerializedError } from "../../lib/contract/codec.js";
+import { AsyncflowError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command } from "../../lib/contract/task.js";
+import type { ExecOptions } from "../process/command.js";
 import type { Signer } from "./sign.js";
 
 export const PROTOCOL = 2;
@@ -62,28 +63,16 @@ export interface FunctionPayload extends PayloadBase {
 }
 
 /** An executable task: the command, made by the engine, with what the worker needs to run it. */
-export interface CommandPayload extends PayloadBase {
+/** `cwd` defaults to the worker's; captured stdout and stderr go in files under `<cwd>/<session>/`, and the result is the stdout file's path there. */
+export interface CommandPayload extends PayloadBase, ExecOptions {
   readonly kind: "command";
   readonly command: Command;
-  readonly cwd?: string;
-  readonly env?: Record<string, string>;
-  readonly timeout?: number;
-  /** Capture stdout and stderr in files under the worker's `<cwd>/<session>/`; the result is the stdout file's path there. */
-  readonly captureStdio?: boolean;
 }
 
 export type Payload = FunctionPayload | CommandPayload;
 
 /** What a worker's body ended with: the result, or its SerializedError, through `toWire`. */
 export type JobOutcome = { readonly value: unknown } | { readonly error: unknown };
-
-/** @throws InvalidTaskError naming the argument that cannot be sent. */
-export function checkArgs(run: TaskRun): void {
-  for (let i = 0; i < run.args.length; i++) {
-    const bad = findUncloneable(run.args[i]);
-    if (bad !== null) throw new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a queue worker: it is or holds ${bad}`);
-  }
-}
 
 /** An executable task's payload: the command, made by the engine, with the options the worker needs to run it. */
 export function commandPayload(run: TaskRun, command: Command): CommandPayload {
@@ -140,9 +129,4 @@ export function readReply(run: TaskRun, jobId: string, returned: unknown, signer
   } catch (error) {
     return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow worker of this version?): ${(error as Error).message}`, { cause: error })];
   }
-}
-
-/** A body's result or error as an outcome. */
-export function outcomeOf(value: unknown): JobOutcome {
-  return { value: toWire(value) };
 }

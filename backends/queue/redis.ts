@@ -1,14 +1,16 @@
 /** Reaching the Redis server: connection options as ioredis and BullMQ take them, messages that never show a password, a connect that gives up. */
 import type { ConnectionOptions as TlsOptions } from "node:tls";
+import type { z } from "zod";
+import type { redisConnectionSchema, tlsSchema } from "./options.js";
 import { AsyncflowError, BackendUnreachableError, InvalidOptionsError } from "../../lib/contract/errors.js";
 
 const DISCONNECT_TIMEOUT_MS = 200;
 
 /** Where the Redis server is: a `redis://[user:password@]host:port[/db]` or `rediss://` URL, or its parts. */
-export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
+export type RedisConnection = z.input<typeof redisConnectionSchema>;
 
 /** TLS material for Redis, as the `tls` option takes it. */
-export type RedisTls = boolean | { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array; servername?: string; rejectUnauthorized?: boolean };
+export type RedisTls = z.input<typeof tlsSchema>;
 
 /** The ioredis options a connection resolves to. */
 export interface RedisOptions {

@@ -47,10 +47,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const id = opts.id ?? `${hostname()}:${process.pid}`;
   const signer = opts.secret === undefined ? null : new Signer(opts.secret);
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
-  const [{ Worker, UnrecoverableError }, { Redis: RedisClient }, { runJob, killAll }, { readJob }, { Trust, registry }, { WatchedChildren }, { passUnparsable, UNPARSABLE }] = await Promise.all([
+  const [{ Worker, UnrecoverableError }, { Redis: RedisClient }, { runJob }, { killAll }, { readJob }, { Trust, registry }, { WatchedChildren }, { passUnparsable, UNPARSABLE }] = await Promise.all([
     import("bullmq"),
     import("ioredis"),
     import("./job.js"),
+    import("../process/command.js"),
     import("./schema.js"),
     import("./trust.js"),
     import("./watchdog.js"),
