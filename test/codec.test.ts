@@ -3,12 +3,14 @@ import { findUncloneable, fromWire, toWire } from "../lib/contract/codec.js";
 import * as asyncflow from "../lib/index.js";
 import {
   AsyncflowError,
+  BackendUnreachableError,
   DependencyFailureError,
   EngineShutdownError,
   ExecutableError,
   InvalidOptionsError,
   InvalidStateError,
   InvalidTaskError,
+  JobRefusedError,
   TaskCancelledError,
   WorkerCrashError,
   deserializeError,
@@ -95,6 +97,8 @@ describe("asyncflow errors across the codec", () => {
     InvalidOptionsError,
     InvalidStateError,
     WorkerCrashError,
+    BackendUnreachableError,
+    JobRefusedError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {

@@ -412,8 +412,8 @@ describe("QueueBackend", () => {
       handleSignals: false,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AsyncflowError);
-    expect(err).toBeInstanceOf(BackendUnreachableError);
-    expect((err as Error).message).toMatch(/^QueueBackend "queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
+    expect((err as Error).cause).toBeInstanceOf(BackendUnreachableError);
+    expect((err as Error).message).toMatch(/backend "queue" failed to start: BackendUnreachableError: QueueBackend "queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
