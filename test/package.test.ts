@@ -41,17 +41,12 @@ try {
 }
 `,
     );
-    writeFileSync(
-      join(app, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, types: ["node"] } }),
-    );
     // the README's tour, as a user would paste it
     const readme = readFileSync(join(root, "README.md"), "utf8");
     const tour = /## Tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(tour).toBeDefined();
     writeFileSync(join(app, "tour.ts"), tour!);
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
-    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    typeCheckAsConsumer(app);
     // plain JavaScript against the built package, worker threads included
     writeFileSync(
       join(app, "main.mjs"),
@@ -77,6 +72,37 @@ try {
     return queueFromDist(app);
   }, 60_000);
 });
+
+/**
+ * A consumer's `tsc` on TypeScript 7 (what `npm i typescript` installs) and 5.9, with the
+ * options `tsc --init` of TypeScript 7 writes but no `types` (so each version's default:
+ * none loaded on 7, every `@types` package on 5.9), with and without `skipLibCheck`: our
+ * published declarations must load Node's types themselves where they use them.
+ */
+function typeCheckAsConsumer(app: string): void {
+  for (const [pkg, major] of [["typescript7", "7"], ["typescript", "5"]] as const) {
+    const tsc = join(root, "node_modules", pkg, "bin/tsc");
+    const version = spawnSync(process.execPath, [tsc, "--version"], { encoding: "utf8" });
+    expect(version.stdout).toMatch(new RegExp(`^Version ${major}\\.`));
+    for (const skipLibCheck of [false, true]) {
+      const compilerOptions = {
+        module: "nodenext",
+        target: "esnext",
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        isolatedModules: true,
+        moduleDetection: "force",
+        noEmit: true,
+        skipLibCheck,
+      };
+      writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions }));
+      const run = spawnSync(process.execPath, [tsc, "-p", app], { encoding: "utf8" });
+      expect(run.status, `${version.stdout.trim()}, skipLibCheck ${skipLibCheck}:\n${run.stdout}${run.stderr}`).toBe(0);
+    }
+  }
+}
 
 /** The built `asyncflow-worker` bin serves a QueueBackend of the built package: no tsx anywhere. */
 async function queueFromDist(app: string): Promise<void> {
