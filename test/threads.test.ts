@@ -10,6 +10,7 @@ import {
   type WorkflowEngine,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
+import * as sharedTasks from "./fixtures/tasks.js";
 import { engine, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
@@ -27,6 +28,16 @@ async function threaded(options: ConstructorParameters<typeof ThreadBackend>[0] 
 }
 
 describe("ThreadBackend", () => {
+  it("a fan-in of spread futures completes on a thread whose stack holds the arguments once, not twice", async () => {
+    // Threads get a 4 MB stack, where 100,000 arguments spread twice still fit (the conformance suite's
+    // fan-in passes there either way). With 1 MB, 80,000 arguments fit once (90,000 do) but not twice (60,000 do not).
+    const { flow } = await threaded({ resourceLimits: { stackSizeMb: 1 } });
+    const source = flow.block((i: number) => i, { name: "source" });
+    const sum = flow.functionTask(sharedTasks.sum, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const n = 80_000;
+    expect(await sum(...Array.from({ length: n }, (_, i) => source(i)))).toBe((n * (n - 1)) / 2);
+  }, 120_000);
+
   it("runs self-contained functions on threads and the rest on the loop (the README example)", async () => {
     const { flow, threads } = await threaded();
     const fib = flow.functionTask(function fib(n: number): number {
