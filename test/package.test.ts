@@ -46,6 +46,11 @@ try {
     const tour = /## Tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(tour).toBeDefined();
     writeFileSync(join(app, "tour.ts"), tour!);
+    // the README's worker-thread snippet as written: its task module named `./tasks.js`, whose source is tasks.ts
+    const threadsSnippet = /### Worker threads[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(threadsSnippet).toContain(`module: new URL("./tasks.js", import.meta.url)`);
+    writeFileSync(join(app, "tasks.ts"), `export function resize(n: number): number {\n  return 2 * n;\n}\n`);
+    writeFileSync(join(app, "threads.ts"), `${threadsSnippet!}console.log(await resizeT(21));\nawait flow.shutdown();\n`);
     typeCheckAsConsumer(app);
     // plain JavaScript against the built package, worker threads included
     writeFileSync(
@@ -69,6 +74,8 @@ try {
     const tourRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "tour.ts")], { cwd: app, encoding: "utf8" });
     expect(tourRun.status, tourRun.stderr).toBe(0);
     expect(tourRun.stdout).toMatch(/^20 42 /);
+    const threadsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "threads.ts")], { cwd: app, encoding: "utf8" });
+    expect(threadsRun.stdout, threadsRun.stderr).toBe(`${832040 + 1346269 + 2178309}\n42\n`);
     return queueFromDist(app);
   }, 60_000);
 });
@@ -120,14 +127,16 @@ const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connectio
 try {
   const sq = flow.functionTask((x) => [x * x, process.pid]);
   const [r, pid] = await sq(12);
-  console.log(r, pid !== process.pid);
+  // a module named as the .js its TypeScript source compiles to: the worker loads tasks.ts
+  const resize = flow.functionTask((n) => n, { name: "resize", module: new URL("./tasks.js", import.meta.url) });
+  console.log(r, pid !== process.pid, await resize(21));
 } finally {
   await flow.shutdown();
 }
 `,
     );
     const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("144 true");
+    expect(run.stdout.trim(), run.stderr).toBe("144 true 42");
   } finally {
     await stopWorkerProcess(worker);
     await redis.stop();

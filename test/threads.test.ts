@@ -177,7 +177,7 @@ describe("ThreadBackend", () => {
   it("a missing module or export fails with an error naming both", async () => {
     const { flow } = await threaded();
     expect(() => flow.functionTask(() => 1, { name: "ghost", backend: "threads", module: "/no/such/module.js" })).toThrow(
-      /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist/,
+      /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist \(nor does file:\/\/\/no\/such\/module\.ts\)$/,
     );
     const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
     await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `norm`, `spin`, `whoAmI`\)/);
@@ -185,6 +185,20 @@ describe("ThreadBackend", () => {
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
     expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
       /Task "pkg": module "no-such-package-af" \(for export `pkg`\) cannot be resolved: .*no-such-package-af/,
+    );
+  });
+
+  it("a module named as the .js (.mjs) it compiles to loads its .ts (.mts) source, as the README writes it", async () => {
+    const { flow } = await threaded();
+    const asJs = new URL("./fixtures/thread-tasks.js", import.meta.url);
+    const norm = flow.functionTask((p: { x: number; y: number }) => p.x, { name: "norm", backend: "threads", module: asJs });
+    const whoAmI = flow.functionTask(() => "", { name: "whoAmI", backend: "threads", module: asJs.pathname });
+    const shout = flow.functionTask((s: string) => s, { name: "shout", backend: "threads", module: new URL("./fixtures/esm-tasks.mjs", import.meta.url) });
+    expect(await norm({ x: 3, y: 4 })).toBe(5);
+    expect(await whoAmI()).toBe("task.000002 whoAmI 1");
+    expect(await shout("hi")).toBe("HI!");
+    expect(() => flow.functionTask(() => 1, { name: "gone", backend: "threads", module: new URL("./fixtures/gone.cjs", import.meta.url) })).toThrow(
+      /module file:.*\/fixtures\/gone\.cjs \(for export `gone`\) does not exist \(nor does file:.*\/fixtures\/gone\.cts\)$/,
     );
   });
 
