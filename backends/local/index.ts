@@ -4,7 +4,7 @@ import type PQueue from "p-queue";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../../lib/contract/backend.js";
 import { callFunction } from "./call.js";
-import { ProcessRunner } from "./exec.js";
+import { ProcessRunner } from "../process/runner.js";
 
 export interface LocalBackendOptions {
   /** @default "local" */

@@ -1,10 +1,11 @@
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type { Piscina } from "piscina";
-import { deserializeError, findUncloneable } from "../../lib/contract/codec.js";
-import { InvalidTaskError, WorkerCrashError } from "../../lib/contract/errors.js";
+import { deserializeError } from "../../lib/contract/codec.js";
+import { WorkerCrashError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
-import { ProcessRunner } from "../local/exec.js";
+import { ProcessRunner } from "../process/runner.js";
+import { uncloneableArgument } from "../remote/clone.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { RunTimes, batchSize } from "./batch.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
@@ -90,13 +91,8 @@ export class ThreadBackend implements ExecutionBackend {
 
   submit(run: TaskRun): void {
     if (run.kind === "executable") return this.#processes!.submit(run);
-    for (let i = 0; i < run.args.length; i++) {
-      const bad = findUncloneable(run.args[i]);
-      if (bad !== null) {
-        const error = new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a worker thread: it is or holds ${bad}`);
-        return this.#attachment.report(run, "FAILED", error);
-      }
-    }
+    const refused = uncloneableArgument(run, "a worker thread");
+    if (refused !== null) return this.#attachment.report(run, "FAILED", refused);
     this.#queue.push(run);
     this.#pump();
   }

@@ -1,3 +1,4 @@
+import { InvalidStateError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { TaskRun } from "./run.js";
 import type { TaskKind } from "./states.js";
@@ -93,17 +94,17 @@ export class Attachment {
   }
   set(report: ReportState, env: BackendEnvironment): void {
     if (this.#report !== null) {
-      throw new Error(`backend "${this.#owner}" is already attached to an engine: give each engine its own backend instance`);
+      throw new InvalidStateError(`backend "${this.#owner}" is already attached to an engine: give each engine its own backend instance`);
     }
     this.#report = report;
     this.#env = env;
   }
   get report(): ReportState {
-    if (this.#report === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
+    if (this.#report === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);
     return this.#report;
   }
   get env(): BackendEnvironment {
-    if (this.#env === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
+    if (this.#env === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);
     return this.#env;
   }
 }

@@ -85,7 +85,7 @@ export class WorkflowEngine {
     if (failed >= 0) {
       await Promise.allSettled(backends.map((b) => b.shutdown()));
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
-      if (reason instanceof AsyncflowError) throw reason; // already says what is wrong (bad backend options)
+      if (reason instanceof InvalidOptionsError) throw reason; // already says what is wrong
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
