@@ -5,7 +5,7 @@
  */
 import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
+import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask } from "./protocol.js";
 import type { ShippedFunction } from "./source.js";
 
 export type AnyFunction = (...args: unknown[]) => unknown;
@@ -94,7 +94,8 @@ export async function exported(href: string, name: string, taskName: string): Pr
 }
 
 /** Imports a module (a TypeScript file through tsx, registered once). */
-export async function importModule(href: string): Promise<Record<string, unknown>> {
+export async function importModule(given: string): Promise<Record<string, unknown>> {
+  const href = given.startsWith("file:") ? (moduleFile(given) ?? given) : given;
   if (TYPESCRIPT_FILE.test(href) && !(globalThis as Record<symbol, unknown>)[Symbol.for("asyncflow.tsx")]) {
     typescript ??= import("tsx/esm/api").then((m) => void m.register());
     await typescript;
