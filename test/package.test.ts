@@ -116,7 +116,7 @@ async function queueFromDist(app: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
   const bin = join(app, "node_modules/asyncflow", pkg.bin["asyncflow-worker"]!);
   const redis = await startRedis();
-  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2", "--allow-source", "--secret-file", TEST_SECRET_FILE]);
+  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2", "--allow-source", "--allow-modules", app, "--secret-file", TEST_SECRET_FILE]);
   const worker = started.child;
   try {
     expect(started.serving, started.output).toBe(true);
@@ -135,13 +135,8 @@ try {
 }
 `,
     );
-<<<<<<< HEAD
     const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url, TEST_SECRET], { cwd: app, encoding: "utf8", timeout: 20_000 });
-    expect(run.stdout.trim(), `${run.stderr}\n${started.output}`).toBe("144 true");
-=======
-    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("144 true 42");
->>>>>>> main
+    expect(run.stdout.trim(), `${run.stderr}\n${started.output}`).toBe("144 true 42");
   } finally {
     await stopWorkerProcess(worker);
     await redis.stop();
