@@ -8,7 +8,8 @@ import { ProcessRunner } from "../process/runner.js";
 import { uncloneableArgument } from "../remote/clone.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { RunTimes, batchSize } from "./batch.js";
-import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
+import type { RemoteTask } from "../remote/protocol.js";
+import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import { isThreadFailure, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
 
 export interface ThreadBackendOptions {
