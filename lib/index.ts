@@ -16,7 +16,7 @@
  */
 import { WorkflowEngine as Engine, type DefaultBackends } from "./engine/engine.js";
 import { LocalBackend } from "../backends/local/index.js";
-import { NoopBackend } from "../backends/noop.js";
+import { NoopBackend } from "../backends/noop/index.js";
 
 /**
  * Wraps functions into tasks and runs their dependency graph on execution
@@ -64,7 +64,7 @@ export {
 } from "./contract/backend.js";
 export { LocalBackend, NoopBackend };
 export type { LocalBackendOptions } from "../backends/local/index.js";
-export type { NoopBackendOptions } from "../backends/noop.js";
+export type { NoopBackendOptions } from "../backends/noop/index.js";
 export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
 export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";

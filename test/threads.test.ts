@@ -9,6 +9,7 @@ import {
   WorkerCrashError,
   type WorkflowEngine,
 } from "../lib/index.js";
+import { threadStatsOf } from "../backends/threads/index.js";
 import { backendConformance } from "./conformance.js";
 import { engine, until } from "./helpers.js";
 
@@ -294,7 +295,7 @@ describe("ThreadBackend", () => {
       if (i % 250 === 7) expect(s.status === "rejected" && (s.reason as Error).message).toBe(`bad ${i}`);
       else expect(s.status === "fulfilled" && s.value).toBe(i * 2);
     });
-    const { runs, poolTasks } = threads.stats;
+    const { runs, poolTasks } = threadStatsOf(threads);
     expect(runs).toBe(3_000);
     expect(poolTasks).toBeLessThan(runs / 4);
   });
@@ -303,7 +304,7 @@ describe("ThreadBackend", () => {
     const { flow, threads } = await threaded();
     const spin = flow.functionTask((ms: number) => ms, { name: "spin", backend: "threads", module: tasksModule });
     await Promise.all(Array.from({ length: 8 }, () => spin(5)));
-    expect(threads.stats.poolTasks).toBe(8);
+    expect(threadStatsOf(threads).poolTasks).toBe(8);
   });
 
   it("ships methods written in shorthand; refuses bound and native functions", async () => {

@@ -10,8 +10,7 @@ export type DoneCallback<T> = (future: TaskFuture<T>) => void;
 /**
  * What futures and task wrappers need of the session that made them (the
  * engine's Session). An interface here keeps the future at the bottom of the
- * engine: nothing it imports imports it.
- * @internal
+ * engine: nothing it imports imports it. Not exported by the package.
  */
 export interface TaskHost {
   /** Registers a call of `def`'s wrapper: define -> future -> graph. */
@@ -21,7 +20,7 @@ export interface TaskHost {
   callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
 }
 
-/** @internal a wrapped function, shared by every call of its wrapper */
+/** A wrapped function, shared by every call of its wrapper. Not exported by the package. */
 export interface TaskDefinition {
   readonly name: string;
   readonly kind: TaskKind;
