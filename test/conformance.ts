@@ -9,10 +9,9 @@ import {
   WorkflowEngine,
   type ExecutionBackend,
   type FunctionTaskOptions,
-  type ReportedState,
 } from "../lib/index.js";
 import * as tasks from "./fixtures/tasks.js";
-import { tick, until } from "./helpers.js";
+import { recorded, tick, until } from "./helpers.js";
 
 export interface ConformanceOptions {
   /** Makes a fresh backend (each test attaches its own). */
@@ -21,18 +20,6 @@ export interface ConformanceOptions {
   runsBodies: boolean;
   /** Extra task options, e.g. a `module` for worker backends. */
   taskOptions?: FunctionTaskOptions;
-}
-
-/** Records every report the backend makes, in order, as `uid:STATE`. */
-function recorded(backend: ExecutionBackend): string[] {
-  const seen: string[] = [];
-  const attach = backend.attach.bind(backend);
-  backend.attach = (report, env) =>
-    attach((run, state: ReportedState, value) => {
-      seen.push(`${run.uid}:${state}`);
-      report(run, state, value);
-    }, env);
-  return seen;
 }
 
 export function backendConformance(label: string, o: ConformanceOptions): void {
