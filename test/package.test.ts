@@ -75,7 +75,9 @@ try {
     expect(tourRun.status, tourRun.stderr).toBe(0);
     expect(tourRun.stdout).toMatch(/^20 42 /);
     return queueFromDist(app);
-  }, 60_000);
+    // A pack, a build and a consumer's full type-check (zod's declarations included, which the derived option
+    // types bring in): ~15 s of CPU, so the bound leaves room for a machine shared many times over.
+  }, 240_000);
 });
 
 /** The built `asyncflow-worker` bin serves a QueueBackend of the built package: no tsx anywhere. */
