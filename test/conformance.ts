@@ -96,6 +96,17 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
       });
     });
 
+    it("fan-in: a call spreading 100,000 futures into one task completes", async () => {
+      await withFlow(async (flow) => {
+        // the inputs come from blocks (they run in the engine), so only the sink crosses the backend
+        const source = flow.block((i: number) => i, { name: "source" });
+        const sum = flow.functionTask(tasks.sum, opts("sum"));
+        const n = 100_000;
+        const r = await sum(...Array.from({ length: n }, (_, i) => source(i)));
+        expect(r).toBe(o.runsBodies ? (n * (n - 1)) / 2 : "<dry-run task.100001 sum>");
+      });
+    }, 120_000);
+
     it("shutdown: resolves, is idempotent, and the backend takes no more work", async () => {
       const { flow, backend } = await setup();
       const double = flow.functionTask(tasks.double, opts("double"));

@@ -11,6 +11,7 @@ import {
 } from "../lib/index.js";
 import { threadStatsOf } from "../backends/threads/index.js";
 import { backendConformance } from "./conformance.js";
+import * as sharedTasks from "./fixtures/tasks.js";
 import { engine, recorded, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
@@ -42,6 +43,16 @@ async function threaded(options: ConstructorParameters<typeof ThreadBackend>[0] 
 }
 
 describe("ThreadBackend", () => {
+  it("a fan-in of spread futures completes on a thread whose stack holds the arguments once, not twice", async () => {
+    // Threads get a 4 MB stack, where 100,000 arguments spread twice still fit (the conformance suite's
+    // fan-in passes there either way). With 1 MB, 80,000 arguments fit once (90,000 do) but not twice (60,000 do not).
+    const { flow } = await threaded({ resourceLimits: { stackSizeMb: 1 } });
+    const source = flow.block((i: number) => i, { name: "source" });
+    const sum = flow.functionTask(sharedTasks.sum, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const n = 80_000;
+    expect(await sum(...Array.from({ length: n }, (_, i) => source(i)))).toBe((n * (n - 1)) / 2);
+  }, 120_000);
+
   it("runs self-contained functions on threads and the rest on the loop (the README example)", async () => {
     const { flow, threads } = await threaded();
     const fib = flow.functionTask(function fib(n: number): number {
@@ -181,7 +192,7 @@ describe("ThreadBackend", () => {
   it("a missing module or export fails with an error naming both", async () => {
     const { flow } = await threaded();
     expect(() => flow.functionTask(() => 1, { name: "ghost", backend: "threads", module: "/no/such/module.js" })).toThrow(
-      /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist/,
+      /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist \(nor does file:\/\/\/no\/such\/module\.ts\)$/,
     );
     const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
     await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `hold`, `norm`, `spin`, `whoAmI`\)/);
@@ -189,6 +200,20 @@ describe("ThreadBackend", () => {
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
     expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
       /Task "pkg": module "no-such-package-af" \(for export `pkg`\) cannot be resolved: .*no-such-package-af/,
+    );
+  });
+
+  it("a module named as the .js (.mjs) it compiles to loads its .ts (.mts) source, as the README writes it", async () => {
+    const { flow } = await threaded();
+    const asJs = new URL("./fixtures/thread-tasks.js", import.meta.url);
+    const norm = flow.functionTask((p: { x: number; y: number }) => p.x, { name: "norm", backend: "threads", module: asJs });
+    const whoAmI = flow.functionTask(() => "", { name: "whoAmI", backend: "threads", module: asJs.pathname });
+    const shout = flow.functionTask((s: string) => s, { name: "shout", backend: "threads", module: new URL("./fixtures/esm-tasks.mjs", import.meta.url) });
+    expect(await norm({ x: 3, y: 4 })).toBe(5);
+    expect(await whoAmI()).toBe("task.000002 whoAmI 1");
+    expect(await shout("hi")).toBe("HI!");
+    expect(() => flow.functionTask(() => 1, { name: "gone", backend: "threads", module: new URL("./fixtures/gone.cjs", import.meta.url) })).toThrow(
+      /module file:.*\/fixtures\/gone\.cjs \(for export `gone`\) does not exist \(nor does file:.*\/fixtures\/gone\.cts\)$/,
     );
   });
 
