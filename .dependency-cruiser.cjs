@@ -9,6 +9,9 @@
  */
 const source = "^(lib|backends)/";
 
+/** Files under `from` import, of the project's sources, only those under `allowed`. */
+const only = (name, comment, from, allowed) => ({ name, severity: "error", comment, from: { path: from }, to: { path: source, pathNot: allowed } });
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -19,27 +22,9 @@ module.exports = {
       from: { path: source },
       to: { circular: true },
     },
-    {
-      name: "contract-imports-itself-only",
-      severity: "error",
-      comment: "lib/contract/ is the room every layer imports: it imports nothing else of the project.",
-      from: { path: "^lib/contract/" },
-      to: { path: source, pathNot: "^lib/contract/" },
-    },
-    {
-      name: "engine-on-contract-only",
-      severity: "error",
-      comment: "The engine knows the backend contract, no concrete backend: lib/index.ts wires those in.",
-      from: { path: "^lib/engine/" },
-      to: { path: source, pathNot: "^lib/(contract|engine)/" },
-    },
-    {
-      name: "report-on-contract-only",
-      severity: "error",
-      comment: "Trace reports read the contract's data, not the engine's internals.",
-      from: { path: "^lib/report/" },
-      to: { path: source, pathNot: "^lib/(contract|report)/" },
-    },
+    only("contract-imports-itself-only", "lib/contract/ is the room every layer imports: it imports nothing else of the project.", "^lib/contract/", "^lib/contract/"),
+    only("engine-on-contract-only", "The engine knows the backend contract, no concrete backend: lib/index.ts wires those in.", "^lib/engine/", "^lib/(contract|engine)/"),
+    only("report-on-contract-only", "Trace reports read the contract's data, not the engine's internals.", "^lib/report/", "^lib/(contract|report)/"),
     {
       name: "backends-on-contract-only",
       severity: "error",
