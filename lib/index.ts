@@ -39,6 +39,7 @@ export class WorkflowEngine extends Engine {
 
 export type { EngineOptions } from "./engine/engine.js";
 export { TaskFuture, type DoneCallback } from "./engine/future.js";
+export { settled, optional, type Settled, type Edge } from "./engine/edges.js";
 export { taskContext, type TaskContext } from "./contract/context.js";
 export { TaskState, TaskKind, type FinalState } from "./contract/states.js";
 export {

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import {
   TaskCancelledError,
   WorkflowEngine,
+  optional,
+  settled,
   type ExecutionBackend,
   type FunctionTaskOptions,
 } from "../lib/index.js";
@@ -93,6 +95,26 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
         // a report the backend makes after the cancel is dropped by the engine
         expect(f.state).toBe("CANCELLED");
         expect(seen[0]).toBe("task.000001:RUNNING");
+      });
+    });
+
+    it("settled/optional: failed and cancelled dependencies hand their outcome or the fallback, at any depth", async () => {
+      if (!o.runsBodies) return;
+      await withFlow(async (flow) => {
+        const double = flow.functionTask(tasks.double, opts("double"));
+        const fail = flow.functionTask(tasks.fail, opts("fail"));
+        const wait = flow.functionTask(tasks.untilAborted, opts("untilAborted"));
+        const outcomes = flow.functionTask(tasks.outcomes, opts("outcomes"));
+        const w = wait();
+        const r = outcomes([settled(double(1)), settled(fail("it broke")), settled(w)], {
+          a: optional(fail("x"), "fallback"),
+          b: [optional(double(2), 0), { nested: optional(w, -1) }],
+        });
+        w.cancel("stop");
+        expect(await r).toEqual(["fulfilled:2", "rejected:it broke", expect.stringMatching(/^rejected:.*cancelled.*stop/), "fallback", 4, { nested: -1 }]);
+        expect(r.state).toBe("DONE");
+        // the edges stay in the graph
+        expect(flow.graph().predecessors(r.uid)?.length).toBe(5);
       });
     });
 

@@ -1,6 +1,6 @@
 // Type-level contract: checked by `npm run lint` (tsc over test/), run as a no-op by vitest.
 import { describe, expectTypeOf, it } from "vitest";
-import { QueueBackend, TaskFuture, startQueueWorker, type QueueWorker, type TaskState, type WorkflowEngine } from "../lib/index.js";
+import { QueueBackend, TaskFuture, optional, settled, startQueueWorker, type Edge, type QueueWorker, type Settled, type TaskState, type WorkflowEngine } from "../lib/index.js";
 
 declare const flow: WorkflowEngine;
 
@@ -59,12 +59,36 @@ function queue(): void {
   expectTypeOf<QueueWorker["processed"]>().toEqualTypeOf<number>();
 }
 
+function policies(): void {
+  const num = flow.functionTask((x: number) => x)(1);
+  const str = flow.functionTask((s: string) => s)("a");
+  expectTypeOf(settled(num)).toEqualTypeOf<Edge<Settled<number>>>();
+  expectTypeOf(optional(num, "none")).toEqualTypeOf<Edge<number | string>>();
+  const both = flow.functionTask((a: Settled<number>, b: number | null) => (a.status === "fulfilled" ? a.value : b));
+  expectTypeOf(both(settled(num), optional(num, null))).toEqualTypeOf<TaskFuture<number | null>>();
+  const nested = flow.functionTask((o: { xs: Settled<string>[]; y: { z: string | undefined } }) => o.xs.length);
+  nested({ xs: [settled(str), { status: "rejected", reason: 1 }], y: { z: optional(str, undefined) } });
+  // @ts-expect-error settled hands a Settled<number>, not a number
+  both(num, optional(num, null));
+  // @ts-expect-error a Settled<string> where a Settled<number> is expected
+  both(settled(str), null);
+  // @ts-expect-error the fallback's type must fit the parameter too
+  both(settled(num), optional(num, "none"));
+  // @ts-expect-error a plain future of the right value type still fails a Settled parameter
+  nested({ xs: [str], y: { z: "a" } });
+  // @ts-expect-error settled takes a future, not a value
+  settled(5);
+}
+
 describe("types (checked by tsc in npm run lint)", () => {
   it("wrappers keep parameter types widened to T | TaskFuture<T> and return TaskFuture<Awaited<R>>", () => {
     expectTypeOf(wrappers).toBeFunction();
   });
   it("awaiting a future gives the function's result type", () => {
     expectTypeOf(awaiting).toBeFunction();
+  });
+  it("settled/optional hand Settled<T> and T | F, and the parameter's type is checked", () => {
+    expectTypeOf(policies).toBeFunction();
   });
   it("queue backend and worker options are typed", () => {
     expectTypeOf(queue).toBeFunction();

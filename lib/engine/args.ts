@@ -1,9 +1,11 @@
+import { Edge } from "./edges.js";
 import { TaskFuture } from "./future.js";
 
 /**
  * Futures are found wherever they stand in a task's arguments: at the top
  * level, or inside plain arrays and plain objects at any depth. Anything else
  * (class instances, Maps, Buffers) is opaque and passes through untouched.
+ * An {@link Edge} (`settled(f)`, `optional(f, x)`) stands for its future.
  */
 
 /** Deeper than this, a structure is taken to be cyclic. */
@@ -16,8 +18,11 @@ function isPlainObject(x: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Sees a future of the arguments; `lenient` when it stands under a per-edge policy. */
+export type VisitFuture = (f: TaskFuture, lenient: boolean) => void;
+
 /** Calls `visit` once per occurrence of a future in `args`. O(size of the plain structure). */
-export function forEachFuture(args: readonly unknown[], visit: (f: TaskFuture) => void): void {
+export function forEachFuture(args: readonly unknown[], visit: VisitFuture): void {
   for (let i = 0; i < args.length; i++) {
     const x = args[i];
     if (typeof x === "object" && x !== null) scan(x, visit, 0);
@@ -33,8 +38,9 @@ export function hasObject(args: readonly unknown[]): boolean {
   return false;
 }
 
-function scan(x: object, visit: (f: TaskFuture) => void, depth: number): void {
-  if (x instanceof TaskFuture) return visit(x);
+function scan(x: object, visit: VisitFuture, depth: number): void {
+  if (x instanceof TaskFuture) return visit(x, false);
+  if (x instanceof Edge) return visit(x.future, true);
   if (depth > MAX_DEPTH) throw new ArgumentDepthError(`arguments nest deeper than ${MAX_DEPTH} levels (a cyclic structure?)`);
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) {
@@ -50,7 +56,7 @@ function scan(x: object, visit: (f: TaskFuture) => void, depth: number): void {
 }
 
 /**
- * Replaces every future in `args` by its result. `args` itself is the array
+ * Replaces every future in `args` by its result (an Edge by what its policy hands). `args` itself is the array
  * the task wrapper made for this call, so it is updated in place; nested
  * containers that hold a future are copied, everything else keeps its
  * identity, and the caller's structures are never mutated.
@@ -63,6 +69,7 @@ export function substitute(args: unknown[]): unknown[] {
 function swap(x: unknown): unknown {
   if (typeof x !== "object" || x === null) return x;
   if (x instanceof TaskFuture) return x._value;
+  if (x instanceof Edge) return x._value();
   if (Array.isArray(x)) {
     let out: unknown[] | null = null;
     for (let i = 0; i < x.length; i++) {

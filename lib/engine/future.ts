@@ -55,7 +55,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal arguments until dispatch, then dropped */ _args: unknown[] | null;
   /** @internal dependencies not yet DONE */ _waiting = 0;
   /** @internal keys (see _key) of dependencies, for graph() */ _deps: number[] | null = null;
-  /** @internal tasks waiting on this one; dropped once they are released */ _dependents: TaskFuture[] | null = null;
+  /** @internal tasks waiting on this one; dropped once they are released */ _dependents: (TaskFuture | Lenient)[] | null = null;
   /** @internal tasks created by this block's body while it runs */ _children: TaskFuture[] | null = null;
   /** @internal one callback, or several in order (most futures have none or one) */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
   /** @internal neighbours in the engine's list of live tasks */ _prev: TaskFuture | null = null;
@@ -183,6 +183,14 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
     this._deferred = { promise, resolve, reject };
     return promise;
   }
+}
+
+/**
+ * @internal In a dependents list: a task waiting on this one under a per-edge
+ * policy (`settled`, `optional`), which this one's failure or cancellation releases instead of ending.
+ */
+export class Lenient {
+  constructor(readonly dependent: TaskFuture) {}
 }
 
 /** The uid for a key: `task.000001` for 1, `block.000002` for -2. */

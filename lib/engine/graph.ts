@@ -1,7 +1,7 @@
 import { Graph } from "@dagrejs/graphlib";
 import { forEachFuture, hasObject } from "./args.js";
 import { InvalidTaskError } from "../contract/errors.js";
-import { depUid, type TaskFuture } from "./future.js";
+import { Lenient, depUid, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
 import { TaskState, type TaskKind } from "../contract/states.js";
 
@@ -14,6 +14,7 @@ import { TaskState, type TaskKind } from "../contract/states.js";
 /**
  * Records the edges from every future in `args` to `f`. Returns a dependency
  * that has already failed or been cancelled (so `f` can never run), or null.
+ * An edge under a per-edge policy waits like any other but never ends `f`.
  * When it throws, it has made no edge.
  * @throws InvalidTaskError for a future that belongs to another engine;
  * ArgumentDepthError for arguments nested too deep (cyclic).
@@ -30,7 +31,7 @@ export function link(f: TaskFuture, args: readonly unknown[]): TaskFuture | null
 
 function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
   let ended: TaskFuture | null = null;
-  forEachFuture(args, (d) => {
+  forEachFuture(args, (d, lenient) => {
     if (d._def.session !== f._def.session) throw new InvalidTaskError(f.name, `argument ${d.uid} (${d.name}) is a future of another engine`);
     // `[x]` rather than `[]` then push: V8 gives a pushed-to empty array room
     // for 17 elements, ~150 bytes per task where most have one edge.
@@ -39,9 +40,10 @@ function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
     const state = d._state;
     if (state === TaskState.PENDING || state === TaskState.RUNNING) {
       f._waiting++;
-      if (d._dependents === null) d._dependents = [f];
-      else d._dependents.push(f);
-    } else if (state !== TaskState.DONE && ended === null) {
+      const entry = lenient ? new Lenient(f) : f;
+      if (d._dependents === null) d._dependents = [entry];
+      else d._dependents.push(entry);
+    } else if (state !== TaskState.DONE && !lenient && ended === null) {
       ended = d;
     }
   });
@@ -58,7 +60,9 @@ function unlink(f: TaskFuture, args: readonly unknown[]): void {
   try {
     forEachFuture(args, (d) => {
       const list = d._dependents;
-      if (made === 0 || list === null || list[list.length - 1] !== f) return;
+      if (made === 0 || list === null) return;
+      const last = list[list.length - 1];
+      if (last !== f && !(last instanceof Lenient && last.dependent === f)) return;
       list.pop();
       made--;
       if (list.length === 0) d._dependents = null;

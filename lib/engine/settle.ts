@@ -1,6 +1,6 @@
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
-import type { DoneCallback, TaskFuture } from "./future.js";
+import { Lenient, type DoneCallback, type TaskFuture } from "./future.js";
 import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
 import { TaskState, isFinal, type FinalState } from "../contract/states.js";
@@ -86,7 +86,13 @@ export class Lifecycle {
     const children = f._children;
     f._dependents = null;
     f._children = null;
-    if (dependents !== null) for (let i = 0; i < dependents.length; i++) this.#release(f, dependents[i]!);
+    if (dependents !== null) {
+      for (let i = 0; i < dependents.length; i++) {
+        const x = dependents[i]!;
+        if (x instanceof Lenient) this.#releaseLenient(x.dependent);
+        else this.#release(f, x);
+      }
+    }
     if (children !== null && f._state === TaskState.CANCELLED) {
       for (const c of children) this.finish(c, TaskState.CANCELLED, new TaskCancelledError(c, `its block ${f.uid} (${f.name}) was cancelled`));
     }
@@ -102,6 +108,11 @@ export class Lifecycle {
     } else {
       this.finish(f, TaskState.CANCELLED, new TaskCancelledError(f, `dependency ${d.uid} (${d.name}) was cancelled`));
     }
+  }
+
+  /** A dependency under a per-edge policy has finished, whichever way: one step closer to ready. */
+  #releaseLenient(f: TaskFuture): void {
+    if (f._state === TaskState.PENDING && --f._waiting === 0) this.#session.dispatcher.ready(f);
   }
 
   #notify(f: TaskFuture): void {

@@ -1,12 +1,18 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
+import type { Edge } from "./edges.js";
 import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 
-/** A value, or a future of it, or (for plain arrays and objects) a structure holding futures at any depth. */
+/**
+ * A value, or a future of it, or a future under a per-edge policy handing it
+ * (`settled`, `optional`), or (for plain arrays and objects) a structure
+ * holding those at any depth.
+ */
 export type Input<T> =
   | T
   | TaskFuture<T>
+  | Edge<T>
   | (T extends readonly unknown[]
       ? { [K in keyof T]: Input<T[K]> }
       : T extends (...args: never[]) => unknown
