@@ -174,6 +174,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return void this.#submitCommand(run);
     const job = functionJob(run, this.#refs!);
     if (job instanceof InvalidTaskError) return this.#attachment.report(run, "FAILED", job);
@@ -202,6 +203,7 @@ export class QueueBackend implements ExecutionBackend {
 
   async shutdown(): Promise<void> {
     if (this.#closed) return;
+    this.#attachment.close();
     this.#closed = true;
     this.#watch?.stop();
     this.#slots.clear();
