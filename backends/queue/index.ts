@@ -8,12 +8,13 @@ import type { TaskRun } from "../../lib/contract/run.js";
 import { commandOf } from "../process/command.js";
 import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
 import type { Command } from "../../lib/contract/task.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
+import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
 import { CancelSender } from "./cancels.js";
 import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
 import { ErrorReport, connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 import { Slots } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
+import { QueueView } from "./describe.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 
 /** Options of a {@link QueueBackend}; documented, with their defaults, in `options.ts`. */
@@ -73,6 +74,8 @@ export class QueueBackend implements ExecutionBackend {
   #jobPrefix = "";
   #closed = false;
   #watch: IdleQueueWatch | null = null;
+  #view: QueueView | null = null;
+  #maxInFlight = 0;
 
   constructor(options: QueueBackendOptions) {
     this.#given = options;
@@ -130,10 +133,15 @@ export class QueueBackend implements ExecutionBackend {
     await within(events.waitUntilReady(), events);
     this.#refs = await functionRefs();
     const where = describeRedis(opts.connection);
+    this.#maxInFlight = opts.maxInFlight;
+    const view = (this.#view = new QueueView(opts.queue, `asyncflow-worker --redis ${where} --queue ${opts.queue}`, async () => {
+      const [workers, waiting] = await Promise.all([queue.getWorkers(), queue.getWaitingCount()]);
+      return { workers: workers.map((w) => w.rawname ?? w.name ?? ""), waiting };
+    }));
     this.#watch = new IdleQueueWatch(
       opts.noWorkerWarning,
       () => this.#slots.size,
-      () => queue.getWorkersCount(),
+      async () => (await view.reading()).workers.length,
       (idleMs, jobs) =>
         env.log.warn(
           env.sessionUid,
@@ -199,6 +207,16 @@ export class QueueBackend implements ExecutionBackend {
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
     this.#cancels?.send(id);
   }
+
+  describe(run: TaskRun, started: boolean): RunDescription | undefined {
+    const view = this.#view;
+    if (view === null) return undefined;
+    if (this.#slots.get(this.#jobId(run)) !== undefined) return view.sent(started);
+    // Not in Redis: held for a slot (or its command is still being made).
+    return view.held(run, this.#places(), this.#maxInFlight);
+  }
+
+  readonly #places = oncePerBurst(() => this.#slots.places());
 
   async shutdown(): Promise<void> {
     if (this.#closed) return;

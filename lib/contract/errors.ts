@@ -24,6 +24,8 @@ export class DependencyFailureError extends AsyncflowError {
   readonly failedDependencies: readonly string[];
   /** The error that started the failure, however long the chain: never a DependencyFailureError. */
   readonly rootCause: unknown;
+  /** The task that failed first, however long the chain. */
+  readonly rootTask: TaskLabel;
 
   constructor(task: TaskLabel, failed: TaskLabel, error: unknown) {
     const rootCause = error instanceof DependencyFailureError ? error.rootCause : error;
@@ -32,6 +34,7 @@ export class DependencyFailureError extends AsyncflowError {
     this.taskName = task.name;
     this.failedDependencies = [failed.name];
     this.rootCause = rootCause;
+    this.rootTask = error instanceof DependencyFailureError ? error.rootTask : { uid: failed.uid, name: failed.name };
   }
 }
 

@@ -6,6 +6,11 @@ export interface TaskOptions {
   name?: string;
   /** The backend that runs the task, by its name. @default the engine's first backend */
   backend?: string;
+  /**
+   * Milliseconds of running after which the task is reported as slow, by
+   * name, once: a warning in the log (and a `TaskSlow` event). Unset: never.
+   */
+  warnAfter?: number;
 }
 
 export interface FunctionTaskOptions extends TaskOptions {

@@ -9,7 +9,11 @@ import { exportGraph, type NodeLabel } from "./graph.js";
 import { Logger } from "../contract/log.js";
 import { parseOptions } from "../contract/options.js";
 import { Session } from "./session.js";
-import { unwatchSignals, watchSignals } from "./signals.js";
+import { unwatchExit, unwatchSignals, watchExit, watchSignals, type Reporting } from "./signals.js";
+import type { InspectRow } from "../contract/inspect.js";
+import { Explainer } from "./explain.js";
+import { LiveView } from "./inspect.js";
+import { explainRoots, table } from "./unfinished.js";
 import { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions, Command, ExecutableTaskOptions, FunctionTaskOptions, TaskOptions } from "../contract/task.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
@@ -30,6 +34,13 @@ export interface EngineOptions {
   handleSignals?: boolean;
   /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
   history?: number;
+  /**
+   * Milliseconds with unfinished tasks and no completion (nor report from a
+   * backend) before a warning says what holds the flow up. Unset: never.
+   */
+  stallTimeout?: number;
+  /** The signal that prints what is unfinished and why to stderr; `false`: none. @default "SIGUSR2" */
+  dumpSignal?: "SIGUSR2" | "SIGHUP" | "SIGWINCH" | false;
 }
 
 /**
@@ -51,13 +62,30 @@ export class WorkflowEngine {
   readonly #session: Session;
   readonly #options: OptionsModule;
   readonly #handleSignals: boolean;
+  readonly #dumpSignal: NodeJS.Signals | false;
+  readonly #reporting: Reporting;
   #shutdown: Promise<void> | null = null;
 
-  private constructor(session: Session, options: OptionsModule, handleSignals: boolean) {
+  private constructor(session: Session, options: OptionsModule, handleSignals: boolean, dumpSignal: NodeJS.Signals | false) {
     this.#session = session;
     this.#options = options;
     this.#handleSignals = handleSignals;
+    this.#dumpSignal = dumpSignal;
     if (handleSignals) watchSignals(this);
+    // What the process prints of this engine at exit (if never shut down) and on the dump signal.
+    this.#reporting = {
+      unfinished: () => {
+        if (session.live.size === 0) return [];
+        const lines = explainRoots(session.live.toArray(), performance.now(), 19);
+        return [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down and ${session.live.size} task(s) are unfinished:`, ...lines.map((l) => `  ${l}`)];
+      },
+      dump: () => {
+        const rows = this.inspect();
+        const lines = rows.length === 0 ? [] : explainRoots(session.live.toArray(), performance.now());
+        return [`asyncflow: engine ${session.uid}: ${rows.length} unfinished task(s)`, ...table(rows).map((l) => `  ${l}`), ...lines.map((l) => `  ${l}`)];
+      },
+    };
+    watchExit(this.#reporting, dumpSignal);
   }
 
   /** Validates the options, attaches every backend and returns a running engine. */
@@ -78,6 +106,7 @@ export class WorkflowEngine {
       log,
       history: opts.history,
       backends,
+      stallTimeout: opts.stallTimeout,
     });
     const env = { sessionUid: session.uid, workDir: session.workDir, log };
     const attached = await Promise.allSettled(backends.map(async (b) => b.attach(session.dispatcher.report, env)));
@@ -89,7 +118,7 @@ export class WorkflowEngine {
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
-    return new WorkflowEngine(session, mod, opts.handleSignals);
+    return new WorkflowEngine(session, mod, opts.handleSignals, opts.dumpSignal);
   }
 
   /** The session id. */
@@ -151,6 +180,32 @@ export class WorkflowEngine {
     return exportGraph(this.#session.history.records(), this.#session.live);
   }
 
+  /**
+   * One row per unfinished task, in the order they were created: its state
+   * and why it is not done (`reason`: WAITING on `waitingFor`, QUEUED in a
+   * full backend with the backend's figures, NO_WORKER, RUNNING on `where`,
+   * STALLED), its age and time in its state. O(tasks + edges).
+   */
+  inspect(): InspectRow[] {
+    const live = this.#session.live.toArray();
+    const view = new LiveView(live, performance.now());
+    return live.map((f) => view.row(f));
+  }
+
+  /**
+   * Why `future` is not done, in a sentence: the chain of waits from it down
+   * to what holds it up, fan-ins grouped by what holds their inputs up. For a
+   * finished future, how it ended (for a failure, the task that failed first
+   * and its error). Linear in the unfinished tasks.
+   */
+  explain<T>(future: TaskFuture<T>): string {
+    const session = this.#session;
+    if (typeof future !== "object" || future === null || (future as Partial<TaskFuture<T>>)._def?.session !== session) {
+      throw new TypeError(`explain expects a future of engine ${session.uid}`);
+    }
+    return new Explainer(new LiveView(session.live.toArray(), performance.now())).explain(future as TaskFuture);
+  }
+
   /** Tasks that have not finished yet, in the order they were created. */
   pending(): TaskFuture[] {
     return this.#session.live.toArray();
@@ -170,6 +225,8 @@ export class WorkflowEngine {
     session.closed = true;
     for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
     if (this.#handleSignals) unwatchSignals(this);
+    unwatchExit(this.#reporting, this.#dumpSignal);
+    session.watch.stop();
     const results = await Promise.allSettled([...session.backends.values()].map((b) => b.shutdown()));
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);

@@ -20,10 +20,23 @@ export const engineOptionsSchema = z.strictObject({
   workDir: z.string().min(1).optional(),
   handleSignals: z.boolean().default(true),
   history: z.number().int().min(0).default(10_000),
+  /**
+   * Milliseconds with unfinished tasks and no completion (nor any report from a
+   * backend) after which the engine warns, with what holds the flow up, and
+   * emits `FlowStalled`. Unset: never.
+   */
+  stallTimeout: z.number().int().positive().optional(),
+  /**
+   * The signal that prints `inspect()` and what holds each unfinished task up
+   * to stderr, without disturbing the flow (`kill -USR2 <pid>`); installed only
+   * while the engine is open. `false`: none. SIGUSR1 is Node's (the inspector).
+   * @default "SIGUSR2"
+   */
+  dumpSignal: z.union([z.literal(false), z.enum(["SIGUSR2", "SIGHUP", "SIGWINCH"])]).default("SIGUSR2"),
 });
 
 const name = z.string().min(1).optional();
-const base = { name, backend: z.string().min(1).optional() };
+const base = { name, backend: z.string().min(1).optional(), warnAfter: z.number().int().positive().optional() };
 
 export const functionOptionsSchema = z.strictObject({
   ...base,

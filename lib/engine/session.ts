@@ -10,6 +10,9 @@ import { LiveTasks } from "./live.js";
 import type { Logger } from "../contract/log.js";
 import { TaskRun } from "../contract/run.js";
 import { Lifecycle } from "./settle.js";
+import { duration } from "./explain.js";
+import { StallWatch } from "./stall.js";
+import { explainRoots } from "./unfinished.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import type { TaskDefinition } from "./task.js";
 
@@ -29,10 +32,13 @@ export class Session {
   readonly dispatcher: Dispatcher;
   readonly backends: ReadonlyMap<string, ExecutionBackend>;
   readonly defaultBackend: ExecutionBackend;
+  /** stallTimeout and warnAfter. */
+  readonly watch: StallWatch;
   closed = false;
   #lastId = 0;
+  #stamp = -1;
 
-  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[] }) {
+  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[]; stallTimeout?: number }) {
     this.uid = fields.uid;
     this.workDir = fields.workDir;
     this.log = fields.log;
@@ -41,7 +47,31 @@ export class Session {
     this.dispatcher = new Dispatcher(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
+    this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {
+      stalled: (ms) => {
+        const lines = explainRoots(this.live.toArray(), performance.now(), 19);
+        this.log.warn(this.uid, `no task finished for ${duration(ms)} (stallTimeout) while ${this.live.size} are unfinished:\n  ${lines.join("\n  ")}`);
+      },
+      slow: (f, ms) => this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`),
+    });
   }
+
+  /**
+   * performance.now(), shared by the tasks of one synchronous burst: read at
+   * the burst's first request and dropped at the next microtask, so that the
+   * timestamps futures keep for inspect() cost a branch per task, not a clock call.
+   */
+  now(): number {
+    if (this.#stamp < 0) {
+      this.#stamp = performance.now();
+      queueMicrotask(this.#expire);
+    }
+    return this.#stamp;
+  }
+
+  readonly #expire = (): void => {
+    this.#stamp = -1;
+  };
 
   /** The backend a task routes to. @throws InvalidTaskError naming the known backends. */
   backendFor(name: string | undefined, taskName: string): ExecutionBackend {
@@ -58,6 +88,7 @@ export class Session {
   call(def: TaskDefinition, args: unknown[]): TaskFuture {
     if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
     const f = TaskFuture._create(def, ++this.#lastId, args);
+    f._created = this.now();
     let ended: TaskFuture | null;
     try {
       ended = link(f, args);
@@ -78,6 +109,7 @@ export class Session {
         }
       }
     }
+    if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
     if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));

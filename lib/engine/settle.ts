@@ -26,7 +26,13 @@ export class Lifecycle {
   started(f: TaskFuture): void {
     if (f._state !== TaskState.PENDING) return;
     f._state = TaskState.RUNNING;
-    const log = this.#session.log;
+    const session = this.#session;
+    const now = (f._started = session.now());
+    const watch = session.watch;
+    if (watch.stallMs !== undefined) watch.lastProgress = now;
+    const warnAfter = f._def.options.warnAfter;
+    if (warnAfter !== undefined) watch.started(f, warnAfter);
+    const log = session.log;
     if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend?.name ?? "the engine"}`);
   }
 
@@ -44,6 +50,7 @@ export class Lifecycle {
     f._args = null;
     const session = this.#session;
     session.live.delete(f);
+    if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     session.history.record(f, state);
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`);
