@@ -118,7 +118,7 @@ export class Explainer {
   /** What a task that waits on no other task is doing. */
   #leaf(f: TaskFuture): string {
     const v = this.#view;
-    if (f._run === null) return `ready, about to be handed to ${f._def.backend?.name ?? "the engine"}`;
+    if (f._run === null) return `ready, about to be handed to ${f._def.backend.name}`;
     const since = `for ${duration(v.inStateMs(f))}`;
     if (f._def.kind === TaskKind.BLOCK) return `RUNNING in the engine ${since} (its body awaits something that is not a task of this engine)`;
     const d = v.described(f);

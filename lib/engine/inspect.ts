@@ -47,7 +47,7 @@ export class LiveView {
     const run = f._run;
     let d: RunDescription | undefined;
     try {
-      d = run === null ? undefined : f._def.backend?.describe?.(run, f._state === TaskState.RUNNING);
+      d = run === null ? undefined : f._def.backend.describe?.(run, f._state === TaskState.RUNNING);
     } catch {
       d = undefined;
     }
@@ -63,7 +63,7 @@ export class LiveView {
   /** What runs `f` or what it waits in. */
   where(f: TaskFuture): string {
     const backend = f._def.backend;
-    if (backend === null) return "the engine";
+    if (f._def.kind === TaskKind.BLOCK) return "the engine";
     const d = this.described(f);
     if (d?.where !== undefined) return d.where;
     const at = (f._run as { info?: { where?: string } } | null)?.info?.where;
@@ -82,7 +82,7 @@ export class LiveView {
       kind: f._def.kind,
       state: f._state === TaskState.RUNNING ? "RUNNING" : "PENDING",
       reason: this.reason(f),
-      backend: f._def.backend?.name ?? "engine",
+      backend: f._def.backend.name,
       attempt: f._run?.attempt ?? 1,
       ageMs: Math.round(this.now - f._created),
       inStateMs: Math.round(this.inStateMs(f)),
