@@ -48,11 +48,15 @@ export class QueueView {
     return { reason: "QUEUED", position: places.get(run), length: places.size, capacity: slots, where: `engine, for one of ${slots} slots (maxInFlight) of queue "${this.#queue}"` };
   }
 
-  /** A run whose job is in Redis, taken by a worker (`started`) or not. */
-  sent(started: boolean): RunDescription | undefined {
+  /**
+   * A run whose job is in Redis: taken by a worker (`started`), or not; `lost`:
+   * its worker died and the queue took it back (BullMQ's stall detection).
+   */
+  sent(started: boolean, lost: boolean): RunDescription | undefined {
     if (performance.now() - this.#at > FRESH_MS) void this.reading().catch(() => undefined);
     const last = this.#last;
     const none = last !== null && last.workers.length === 0;
+    if (lost) return { reason: "STALLED", where: `queue "${this.#queue}"`, hint: `its worker was lost; the job waits for another${none ? `, and no worker serves the queue: start one with ${this.#startCommand}` : ""}` };
     if (!started) {
       if (none) return { reason: "NO_WORKER", where: `queue "${this.#queue}"`, hint: `no worker serves it: start one with ${this.#startCommand}` };
       return { reason: "QUEUED", length: last?.waiting, where: `queue "${this.#queue}"` };

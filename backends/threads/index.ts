@@ -98,6 +98,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return this.#processes!.submit(run);
     const refused = uncloneableArgument(run, "a worker thread");
     if (refused !== null) return this.#attachment.report(run, "FAILED", refused);
@@ -117,6 +118,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   async shutdown(): Promise<void> {
+    this.#attachment.close();
     this.#closed = true;
     this.#queue.length = 0;
     this.#head = 0;
