@@ -11,6 +11,8 @@ import {
   InvalidStateError,
   InvalidTaskError,
   JobRefusedError,
+  CheckpointLockedError,
+  CheckpointError,
   TaskError,
   TaskCancelledError,
   WorkerCrashError,
@@ -101,6 +103,8 @@ describe("asyncflow errors across the codec", () => {
     WorkerCrashError,
     BackendUnreachableError,
     JobRefusedError,
+    CheckpointLockedError,
+    CheckpointError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {

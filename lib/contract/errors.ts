@@ -148,3 +148,29 @@ export class BackendUnreachableError extends AsyncflowError {
 export class JobRefusedError extends AsyncflowError {
   override name = "JobRefusedError";
 }
+
+/** A checkpoint file is in use by another engine (this process or another one): refused rather than corrupted. */
+export class CheckpointLockedError extends AsyncflowError {
+  override name = "CheckpointLockedError";
+  readonly path: string;
+  /** The process holding it. */
+  readonly pid: number;
+
+  constructor(path: string, pid: number) {
+    super(
+      `checkpoint ${path} is in use by process ${pid}${pid === process.pid ? " (this one: another engine)" : ""}: ` +
+        "give each concurrent program its own checkpoint file, or wait until that one has shut down",
+    );
+    this.path = path;
+    this.pid = pid;
+  }
+}
+
+/** A task's result could not be written to the checkpoint: the task fails with this rather than settle undurably. */
+export class CheckpointError extends TaskError {
+  override name = "CheckpointError";
+
+  constructor(task: TaskLabel, path: string, cause: unknown) {
+    super(task, `: its result could not be written to checkpoint ${path}: ${describe(cause)}`, { cause });
+  }
+}

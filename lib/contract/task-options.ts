@@ -20,6 +20,20 @@ export const taskOptionsSchema = z.strictObject({
   ...common,
   /** The backend that runs the task, by its name. @default the engine's first backend */
   backend: z.string().min(1).optional(),
+  /**
+   * Part of the task's identity for `cache` and `checkpoint`: results are
+   * reused while name and version stay the same, whatever edits the body gets.
+   * @default a hash of the function's source text (an edited body is recomputed)
+   */
+  version: z.union([z.string().min(1), z.number()]).optional(),
+  /**
+   * Within the session, a call with the same identity and inputs as an
+   * earlier one reuses its result, or shares its execution while it runs.
+   * Only successes are kept. @default false
+   */
+  cache: z.boolean().optional(),
+  /** `false`: never written to, nor taken from, the engine's `checkpoint`. @default true when the engine has one */
+  checkpoint: z.boolean().optional(),
 });
 
 export const functionOptionsSchema = taskOptionsSchema.extend({

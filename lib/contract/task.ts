@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import type { blockOptionsSchema, executableOptionsSchema, functionOptionsSchema, taskOptionsSchema } from "./task-options.js";
 
-/** Options every function and executable task takes: `name`, `backend`. */
+/** Options every function and executable task takes: `name`, `backend`, `version`, `cache`, `checkpoint`. */
 export type TaskOptions = z.input<typeof taskOptionsSchema>;
 
 /** Options of `flow.functionTask`: `name`, `backend`, `module`, `transfer`. */

@@ -5,12 +5,14 @@ import { substitute } from "./args.js";
 import type { TaskFuture } from "./future.js";
 import type { Logger } from "../contract/log.js";
 import type { Lifecycle } from "./settle.js";
+import type { Memo } from "./memo.js";
 import { WorkList } from "./worklist.js";
 
 /** What dispatch works with: the session's parts (the Session is one). */
 export interface DispatchParts {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
+  readonly memo: Memo;
 }
 
 /**
@@ -45,7 +47,7 @@ export class Dispatcher {
     if (f._run !== run) return; // cancelled (or superseded): a late report is dropped
     const lifecycle = this.#session.lifecycle;
     if (state === TaskState.RUNNING) lifecycle.started(f);
-    else lifecycle.finish(f, state, value);
+    else if (state !== TaskState.DONE || f._def.memo === null || !this.#session.memo.completed(f, run, value)) lifecycle.finish(f, state, value);
   };
 
   readonly #flush = (): void => {
@@ -56,6 +58,12 @@ export class Dispatcher {
   #dispatch(f: TaskFuture): void {
     const args = f._deps === null ? f._args! : substitute(f._args!);
     f._args = null;
+    this.dispatchWith(f, args);
+  }
+
+  /** Resolved `args` -> the memo (a cached or checkpointed result), else the backend. */
+  dispatchWith(f: TaskFuture, args: unknown[]): void {
+    if (f._def.memo !== null && this.#session.memo.intercept(f, args)) return;
     const run = new TaskRun(f, args, 1);
     f._run = run;
     const backend = f._def.backend;

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Graph } from "@dagrejs/graphlib";
 import type { z } from "zod";
 import type { ExecutionBackend } from "../contract/backend.js";
@@ -16,6 +17,8 @@ import { Explainer } from "./explain.js";
 import { LiveView } from "./inspect.js";
 import { explainRoots, table } from "./unfinished.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
+import { memoPolicy } from "./identity.js";
+import { FileStore } from "./file-store.js";
 
 type OptionsModule = typeof import("./options.js");
 
@@ -95,13 +98,16 @@ export class WorkflowEngine {
     }
     const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
     const log = new Logger();
-    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout });
+    // A dry run's placeholders are nobody's results: it neither reads nor writes the checkpoint.
+    const ckpt = opts.checkpoint === false || opts.dryRun ? null : typeof opts.checkpoint === "string" ? { path: opts.checkpoint, sync: true, compact: true } : opts.checkpoint;
+    const store = ckpt === null ? null : await FileStore.open(resolve(opts.workDir, ckpt.path), ckpt, log);
+    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
     const env = { sessionUid: session.uid, workDir: session.workDir, log };
     // The BlockRunner last: `failed` below indexes the user's backends.
     const attached = await Promise.allSettled([...backends, session.blocks].map(async (b) => b.attach(session.dispatcher.report, env)));
     const failed = attached.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
-      await Promise.allSettled(backends.map((b) => b.shutdown()));
+      await Promise.allSettled([...backends.map((b) => b.shutdown()), store?.close()]);
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
       if (reason instanceof InvalidOptionsError) throw reason; // already says what is wrong
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
@@ -159,7 +165,8 @@ export class WorkflowEngine {
     const options = parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
     const backend = runner ?? session.backendFor(options.backend, label);
     backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
-    return defineTask(session, kind, fn as (...args: never[]) => unknown, options, backend);
+    const memo = memoPolicy(kind, fn, options, options.name ?? label, session.memo.store !== null, session.log);
+    return defineTask(session, kind, fn as (...args: never[]) => unknown, options, backend, memo);
   }
 
   /**
@@ -221,6 +228,7 @@ export class WorkflowEngine {
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
     }
+    await session.memo.store?.close();
     session.log.debug(session.uid, "shut down");
   }
 }

@@ -3,6 +3,7 @@ import { InvalidStateError } from "../contract/errors.js";
 import type { TaskRun } from "../contract/run.js";
 import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
+import type { MemoPolicy } from "./identity.js";
 
 /** Called once with the future when it reaches a final state. */
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;
@@ -29,6 +30,8 @@ export interface TaskDefinition {
   readonly backend: ExecutionBackend;
   readonly options: AnyTaskOptions;
   readonly session: TaskHost;
+  /** How its results are reused (`cache`, `checkpoint`); null: never. */
+  readonly memo: MemoPolicy | null;
 }
 
 interface Deferred {

@@ -41,6 +41,29 @@ export const engineOptionsSchema = z.strictObject({
    * @default "SIGUSR2"
    */
   dumpSignal: z.union([z.literal(false), z.enum(["SIGUSR2", "SIGHUP", "SIGWINCH"])]).default("SIGUSR2"),
+  /**
+   * Write every task's result durably, before its future settles, to this
+   * file (or `{ path, sync, compact }`), and on the next run take what it
+   * holds instead of running the task again. See the README's "resume".
+   * @default false
+   * @example checkpoint: "run.ckpt"
+   */
+  checkpoint: z
+    .union([
+      z.literal(false),
+      z.string().min(1),
+      z.strictObject({
+        path: z.string().min(1),
+        /** fsync each group of records before the futures settle (durable against power loss, not only crashes). @default true */
+        sync: z.boolean().default(true),
+        /** At shutdown, rewrite the file with only this run's records when it holds more than twice as many. @default true */
+        compact: z.boolean().default(true),
+      }),
+    ])
+    .default(false),
 });
+
+/** The engine's checkpoint settings once resolved. */
+export type CheckpointOptions = { path: string; sync: boolean; compact: boolean };
 
 export { blockOptionsSchema, executableOptionsSchema, functionOptionsSchema } from "../contract/task-options.js";

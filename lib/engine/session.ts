@@ -3,6 +3,8 @@ import { ArgumentDepthError } from "./args.js";
 import { BlockRunner } from "./blocks.js";
 import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
+import { Memo } from "./memo.js";
+import type { CheckpointStore } from "./store.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { TaskFuture, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
@@ -40,13 +42,17 @@ export class Session implements TaskHost {
   #lastId = 0;
   #stamp = -1;
 
-  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[]; stallTimeout?: number }) {
+  /** Reuse of results: the session's cache and the checkpoint. */
+  readonly memo: Memo;
+
+  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[]; stallTimeout?: number; store?: CheckpointStore | null }) {
     this.uid = fields.uid;
     this.workDir = fields.workDir;
     this.log = fields.log;
     this.history = new History(fields.history);
     this.lifecycle = new Lifecycle(this);
     this.dispatcher = new Dispatcher(this);
+    this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith: (f, args) => this.dispatcher.dispatchWith(f, args) }, fields.store ?? null);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
     this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {

@@ -13,6 +13,7 @@ export interface LifecycleParts {
   readonly live: LiveTasks;
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
+  readonly memo: { ended(f: TaskFuture): void };
   /** stallTimeout and warnAfter: told of starts and completions. */
   readonly watch: StallWatch;
   callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
@@ -33,6 +34,7 @@ export interface LifecycleParts {
 export class Lifecycle {
   readonly #session: LifecycleParts;
   readonly #pending = new WorkList<TaskFuture>((f) => {
+    if (f._def.memo !== null) this.#session.memo.ended(f);
     this.#propagate(f);
     this.#notify(f);
   });

@@ -2,6 +2,7 @@ import type { ExecutionBackend } from "../contract/backend.js";
 import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
 import type { Edge } from "./edges.js";
+import type { MemoPolicy } from "./identity.js";
 import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 
 /**
@@ -38,8 +39,9 @@ export function defineTask(
   fn: (...args: never[]) => unknown,
   options: AnyTaskOptions,
   backend: ExecutionBackend,
+  memo: MemoPolicy | null = null,
 ): (...args: unknown[]) => TaskFuture {
-  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session };
+  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session, memo };
   const wrapper = (...args: unknown[]): TaskFuture => session.call(def, args);
   Object.defineProperty(wrapper, "name", { value: def.name });
   return wrapper;

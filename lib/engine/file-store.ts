@@ -1,0 +1,169 @@
+import { open, readFile, rename, type FileHandle } from "node:fs/promises";
+import { isDeepStrictEqual } from "node:util";
+import { fromWire, toWire } from "../contract/codec.js";
+import { InvalidOptionsError } from "../contract/errors.js";
+import type { Logger } from "../contract/log.js";
+import { lockFile } from "./lock.js";
+import type { CheckpointStore } from "./store.js";
+
+const HEADER = '{"asyncflow":"checkpoint","format":1}\n';
+
+interface Record {
+  readonly line: string;
+  readonly wire: unknown;
+}
+
+/**
+ * The checkpoint as an append-only file of JSON lines, `{"k": key, "v": value}`,
+ * values through the codec (`toWire`). Puts made while a write is under way
+ * are gathered and go out together: one write and one fsync per burst, so the
+ * cost per task falls as the load rises. A last line torn by a crash is
+ * ignored and cut off. Locked against a second engine (see `lock.ts`).
+ */
+export class FileStore implements CheckpointStore {
+  readonly path: string;
+  readonly #sync: boolean;
+  readonly #compact: boolean;
+  readonly #fh: FileHandle;
+  readonly #release: () => void;
+  readonly #log: Logger;
+  /** What earlier runs recorded. */
+  readonly #previous: Map<string, Record>;
+  /** Records this run used or wrote: what compaction keeps. */
+  readonly #kept = new Map<string, string>();
+  #lines: number;
+  /** Where the next write goes: the end of the last whole line. */
+  #offset = 0;
+  #queue: string[] = [];
+  #waiting: { resolve(): void; reject(e: unknown): void }[] = [];
+  #writing: Promise<void> | null = null;
+  #closed: Promise<void> | null = null;
+
+  private constructor(path: string, o: { sync: boolean; compact: boolean }, fh: FileHandle, release: () => void, log: Logger, previous: Map<string, Record>, lines: number) {
+    this.path = path;
+    this.#sync = o.sync;
+    this.#compact = o.compact;
+    this.#fh = fh;
+    this.#release = release;
+    this.#log = log;
+    this.#previous = previous;
+    this.#lines = lines;
+  }
+
+  /** Locks `path`, reads what it holds (creating it if absent) and opens it for appending. */
+  static async open(path: string, o: { sync: boolean; compact: boolean }, log: Logger): Promise<FileStore> {
+    const release = lockFile(path);
+    try {
+      const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "" : Promise.reject(e)));
+      const { records, lines, good } = parse(text, path, log);
+      const fresh = good === 0; // absent, empty, or torn before its header was whole
+      const fh = await open(path, fresh ? "w" : "r+");
+      if (fresh) await fh.write(HEADER);
+      else if (good < Buffer.byteLength(text)) await fh.truncate(good); // a torn last record: cut off, so appends start on a line of their own
+      const store = new FileStore(path, o, fh, release, log, records, lines);
+      store.#offset = fresh ? Buffer.byteLength(HEADER) : good;
+      return store;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  get(key: string): { value: unknown } | undefined {
+    const r = this.#previous.get(key);
+    if (r === undefined) return undefined;
+    this.#kept.set(key, r.line);
+    return { value: fromWire(r.wire) };
+  }
+
+  put(key: string, value: unknown): Promise<void> | null {
+    let wire: unknown;
+    try {
+      wire = toWire(value);
+      // JSON carries `wire === value` exactly; a V8 serialization must give back an equal value (classes, functions do not)
+      if (wire !== value && !isDeepStrictEqual(fromWire(JSON.parse(JSON.stringify(wire))), value)) return null;
+    } catch {
+      return null;
+    }
+    const line = `${JSON.stringify({ k: key, v: wire })}\n`;
+    this.#kept.set(key, line);
+    this.#queue.push(line);
+    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    this.#writing ??= this.#drain();
+    return done;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const text = this.#queue.join("");
+      const waiting = this.#waiting;
+      this.#lines += this.#queue.length;
+      this.#queue = [];
+      this.#waiting = [];
+      try {
+        const buf = Buffer.from(text);
+        await this.#fh.write(buf, 0, buf.length, this.#offset);
+        this.#offset += buf.length;
+        if (this.#sync) await this.#fh.datasync();
+        for (const w of waiting) w.resolve();
+      } catch (error) {
+        for (const w of waiting) w.reject(error);
+      }
+    }
+    this.#writing = null;
+  }
+
+  close(): Promise<void> {
+    return (this.#closed ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
+    try {
+      while (this.#writing !== null) await this.#writing;
+      await this.#fh.close();
+      // Reruns of a program whose inputs change leave records nobody asks for: past twice what this run used, keep only those.
+      if (this.#compact && this.#kept.size > 0 && this.#lines > 2 * this.#kept.size) await this.#rewrite();
+    } catch (error) {
+      this.#log.error(this.path, `checkpoint: closing failed: ${String(error)}`);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #rewrite(): Promise<void> {
+    const tmp = `${this.path}.compact-${process.pid}`;
+    const fh = await open(tmp, "w");
+    try {
+      await fh.write(HEADER + [...this.#kept.values()].join(""));
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    this.#log.debug(this.path, `checkpoint compacted: ${this.#lines} records -> ${this.#kept.size}`);
+  }
+}
+
+/** The records of a checkpoint file's text; `good` is the byte length up to the last whole line. */
+function parse(text: string, path: string, log: Logger): { records: Map<string, Record>; lines: number; good: number } {
+  const records = new Map<string, Record>();
+  if (text === "") return { records, lines: 0, good: 0 };
+  const end = text.lastIndexOf("\n") + 1;
+  if (end === 0) return { records, lines: 0, good: 0 };
+  const body = text.slice(0, end).split("\n");
+  body.pop();
+  if (body[0] !== HEADER.trimEnd()) throw new InvalidOptionsError(`checkpoint: ${path} is not an asyncflow checkpoint file (its first line is not ${HEADER.trimEnd()})`);
+  let lines = 0;
+  for (let i = 1; i < body.length; i++) {
+    const line = body[i]!;
+    try {
+      const r = JSON.parse(line) as { k: string; v: unknown };
+      records.set(r.k, { line: `${line}\n`, wire: r.v });
+      lines++;
+    } catch {
+      log.warn(path, `checkpoint: line ${i + 1} is not a record, ignored`);
+    }
+  }
+  if (end < text.length) log.debug(path, "checkpoint: a torn last record (a crash during a write) was ignored");
+  return { records, lines, good: Buffer.byteLength(text.slice(0, end)) };
+}

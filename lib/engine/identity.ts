@@ -1,0 +1,33 @@
+import type { Logger } from "../contract/log.js";
+import { TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions } from "../contract/task.js";
+import { textHash } from "./hash.js";
+
+/** How a definition's results are reused: made at definition, null for tasks that reuse nothing. */
+export interface MemoPolicy {
+  /** The name plus `version`, else a hash of the function's source. */
+  readonly identity: string;
+  readonly cache: boolean;
+  readonly checkpoint: boolean;
+  /** An executable whose result is a captured-stdout path: reused only while that file exists. */
+  readonly stdioFile: boolean;
+}
+
+/**
+ * The policy of a definition, or null. Blocks reuse nothing (their tasks do);
+ * anonymous functions are not checkpointed unless given a `name` (an
+ * identity of "anonymous" would mix them up across edits).
+ */
+export function memoPolicy(kind: TaskKind, fn: Function, o: AnyTaskOptions, name: string, checkpointing: boolean, log: Logger): MemoPolicy | null {
+  if (kind === TaskKind.BLOCK) return null;
+  const cache = o.cache === true;
+  let checkpoint = checkpointing && o.checkpoint !== false;
+  if (checkpoint && o.name === undefined && (fn.name === "" || fn.name === "anonymous")) {
+    checkpoint = false;
+    log.debug(name, "an anonymous function is not checkpointed: give it a `name` to checkpoint it");
+  }
+  if (!cache && !checkpoint) return null;
+  const identity = `${name}@${o.version !== undefined ? `v${o.version}` : textHash(fn.toString())}`;
+  return { identity, cache, checkpoint, stdioFile: kind === TaskKind.EXECUTABLE && o.captureStdio === true };
+}
+

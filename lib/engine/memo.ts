@@ -1,0 +1,122 @@
+import { existsSync } from "node:fs";
+import { CheckpointError } from "../contract/errors.js";
+import type { Logger } from "../contract/log.js";
+import type { TaskRun } from "../contract/run.js";
+import { TaskState, type FinalState } from "../contract/states.js";
+import type { TaskFuture } from "./future.js";
+import { stableHash } from "./hash.js";
+import type { CheckpointStore } from "./store.js";
+
+/** What the memo works with: the session's parts. */
+export interface MemoParts {
+  readonly log: Logger;
+  readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown): boolean };
+  /** Dispatches `f` with resolved `args` again (through the memo). */
+  dispatchWith(f: TaskFuture, args: unknown[]): void;
+}
+
+interface Shared {
+  /** The call running for everyone; null once its value is in. */
+  leader: TaskFuture | null;
+  value: unknown;
+  followers: [TaskFuture, unknown[]][];
+}
+
+/**
+ * Reuse of results, keyed by task identity plus the stable hash of the
+ * inputs (never the call order): the session's `cache`, and the checkpoint
+ * `store` of earlier runs. Consulted at dispatch, only for tasks whose
+ * definition has a policy.
+ */
+export class Memo {
+  readonly #parts: MemoParts;
+  readonly store: CheckpointStore | null;
+  readonly #cache = new Map<string, Shared>();
+  /** Calls running under a key, until they end. */
+  readonly #running = new Map<TaskFuture, string>();
+
+  constructor(parts: MemoParts, store: CheckpointStore | null) {
+    this.#parts = parts;
+    this.store = store;
+  }
+
+  /** At dispatch: true when `f` was answered (or joined a running call) and must not be submitted. */
+  intercept(f: TaskFuture, args: unknown[]): boolean {
+    const p = f._def.memo!;
+    const hash = stableHash(args);
+    const log = this.#parts.log;
+    if (hash === null) {
+      if (log.debugOn) log.debug(f.uid, `${f.name}: its inputs cannot be hashed stably (a function, a class instance, a cycle): not cached nor checkpointed`);
+      return false;
+    }
+    const key = `${p.identity}#${hash}`;
+    if (p.checkpoint && this.store !== null) {
+      const hit = this.store.get(key);
+      if (hit !== undefined && (!p.stdioFile || (typeof hit.value === "string" && existsSync(hit.value)))) {
+        if (log.debugOn) log.debug(f.uid, `${f.name}: resumed from the checkpoint`);
+        this.#parts.lifecycle.finish(f, TaskState.DONE, hit.value);
+        return true;
+      }
+    }
+    if (p.cache) {
+      const shared = this.#cache.get(key);
+      if (shared !== undefined) {
+        if (shared.leader === null) {
+          if (log.debugOn) log.debug(f.uid, `${f.name}: cached`);
+          this.#parts.lifecycle.finish(f, TaskState.DONE, shared.value);
+        } else {
+          shared.followers.push([f, args]);
+        }
+        return true;
+      }
+      this.#cache.set(key, { leader: f, value: undefined, followers: [] });
+    }
+    this.#running.set(f, key);
+    return false;
+  }
+
+  /**
+   * The backend reported `f` DONE: with a checkpoint the value is written
+   * first and `f` settles once it is durable. False: settle it now.
+   */
+  completed(f: TaskFuture, run: TaskRun, value: unknown): boolean {
+    const key = this.#running.get(f);
+    const store = this.store;
+    if (key === undefined || store === null || !f._def.memo!.checkpoint) return false;
+    const written = store.put(key, value);
+    if (written === null) {
+      this.#parts.log.debug(f.uid, `${f.name}: its result would not come back the same from the checkpoint: not checkpointed`);
+      return false;
+    }
+    const lifecycle = this.#parts.lifecycle;
+    written.then(
+      () => f._run === run && lifecycle.finish(f, TaskState.DONE, value),
+      (e: unknown) => f._run === run && lifecycle.finish(f, TaskState.FAILED, new CheckpointError(f, store.path, e)),
+    );
+    return true;
+  }
+
+  /** `f` (of a definition with a policy) is final: callers sharing its execution get its outcome. */
+  ended(f: TaskFuture): void {
+    const key = this.#running.get(f);
+    if (key === undefined) return;
+    this.#running.delete(f);
+    const shared = this.#cache.get(key);
+    if (shared === undefined || shared.leader !== f) return;
+    const followers = shared.followers;
+    shared.followers = [];
+    if (f._state === TaskState.DONE) {
+      shared.leader = null;
+      shared.value = f._value;
+      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.DONE, f._value);
+      return;
+    }
+    this.#cache.delete(key); // only successes are kept
+    if (f._state === TaskState.FAILED) {
+      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.FAILED, f._value);
+    } else {
+      // the leader's cancellation is not theirs: the first still pending runs it for the others
+      for (const [g, args] of followers) if (g._state === TaskState.PENDING) this.#parts.dispatchWith(g, args);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CheckpointLockedError, WorkflowEngine } from "../lib/index.js";
+import { alive, until } from "./helpers.js";
+
+const fixture = new URL("./fixtures/resume-flow.ts", import.meta.url).pathname;
+const dir = (): string => mkdtempSync(join(tmpdir(), "asyncflow-resume-"));
+const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "") : []);
+
+function run(ckpt: string, executions: string, mode: "hang" | "finish"): { child: ReturnType<typeof spawn>; out: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, ["--import", "tsx", fixture, ckpt, executions, mode], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += String(d)));
+  child.stderr.on("data", (d: Buffer) => (stderr += String(d)));
+  const out = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { child, out };
+}
+
+describe("checkpoint and resume", () => {
+  it("killed with SIGKILL mid-run, the rerun executes only what did not finish; a second process on the file is refused meanwhile", async () => {
+    const d = dir();
+    const ckpt = join(d, "run.ckpt");
+    const executions = join(d, "executions");
+    const first = run(ckpt, executions, "hang");
+    await until(() => lines(executions).length === 6, 60_000); // steps 0-4 done, 5 hangs
+    expect(lines(executions)).toEqual(["0", "1", "2", "3", "4", "5"]);
+    // steps 0-4 settled, so their records are on disk
+    expect(lines(ckpt).length).toBe(1 + 5);
+
+    const err = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointLockedError);
+    expect((err as CheckpointLockedError).pid).toBe(first.child.pid);
+    expect((err as Error).message).toMatch(/in use by process \d+/);
+
+    first.child.kill("SIGKILL");
+    await first.out;
+    expect(alive(first.child.pid!)).toBe(false);
+
+    const second = await run(ckpt, executions, "finish").out;
+    expect(second.stdout, second.stderr).toBe("result 45 finish\n");
+    expect(lines(executions)).toEqual(["0", "1", "2", "3", "4", "5", "5", "6", "7", "8", "9"]);
+
+    // finished: a rerun executes nothing
+    const third = await run(ckpt, executions, "finish").out;
+    expect(third.stdout, third.stderr).toBe("result 45 finish\n");
+    expect(lines(executions).length).toBe(11);
+  }, 180_000);
+
+  it("a torn last record (a kill during a write) is ignored and cut off, not fatal", async () => {
+    const d = dir();
+    const ckpt = join(d, "run.ckpt");
+    const executions = join(d, "executions");
+    expect((await run(ckpt, executions, "finish").out).stdout).toBe("result 45 finish\n");
+    const whole = readFileSync(ckpt, "utf8");
+    const records = whole.split("\n").filter((l) => l !== "");
+    // the last record torn half-way, as a crash during its write leaves it
+    writeFileSync(ckpt, `${records.slice(0, -1).join("\n")}\n${records.at(-1)!.slice(0, 20)}`);
+    const again = await run(ckpt, executions, "finish").out;
+    expect(again.stdout, again.stderr).toBe("result 45 finish\n");
+    expect(lines(executions).slice(10)).toEqual(["9"]); // only the torn step ran again
+    expect(readFileSync(ckpt, "utf8")).toBe(whole.replace(records.at(-1)!, lines(ckpt).at(-1)!));
+    expect(lines(ckpt).every((l) => JSON.parse(l) !== null)).toBe(true);
+  }, 120_000);
+});
+
+describe("task identity", () => {
+  /** One run of base(2) -> plus, `base` made from the source `expr` (as an edited file would give it). */
+  async function once(ckpt: string, expr: string, version?: string): Promise<{ value: number; runs: string[] }> {
+    const runs: string[] = [];
+    const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a body from source text, as an edited file gives it
+      const make = new Function("runs", `return function base(x) { runs.push("base"); return ${expr}; }`) as (runs: string[]) => (x: number) => number;
+      const body = make(runs);
+      const base = flow.functionTask(body, { version });
+      const plus = flow.functionTask(function plus(x: number) {
+        runs.push("plus");
+        return x + 1;
+      });
+      return { value: await plus(base(2)), runs };
+    } finally {
+      await flow.shutdown();
+    }
+  }
+
+  it("a body edited without `version` is recomputed, and its dependents with it", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    expect(await once(ckpt, "x * 2")).toEqual({ value: 5, runs: ["base", "plus"] });
+    expect(await once(ckpt, "x * 2")).toEqual({ value: 5, runs: [] });
+    expect(await once(ckpt, "x * 3")).toEqual({ value: 7, runs: ["base", "plus"] });
+  });
+
+  it("with `version` pinned, an edited body keeps the old result", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    expect(await once(ckpt, "x * 2", "1")).toEqual({ value: 5, runs: ["base", "plus"] });
+    expect(await once(ckpt, "x * 3", "1")).toEqual({ value: 5, runs: [] });
+    expect(await once(ckpt, "x * 3", "2")).toEqual({ value: 7, runs: ["base", "plus"] });
+  });
+});
+
+describe("what is checkpointed", () => {
+  async function twice(body: (flow: WorkflowEngine, runs: string[]) => Promise<unknown>, ckpt = join(dir(), "run.ckpt")): Promise<[string[], string[]]> {
+    const out: string[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const runs: string[] = [];
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      try {
+        await body(flow, runs);
+      } finally {
+        await flow.shutdown();
+      }
+      out.push(runs);
+    }
+    return out as [string[], string[]];
+  }
+
+  it("not: tasks with `checkpoint: false`, anonymous functions without a `name`, results that would not come back the same", async () => {
+    const [first, second] = await twice(async (flow, runs) => {
+      const optedOut = flow.functionTask(function optedOut() { runs.push("optedOut"); return 1; }, { checkpoint: false });
+      const anonymous = flow.functionTask(() => (runs.push("anonymous"), 2));
+      const named = flow.functionTask(() => (runs.push("named"), 3), { name: "named" });
+      const withClass = flow.functionTask(function withClass() { runs.push("withClass"); return new URL("http://x/"); });
+      const withMap = flow.functionTask(function withMap() { runs.push("withMap"); return new Map([[1n, new Date(0)]]); });
+      await Promise.all([optedOut(), anonymous(), named(), withClass(), withMap()]);
+    });
+    expect(first.sort()).toEqual(["anonymous", "named", "optedOut", "withClass", "withMap"]);
+    expect(second.sort()).toEqual(["anonymous", "optedOut", "withClass"]);
+  });
+
+  it("executables with captureStdio keep their output files: a resumed task hands the same path, still there", async () => {
+    const d = dir();
+    const paths: string[] = [];
+    const [first, second] = await twice(async (flow, runs) => {
+      const echo = flow.executableTask(function echo(s: string) { runs.push("echo"); return ["echo", s]; }, { captureStdio: true });
+      paths.push(await echo("kept"));
+    }, join(d, "run.ckpt"));
+    expect([first, second]).toEqual([["echo"], []]);
+    expect(paths[1]).toBe(paths[0]);
+    expect(readFileSync(paths[0]!, "utf8")).toBe("kept\n");
+  });
+
+  it("stays bounded when the program reruns often with changing inputs (compaction at shutdown)", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    for (let run = 0; run < 6; run++) {
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      const stamp = flow.functionTask(function stamp(i: number, r: number) { return i * r; });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => stamp(i, run)));
+      await flow.shutdown();
+      expect(lines(ckpt).length).toBeLessThanOrEqual(1 + 2 * 20);
+    }
+  });
+
+  it("two engines of one process on one file: the second is refused, and gets it once the first shut down", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    const a = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+    await expect(WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false })).rejects.toThrow(/in use by process \d+ \(this one: another engine\)/);
+    await a.shutdown();
+    const b = await WorkflowEngine.create({ checkpoint: { path: ckpt, sync: false }, handleSignals: false });
+    await b.shutdown();
+  });
+
+  it("a file that is not a checkpoint is refused, untouched", async () => {
+    const ckpt = join(dir(), "notes.txt");
+    writeFileSync(ckpt, "my notes\n");
+    await expect(WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false })).rejects.toThrow(/is not an asyncflow checkpoint file/);
+    expect(readFileSync(ckpt, "utf8")).toBe("my notes\n");
+    appendFileSync(ckpt, ""); // still ours to write: the lock was released
+    await expect(WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false })).rejects.toThrow(/is not an asyncflow checkpoint file/);
+  });
+});
