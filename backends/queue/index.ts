@@ -313,14 +313,20 @@ export class QueueBackend implements ExecutionBackend {
     if (job === undefined) return;
     if (!job.started) this.#started(jobId, null);
     if (isBig(returned)) return void this.#fetchBig(job, returned);
-    const [state, value] = readReply(job.run, jobId, returned, this.#signer);
-    if (this.#settle(jobId, job.run, state, value)) this.#doneWith(jobId);
+    this.#read(job, returned, null);
   }
 
   async #fetchBig(job: Sent, returned: unknown): Promise<void> {
     const stored = await this.#redis!.hget(this.#queue!.toKey(job.id), OUTCOME_FIELD).catch(() => null);
-    const [state, value] = readReply(job.run, job.id, returned, this.#signer, stored);
-    if (this.#settle(job.id, job.run, state, value)) this.#doneWith(job.id);
+    this.#read(job, returned, stored);
+  }
+
+  #read(job: Sent, returned: unknown, stored: string | null): void {
+    const [state, value, rejected] = readReply(job.run, job.id, returned, this.#signer, stored);
+    if (!this.#settle(job.id, job.run, state, value)) return;
+    // A rejected result was not the job's: the job itself may still be running on a worker, which is told to stop.
+    if (rejected) this.#cancels?.send(job.id);
+    else this.#doneWith(job.id);
   }
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
