@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CheckpointLockedError, WorkflowEngine } from "../lib/index.js";
 import { alive, until } from "./helpers.js";
@@ -64,6 +64,12 @@ describe("checkpoint and resume", () => {
     expect(lines(executions).slice(10)).toEqual(["9"]); // only the torn step ran again
     expect(readFileSync(ckpt, "utf8")).toBe(whole.replace(records.at(-1)!, lines(ckpt).at(-1)!));
     expect(lines(ckpt).every((l) => JSON.parse(l) !== null)).toBe(true);
+    // torn garbage of no task of ours, and a rerun that writes nothing: cut off all the same
+    const clean = readFileSync(ckpt, "utf8");
+    appendFileSync(ckpt, '{"k":"nobody@1#x","v":"a long value, torn before its end');
+    expect((await run(ckpt, executions, "finish").out).stdout).toBe("result 45 finish\n");
+    expect(lines(executions).length).toBe(11);
+    expect(readFileSync(ckpt, "utf8")).toBe(clean);
   }, 120_000);
 });
 
@@ -107,7 +113,7 @@ describe("what is checkpointed", () => {
     const out: string[][] = [];
     for (let i = 0; i < 2; i++) {
       const runs: string[] = [];
-      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false, workDir: dirname(ckpt) });
       try {
         await body(flow, runs);
       } finally {
