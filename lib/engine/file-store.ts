@@ -11,6 +11,8 @@ const HEADER = '{"asyncflow":"checkpoint","format":1}\n';
 interface Record {
   readonly line: string;
   readonly wire: unknown;
+  /** Used by this run: kept by compaction. A flag, not a second map: a rerun of 100,000 hits pays no insert each. */
+  kept: boolean;
 }
 
 /**
@@ -29,8 +31,10 @@ export class FileStore implements CheckpointStore {
   readonly #log: Logger;
   /** What earlier runs recorded. */
   readonly #previous: Map<string, Record>;
-  /** Records this run used or wrote: what compaction keeps. */
-  readonly #kept = new Map<string, string>();
+  /** Records this run wrote. */
+  readonly #written = new Map<string, string>();
+  /** How many earlier records this run used. */
+  #used = 0;
   #lines: number;
   /** Where the next write goes: the end of the last whole line. */
   #offset = 0;
@@ -72,7 +76,10 @@ export class FileStore implements CheckpointStore {
   get(key: string): { value: unknown } | undefined {
     const r = this.#previous.get(key);
     if (r === undefined) return undefined;
-    this.#kept.set(key, r.line);
+    if (!r.kept) {
+      r.kept = true;
+      this.#used++;
+    }
     return { value: fromWire(r.wire) };
   }
 
@@ -86,7 +93,7 @@ export class FileStore implements CheckpointStore {
       return null;
     }
     const line = `${JSON.stringify({ k: key, v: wire })}\n`;
-    this.#kept.set(key, line);
+    this.#written.set(key, line);
     this.#queue.push(line);
     const done = new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
     this.#writing ??= this.#drain();
@@ -122,7 +129,8 @@ export class FileStore implements CheckpointStore {
       while (this.#writing !== null) await this.#writing;
       await this.#fh.close();
       // Reruns of a program whose inputs change leave records nobody asks for: past twice what this run used, keep only those.
-      if (this.#compact && this.#kept.size > 0 && this.#lines > 2 * this.#kept.size) await this.#rewrite();
+      const kept = this.#used + this.#written.size;
+      if (this.#compact && kept > 0 && this.#lines > 2 * kept) await this.#rewrite(kept);
     } catch (error) {
       this.#log.error(this.path, `checkpoint: closing failed: ${String(error)}`);
     } finally {
@@ -130,17 +138,20 @@ export class FileStore implements CheckpointStore {
     }
   }
 
-  async #rewrite(): Promise<void> {
+  async #rewrite(kept: number): Promise<void> {
     const tmp = `${this.path}.compact-${process.pid}`;
     const fh = await open(tmp, "w");
     try {
-      await fh.write(HEADER + [...this.#kept.values()].join(""));
+      const lines = [HEADER];
+      for (const [key, r] of this.#previous) if (r.kept && !this.#written.has(key)) lines.push(r.line);
+      for (const line of this.#written.values()) lines.push(line);
+      await fh.write(lines.join(""));
       await fh.datasync();
     } finally {
       await fh.close();
     }
     await rename(tmp, this.path);
-    this.#log.debug(this.path, `checkpoint compacted: ${this.#lines} records -> ${this.#kept.size}`);
+    this.#log.debug(this.path, `checkpoint compacted: ${this.#lines} records -> ${kept}`);
   }
 }
 
@@ -158,7 +169,7 @@ function parse(text: string, path: string, log: Logger): { records: Map<string, 
     const line = body[i]!;
     try {
       const r = JSON.parse(line) as { k: string; v: unknown };
-      records.set(r.k, { line: `${line}\n`, wire: r.v });
+      records.set(r.k, { line: `${line}\n`, wire: r.v, kept: false });
       lines++;
     } catch {
       log.warn(path, `checkpoint: line ${i + 1} is not a record, ignored`);
