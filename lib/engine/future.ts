@@ -198,6 +198,11 @@ export class Lenient {
   constructor(readonly dependent: TaskFuture) {}
 }
 
+/** @internal the task an entry of a dependents list stands for */
+export function dependentOf(x: TaskFuture | Lenient): TaskFuture {
+  return x instanceof Lenient ? x.dependent : x;
+}
+
 /** The uid for a key: `task.000001` for 1, `block.000002` for -2. */
 export function depUid(key: number): string {
   return key < 0 ? `block.${String(-key).padStart(UID_DIGITS, "0")}` : `task.${String(key).padStart(UID_DIGITS, "0")}`;

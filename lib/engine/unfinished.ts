@@ -1,7 +1,7 @@
 import type { InspectRow } from "../contract/inspect.js";
 import { TaskKind, isFinal } from "../contract/states.js";
 import { Explainer, duration } from "./explain.js";
-import { Lenient, type TaskFuture } from "./future.js";
+import { dependentOf, type TaskFuture } from "./future.js";
 import { LiveView } from "./inspect.js";
 
 /** Lines of a report on unfinished tasks, header included. */
@@ -17,7 +17,7 @@ const MAX_ROWS = 100;
 export function blockedRoots(live: readonly TaskFuture[]): TaskFuture[] {
   const held = new Set<TaskFuture>();
   for (const f of live) if (f._def.kind === TaskKind.BLOCK && f._children !== null) for (const c of f._children) held.add(c);
-  return live.filter((f) => !held.has(f) && !(f._dependents?.some((d) => !isFinal((d instanceof Lenient ? d.dependent : d)._state)) ?? false));
+  return live.filter((f) => !held.has(f) && !(f._dependents?.some((d) => !isFinal(dependentOf(d)._state)) ?? false));
 }
 
 /**
