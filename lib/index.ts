@@ -27,8 +27,16 @@ export {
   InvalidTaskError,
   InvalidOptionsError,
   InvalidStateError,
+  InputValidationError,
+  OutputValidationError,
+  ExitCodeError,
+  ExitRequest,
+  NonRetryableError,
+  TaskTimeoutError,
+  type SchemaIssue,
 } from "./contract/errors.js";
-export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, AnyTaskOptions, Command } from "./contract/task.js";
+export type { Schema, StandardSchema, SafeParseSchema, SchemaInput, SchemaOutput } from "./contract/schema.js";
+export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, AnyTaskOptions, ValidationOptions, AttemptOptions, Command } from "./contract/task.js";
 export type { Input, Inputs, TaskWrapper } from "./engine/task.js";
 export type { TaskRecord } from "./engine/history.js";
 export type { NodeLabel } from "./engine/graph.js";

@@ -11,6 +11,11 @@ import {
   InvalidTaskError,
   TaskCancelledError,
   WorkerCrashError,
+  InputValidationError,
+  OutputValidationError,
+  ExitCodeError,
+  NonRetryableError,
+  TaskTimeoutError,
   deserializeError,
   serializeError,
 } from "../lib/index.js";
@@ -95,6 +100,11 @@ describe("asyncflow errors across the codec", () => {
     InvalidOptionsError,
     InvalidStateError,
     WorkerCrashError,
+    InputValidationError,
+    OutputValidationError,
+    ExitCodeError,
+    NonRetryableError,
+    TaskTimeoutError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {

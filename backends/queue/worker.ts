@@ -3,6 +3,7 @@ import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
 import type { z } from "zod";
+import { serializeError, toWire } from "../../lib/contract/codec.js";
 import { Logger } from "../../lib/contract/log.js";
 import { receiveCancels } from "./cancels.js";
 import type { JobData, JobOutcome } from "./protocol.js";
@@ -45,6 +46,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const children = new Set<ChildProcess>();
   // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
   const running = new Map<string, AbortController | null>();
+  // A cancelled job's handler returns at once, so that a body that ignores its signal (a timed-out attempt) does not hold a slot.
+  const release = new Map<string, (outcome: JobOutcome) => void>();
   const controller = (id: string): AbortController => {
     let c = running.get(id) ?? null;
     if (c === null) running.set(id, (c = new AbortController()));
@@ -69,7 +72,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   cancels.on("error", warnCancel);
   cancels.on("ready", () => cancelErrors.ready());
   const onCancel = (jobId: string): void => {
-    if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
+    if (running.has(jobId)) {
+      controller(jobId).abort(cancelled(jobId));
+      return release.get(jobId)?.({ error: toWire(serializeError(cancelled(jobId))) });
+    }
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
     early.add(jobId);
     if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
@@ -92,12 +98,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (early.delete(id)) controller(id).abort(cancelled(id));
       if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} started`);
       try {
-        const out = await runJob(job.data, { get signal() { return controller(id).signal; } }, children);
+        const body = runJob(job.data, { get signal() { return controller(id).signal; } }, children);
+        const out = await Promise.race([body, new Promise<JobOutcome>((r) => release.set(id, r))]);
         processed++;
         if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} ${"value" in out ? "done" : "failed"}`);
         return out;
       } finally {
         running.delete(id);
+        release.delete(id);
       }
     },
     {

@@ -3,7 +3,7 @@
  * compiles shipped functions (once per function per worker) or imports module
  * exports, and runs the body in a task context.
  */
-import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
+import { exitTask, runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
 import type { ShippedFunction } from "./source.js";
@@ -37,6 +37,7 @@ export async function executeRemote(task: RemoteTask, control: { readonly signal
       uid: task.uid,
       name: task.name,
       attempt: task.attempt,
+      exit: exitTask,
       get signal() {
         return control.signal;
       },

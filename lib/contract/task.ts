@@ -1,14 +1,21 @@
 /** Task options as every backend sees them, and what an executable task's function returns. */
+import type { z } from "zod";
+import type { attemptOptionsSchema, validationOptionsSchema } from "./contract-options.js";
+
+/** `inputs`, `output`, `label`, `description`: documented in `contract-options.ts`. */
+export type ValidationOptions = z.input<typeof validationOptionsSchema>;
+/** `exitCodes`, `retries`, `retryDelay`, `retryJitter`, `retryDelayMax`, `retryOn`, `timeout`, `deadline`: documented in `contract-options.ts`. */
+export type AttemptOptions = z.input<typeof attemptOptionsSchema>;
 
 /** Options every kind of task takes. */
-export interface TaskOptions {
+export interface TaskOptions extends ValidationOptions {
   /** Shown in uids' companions, logs, errors and `graph()`. @default fn.name */
   name?: string;
   /** The backend that runs the task, by its name. @default the engine's first backend */
   backend?: string;
 }
 
-export interface FunctionTaskOptions extends TaskOptions {
+export interface FunctionTaskOptions extends TaskOptions, AttemptOptions {
   /**
    * A module (URL or path) that exports the function as `name ?? fn.name`.
    * Backends that run tasks elsewhere (threads) import it there instead of
@@ -23,13 +30,11 @@ export interface FunctionTaskOptions extends TaskOptions {
   transfer?: boolean;
 }
 
-export interface ExecutableTaskOptions extends TaskOptions {
+export interface ExecutableTaskOptions extends TaskOptions, AttemptOptions {
   /** Working directory of the process. @default the engine's workDir */
   cwd?: string;
   /** Variables added to the parent's environment. */
   env?: Record<string, string>;
-  /** Milliseconds before the process is sent SIGTERM and the task fails. */
-  timeout?: number;
   /** Write stdout/stderr to `<workDir>/<session uid>/<task uid>.stdout|.stderr`; the task resolves to the stdout path. */
   captureStdio?: boolean;
 }

@@ -2,6 +2,7 @@ import { InvalidStateError } from "../contract/errors.js";
 import { TaskState, isFinal } from "../contract/states.js";
 import type { TaskDefinition } from "./task.js";
 import type { TaskRun } from "../contract/run.js";
+import type { AttemptState } from "./attempts.js";
 
 /** Called once with the future when it reaches a final state. */
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;
@@ -37,6 +38,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
+  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptState | null = null;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {

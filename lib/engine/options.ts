@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { isExecutionBackend, type ExecutionBackend } from "../contract/backend.js";
+import { attemptOptions, validationOptions } from "../contract/contract-options.js";
 
 const backends = z.custom<ExecutionBackend | ExecutionBackend[]>(
   (x) => isExecutionBackend(x) || (Array.isArray(x) && x.length > 0 && x.every(isExecutionBackend)),
@@ -27,6 +28,8 @@ const base = { name, backend: z.string().min(1).optional() };
 
 export const functionOptionsSchema = z.strictObject({
   ...base,
+  ...validationOptions,
+  ...attemptOptions,
   /** A module that exports the function under `name ?? fn.name`: worker backends import it there. */
   module: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
   transfer: z.boolean().optional(),
@@ -34,10 +37,11 @@ export const functionOptionsSchema = z.strictObject({
 
 export const executableOptionsSchema = z.strictObject({
   ...base,
+  ...validationOptions,
+  ...attemptOptions,
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.string()).optional(),
-  timeout: z.number().int().positive().optional(),
   captureStdio: z.boolean().optional(),
 });
 
-export const blockOptionsSchema = z.strictObject(base);
+export const blockOptionsSchema = z.strictObject({ ...base, ...validationOptions });

@@ -1,8 +1,10 @@
 import type { ExecutionBackend } from "../contract/backend.js";
-import { ArgumentDepthError } from "./args.js";
+import { ArgumentDepthError, forEachFuture, hasObject } from "./args.js";
+import { Attempts } from "./attempts.js";
+import { checkInputs } from "./contract.js";
 import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
-import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
+import { EngineShutdownError, InputValidationError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { TaskFuture, type DoneCallback } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
@@ -27,6 +29,7 @@ export class Session {
   readonly history: History;
   readonly lifecycle: Lifecycle;
   readonly dispatcher: Dispatcher;
+  readonly attempts: Attempts;
   readonly backends: ReadonlyMap<string, ExecutionBackend>;
   readonly defaultBackend: ExecutionBackend;
   closed = false;
@@ -39,6 +42,7 @@ export class Session {
     this.history = new History(fields.history);
     this.lifecycle = new Lifecycle(this);
     this.dispatcher = new Dispatcher(this);
+    this.attempts = new Attempts(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
   }
@@ -57,6 +61,15 @@ export class Session {
   /** Define -> future -> graph: what calling a task wrapper does. */
   call(def: TaskDefinition, args: unknown[]): TaskFuture {
     if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
+    let validating: Promise<unknown[] | InputValidationError> | null = null;
+    const inputs = def.contract?.inputs;
+    if (inputs !== undefined && !holdsFuture(args)) {
+      // Nothing to wait for: a bad literal throws here, at the caller's line, and no task is made.
+      const checked = checkInputs(def, inputs, args);
+      if (checked instanceof InputValidationError) throw checked;
+      if (checked instanceof Promise) validating = checked;
+      else args = checked;
+    }
     const f = TaskFuture._create(def, ++this.#lastId, args);
     let ended: TaskFuture | null;
     try {
@@ -79,10 +92,26 @@ export class Session {
       }
     }
     this.live.add(f);
-    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
+    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}${def.options.label === undefined ? "" : ` "${def.options.label}"`}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
+    else if (validating !== null) this.#readyOnceValid(f, validating);
     else if (f._waiting === 0) this.dispatcher.ready(f);
     return f;
+  }
+
+  // An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
+  #readyOnceValid(f: TaskFuture, validating: Promise<unknown[] | InputValidationError>): void {
+    validating.then(
+      (r) => {
+        if (f._state !== TaskState.PENDING) return;
+        if (r instanceof InputValidationError) this.lifecycle.finish(f, TaskState.FAILED, r);
+        else {
+          f._args = r;
+          this.dispatcher.ready(f);
+        }
+      },
+      (e: unknown) => this.lifecycle.finish(f, TaskState.FAILED, e),
+    );
   }
 
   cancel(f: TaskFuture, reason: string): boolean {
@@ -98,4 +127,16 @@ export class Session {
       this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`);
     }
   }
+}
+
+/** Whether any argument is, or holds, a future. */
+function holdsFuture(args: readonly unknown[]): boolean {
+  if (!hasObject(args)) return false;
+  let found = false;
+  try {
+    forEachFuture(args, () => (found = true));
+  } catch {
+    return true; // too deep: link() says so
+  }
+  return found;
 }

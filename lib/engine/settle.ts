@@ -42,6 +42,7 @@ export class Lifecycle {
     f._value = value;
     f._run = null;
     f._args = null;
+    if (f._attempts !== null) this.#session.attempts.ended(f);
     const session = this.#session;
     session.live.delete(f);
     session.history.record(f, state);

@@ -3,6 +3,7 @@ import type { TaskFuture } from "./future.js";
 import type { Session } from "./session.js";
 import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
+import { contractOf, type Contract } from "./contract.js";
 
 /** A value, or a future of it, or (for plain arrays and objects) a structure holding futures at any depth. */
 export type Input<T> =
@@ -30,6 +31,8 @@ export interface TaskDefinition {
   /** null for blocks, which run in the engine */
   readonly backend: ExecutionBackend | null;
   readonly options: AnyTaskOptions;
+  /** Validation, exit codes, retries and limits; null when it declares none */
+  readonly contract: Contract | null;
   readonly session: Session;
 }
 
@@ -45,7 +48,7 @@ export function defineTask(
   options: AnyTaskOptions,
   backend: ExecutionBackend | null,
 ): (...args: unknown[]) => TaskFuture {
-  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session };
+  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, contract: contractOf(kind, options), session };
   const wrapper = (...args: unknown[]): TaskFuture => session.call(def, args);
   Object.defineProperty(wrapper, "name", { value: def.name });
   return wrapper;
