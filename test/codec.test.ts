@@ -9,6 +9,7 @@ import {
   InvalidOptionsError,
   InvalidStateError,
   InvalidTaskError,
+  TaskError,
   TaskCancelledError,
   WorkerCrashError,
   InputValidationError,
@@ -92,6 +93,7 @@ describe("asyncflow errors across the codec", () => {
   // Written out rather than found with the codec's own filter, so a class the codec's registry misses fails here.
   const exported: (abstract new (...args: never[]) => Error)[] = [
     AsyncflowError,
+    TaskError,
     DependencyFailureError,
     TaskCancelledError,
     ExecutableError,

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runInContext } from "../../lib/contract/context.js";
-import { ExecutableError, InvalidTaskError, TaskTimeoutError, describe, type TaskLabel } from "../../lib/contract/errors.js";
+import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
+import { TaskTimeoutError } from "../../lib/contract/contract-errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js";
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { AsyncflowError, ExitRequest } from "./errors.js";
+import { AsyncflowError } from "./errors.js";
+import { ExitRequest } from "./contract-errors.js";
 
 /** What a task body can ask of its surroundings, through {@link taskContext}. */
 export interface TaskContext {

@@ -2,8 +2,9 @@
  * The options that make a task a contract (zod): what it takes and gives back,
  * how it can fail, how often it is tried and for how long. Their one
  * declaration, with their docs; spread into the function and executable task
- * schemas, and (validation and labels only) into the block schema. Loaded with
- * the other option schemas by `WorkflowEngine.create()`, never at import.
+ * schemas, and (validation and labels only) into the block schema
+ * (`task-options.ts`). Loaded with the other option schemas by
+ * `WorkflowEngine.create()`, never at import.
  */
 import { z } from "zod";
 import { isSchema, type Schema } from "./schema.js";

@@ -4,7 +4,7 @@
  * zod-style `safeParse`. No schema library is imported here: the application
  * brings its own copy.
  */
-import type { SchemaIssue } from "./errors.js";
+import type { SchemaIssue } from "./contract-errors.js";
 
 /** The part of the Standard Schema v1 interface asyncflow uses. */
 export interface StandardSchema<I = unknown, O = I> {

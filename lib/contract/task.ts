@@ -1,43 +1,29 @@
-/** Task options as every backend sees them, and what an executable task's function returns. */
+/**
+ * Task options as every backend sees them, and what an executable task's
+ * function returns. The option types are derived from their zod schemas
+ * (`task-options.ts`, where each option is documented); `import type` keeps
+ * zod out of `import "asyncflow"`.
+ */
 import type { z } from "zod";
 import type { attemptOptionsSchema, validationOptionsSchema } from "./contract-options.js";
+import type { blockOptionsSchema, executableOptionsSchema, functionOptionsSchema, taskOptionsSchema } from "./task-options.js";
 
-/** `inputs`, `output`, `label`, `description`: documented in `contract-options.ts`. */
+/** `inputs`, `output`, `label`, `description`: every kind of task takes them (`contract-options.ts`). */
 export type ValidationOptions = z.input<typeof validationOptionsSchema>;
-/** `exitCodes`, `retries`, `retryDelay`, `retryJitter`, `retryDelayMax`, `retryOn`, `timeout`, `deadline`: documented in `contract-options.ts`. */
+/** `exitCodes`, `retries`, `retryDelay`, `retryJitter`, `retryDelayMax`, `retryOn`, `timeout`, `deadline` (`contract-options.ts`). */
 export type AttemptOptions = z.input<typeof attemptOptionsSchema>;
 
-/** Options every kind of task takes. */
-export interface TaskOptions extends ValidationOptions {
-  /** Shown in uids' companions, logs, errors and `graph()`. @default fn.name */
-  name?: string;
-  /** The backend that runs the task, by its name. @default the engine's first backend */
-  backend?: string;
-}
+/** Options every function and executable task takes: `name`, `backend`, and the contract's (validation, exit codes, retries, limits). */
+export type TaskOptions = z.input<typeof taskOptionsSchema>;
 
-export interface FunctionTaskOptions extends TaskOptions, AttemptOptions {
-  /**
-   * A module (URL or path) that exports the function as `name ?? fn.name`.
-   * Backends that run tasks elsewhere (threads) import it there instead of
-   * shipping the function's source.
-   */
-  module?: string | URL;
-  /**
-   * Worker backends: move ArrayBuffers (and the buffers of typed arrays) in the
-   * arguments, and a result that is one, instead of copying them. The sender's
-   * buffers are detached afterwards. @default false
-   */
-  transfer?: boolean;
-}
+/** Options of `flow.functionTask`: `name`, `backend`, `module`, `transfer`. */
+export type FunctionTaskOptions = z.input<typeof functionOptionsSchema>;
 
-export interface ExecutableTaskOptions extends TaskOptions, AttemptOptions {
-  /** Working directory of the process. @default the engine's workDir */
-  cwd?: string;
-  /** Variables added to the parent's environment. */
-  env?: Record<string, string>;
-  /** Write stdout/stderr to `<workDir>/<session uid>/<task uid>.stdout|.stderr`; the task resolves to the stdout path. */
-  captureStdio?: boolean;
-}
+/** Options of `flow.executableTask`: those of every task, and `cwd`, `env`, `captureStdio`. */
+export type ExecutableTaskOptions = z.input<typeof executableOptionsSchema>;
+
+/** Options of `flow.block`: `name` and the validation options (a block runs in the engine). */
+export type BlockOptions = z.input<typeof blockOptionsSchema>;
 
 /** Every option a run may carry, as a backend sees them. */
 export type AnyTaskOptions = FunctionTaskOptions & ExecutableTaskOptions;

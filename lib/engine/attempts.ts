@@ -4,12 +4,13 @@
  * attempt is cancelled through its backend's `cancel(run)` and its late result
  * dropped; delays and limits share one timer (`timers.ts`).
  */
-import { TaskTimeoutError, describe } from "../contract/errors.js";
+import { describe } from "../contract/errors.js";
+import { TaskTimeoutError } from "../contract/contract-errors.js";
 import type { Logger } from "../contract/log.js";
 import type { TaskRun } from "../contract/run.js";
 import { TaskState } from "../contract/states.js";
 import type { Contract } from "./contract.js";
-import type { TaskFuture } from "./future.js";
+import type { AttemptRecord, TaskFuture } from "./future.js";
 import { retryDelayMs, retryable } from "./retry.js";
 import { TimerEntry, Timers } from "./timers.js";
 
@@ -26,10 +27,8 @@ class Limit extends TimerEntry {
 }
 
 /** A task's attempts so far: made at its first dispatch, only for tasks with retries, a timeout or a deadline. */
-export class AttemptState {
-  /** The attempt running, or the next one while waiting to retry. */
+export class AttemptState implements AttemptRecord {
   attempt = 1;
-  /** The arguments, validated: every attempt gets them. */
   readonly args: unknown[];
   readonly future: TaskFuture;
   lastError: unknown = undefined;
@@ -59,7 +58,7 @@ export class Attempts {
 
   /** An attempt of `f` has started: its time limits start now. */
   started(f: TaskFuture, c: Contract): void {
-    const state = f._attempts!;
+    const state = stateOf(f)!;
     if (c.timeout !== undefined) this.#timers.add(state.attemptLimit, c.timeout);
     if (c.deadline !== undefined && state.deadlineLimit === null) {
       state.deadlineLimit = new Limit(state, DEADLINE);
@@ -72,7 +71,7 @@ export class Attempts {
    * and returns true, or returns false when the task fails with it.
    */
   failed(f: TaskFuture, c: Contract, run: TaskRun, error: unknown): boolean {
-    const state = f._attempts;
+    const state = stateOf(f);
     if (state === null) return false;
     this.#timers.remove(state.attemptLimit);
     state.lastError = error;
@@ -88,7 +87,7 @@ export class Attempts {
 
   /** `f` is final: its limits and delays are dropped. */
   ended(f: TaskFuture): void {
-    const state = f._attempts!;
+    const state = stateOf(f)!;
     this.#timers.remove(state.attemptLimit);
     if (state.deadlineLimit !== null) this.#timers.remove(state.deadlineLimit);
   }
@@ -132,7 +131,6 @@ export class Attempts {
     f._run = null;
     run.abort(reason);
     const backend = f._def.backend;
-    if (backend === null) return;
     try {
       backend.cancel(run);
     } catch (error) {
@@ -140,3 +138,6 @@ export class Attempts {
     }
   }
 }
+
+// Every AttemptRecord is an AttemptState: the dispatcher makes them, with this module's class.
+const stateOf = (f: TaskFuture): AttemptState | null => f._attempts as AttemptState | null;

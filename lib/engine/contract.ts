@@ -3,7 +3,8 @@
  * from its validated options, then checked on the data path: arguments
  * (`inputs`), result (`output`), and failures mapped onto declared exit codes.
  */
-import { ExecutableError, ExitCodeError, ExitRequest, InputValidationError, InvalidTaskError, OutputValidationError, type TaskLabel } from "../contract/errors.js";
+import { ExecutableError, InvalidTaskError, type TaskLabel } from "../contract/errors.js";
+import { ExitCodeError, ExitRequest, InputValidationError, OutputValidationError } from "../contract/contract-errors.js";
 import { check, type Checked, type Schema } from "../contract/schema.js";
 import { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";

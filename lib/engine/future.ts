@@ -1,11 +1,55 @@
+import type { ExecutionBackend } from "../contract/backend.js";
 import { InvalidStateError } from "../contract/errors.js";
-import { TaskState, isFinal } from "../contract/states.js";
-import type { TaskDefinition } from "./task.js";
 import type { TaskRun } from "../contract/run.js";
-import type { AttemptState } from "./attempts.js";
+import type { Contract } from "./contract.js";
+import type { TimerEntry } from "./timers.js";
+import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions } from "../contract/task.js";
 
 /** Called once with the future when it reaches a final state. */
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;
+
+/**
+ * What futures and task wrappers need of the session that made them (the
+ * engine's Session). An interface here keeps the future at the bottom of the
+ * engine: nothing it imports imports it. Not exported by the package.
+ */
+export interface TaskHost {
+  /** Registers a call of `def`'s wrapper: define -> future -> graph. */
+  call(def: TaskDefinition, args: unknown[]): TaskFuture;
+  cancel(f: TaskFuture, reason: string): boolean;
+  /** Runs a done-callback, guarded. */
+  callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+}
+
+/** A wrapped function, shared by every call of its wrapper. Not exported by the package. */
+export interface TaskDefinition {
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly fn: (...args: never[]) => unknown;
+  /** Where it runs: a backend of the engine, or for blocks the engine's BlockRunner. */
+  readonly backend: ExecutionBackend;
+  readonly options: AnyTaskOptions;
+  /** Validation, exit codes, retries and limits; null when it declares none */
+  readonly contract: Contract | null;
+  readonly session: TaskHost;
+}
+
+/**
+ * What the engine keeps of the attempts of a task with retries, a timeout or
+ * a deadline (attempts.ts); made at its first dispatch. Engine-internal: not
+ * tagged internal only because attempts.ts's declarations name it.
+ */
+export interface AttemptRecord {
+  /** The attempt running, or the next one while waiting to retry. */
+  attempt: number;
+  /** The arguments, validated: every attempt gets them. */
+  readonly args: unknown[];
+  lastError: unknown;
+  /** The running attempt's timeout, or the delay before the next attempt. */
+  readonly attemptLimit: TimerEntry;
+  deadlineLimit: TimerEntry | null;
+}
 
 interface Deferred {
   readonly promise: Promise<unknown>;
@@ -38,7 +82,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
-  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptState | null = null;
+  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {

@@ -1,6 +1,6 @@
 import { depUid, type TaskFuture } from "./future.js";
 import type { FinalState, TaskKind, TaskState } from "../contract/states.js";
-import type { TaskDefinition } from "./task.js";
+import type { TaskDefinition } from "./future.js";
 
 /** What the engine keeps of a task after it finished: a few fields, no arguments, no result. */
 export interface TaskRecord {
