@@ -3,12 +3,14 @@ import { findUncloneable, fromWire, toWire } from "../lib/contract/codec.js";
 import * as asyncflow from "../lib/index.js";
 import {
   AsyncflowError,
+  BackendUnreachableError,
   DependencyFailureError,
   EngineShutdownError,
   ExecutableError,
   InvalidOptionsError,
   InvalidStateError,
   InvalidTaskError,
+  JobRefusedError,
   TaskError,
   TaskCancelledError,
   WorkerCrashError,
@@ -107,6 +109,8 @@ describe("asyncflow errors across the codec", () => {
     ExitCodeError,
     NonRetryableError,
     TaskTimeoutError,
+    BackendUnreachableError,
+    JobRefusedError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {

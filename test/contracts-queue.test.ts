@@ -13,14 +13,14 @@ import { contractConformance } from "./contract-conformance.js";
 import * as tasks from "./fixtures/contract-tasks.js";
 import { engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
+import { FIXTURES_DIR, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
 
 const module = new URL("./fixtures/contract-tasks.ts", import.meta.url);
 let redis: RedisServer;
 const workers: ChildProcess[] = [];
 
 async function worker(args: string[]): Promise<void> {
-  const started = await startAsyncflowWorker(["--redis", redis.url, ...args]);
+  const started = await startAsyncflowWorker(["--redis", redis.url, "--secret-file", TEST_SECRET_FILE, "--module", module.pathname, "--allow-modules", FIXTURES_DIR, ...args]);
   if (!started.serving) throw new Error(`asyncflow-worker did not start: ${started.output}`);
   workers.push(started.child);
 }
@@ -37,13 +37,13 @@ afterAll(async () => {
 });
 
 contractConformance("queue (a worker process on Redis, TypeScript module tasks)", {
-  make: () => new QueueBackend({ connection: redis.url, queue: "contracts" }),
+  make: () => new QueueBackend({ connection: redis.url, secret: TEST_SECRET, queue: "contracts" }),
   taskOptions: { module },
 });
 
 describe("timeouts on QueueBackend", () => {
   it("a timed-out attempt whose body ignores its signal frees its worker's only slot", async () => {
-    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "one-slot" }) });
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, secret: TEST_SECRET, queue: "one-slot" }) });
     const log = join(mkdtempSync(join(tmpdir(), "af-slot-")), "attempts.log");
     const stuck = flow.functionTask(tasks.stuckFirst, { module, name: "stuckFirst", timeout: 500 });
     const err = (await stuck(log, 1).catch((e: unknown) => e)) as TaskTimeoutError;
