@@ -213,7 +213,8 @@ export function contractConformance(label: string, o: ContractConformanceOptions
         const log = newLog();
         const flaky = flow.functionTask(tasks.flaky, { ...opts("flaky"), retries: 3, retryDelay: 400, retryJitter: 0 });
         const f = flaky(log, 10);
-        await until(() => attempts(log).length === 1 && f.state === "PENDING", 10_000);
+        // waiting for attempt 2: the first failed (PENDING alone is also the state before attempt 1 starts)
+        await until(() => f._attempts?.attempt === 2 && f.state === "PENDING", 10_000);
         expect(f.state).toBe("PENDING");
         const retry = f._attempts!.attemptLimit;
         expect(retry.index).toBeGreaterThanOrEqual(0); // the retry is scheduled...

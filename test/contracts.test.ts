@@ -1,4 +1,5 @@
 /** Task contracts in the engine: options checked at definition, any schema library, exit codes of processes, one shared timer. */
+import { spawnSync } from "node:child_process";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -166,5 +167,24 @@ describe("one timer for every time limit", () => {
     expect(await sum(Array.from({ length: n }, (_, i) => ids(i)))).toBe(n);
     expect(spy.mock.calls.length).toBeLessThan(10);
     spy.mockRestore();
+  });
+
+  it("a chain of 2,000 tasks, each alone in the heap in turn, re-arms the timer only when it fires, not once per task", async () => {
+    const flow = await engine();
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    const inc = flow.functionTask(async (x: number) => x + 1, { timeout: 60_000 });
+    let f = inc(0);
+    for (let i = 1; i < 2000; i++) f = inc(f);
+    expect(await f).toBe(2000);
+    expect(spy.mock.calls.length).toBeLessThan(10);
+    spy.mockRestore();
+  });
+
+  it("a finished task's limits do not hold the process: a script with 10-minute limits exits by itself, without shutdown()", () => {
+    const script = new URL("./fixtures/contract-exit.ts", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 120_000 });
+    expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("101\n");
   });
 });

@@ -6,8 +6,10 @@
  * with a `timeout` cost 100,000 heap entries, not 100,000 timers.
  *
  * The timer is ref'd while any entry waits: a task in its retry delay must
- * keep the process alive for the caller awaiting it. With no entry left, no
- * timer is held.
+ * keep the process alive for the caller awaiting it. With no entry left it
+ * stays armed but unref'd (it cannot hold the process), so that a chain of
+ * tasks, each alone in the heap in turn, re-arms it only when it fires, not
+ * once per task.
  */
 
 /** An entry: `due` (performance.now() ms) and its place in the heap, -1 when not in it. */
@@ -43,6 +45,7 @@ export class Timers<E extends TimerEntry> {
     heap.push(entry);
     this.#up(entry.index);
     if (entry.due < this.#armedFor) this.#arm();
+    else this.#timer!.ref(); // armed earlier than this entry: it wakes in time, and re-arms for what remains
   }
 
   /** Takes `entry` out; a no-op when it is not scheduled. */
@@ -58,7 +61,7 @@ export class Timers<E extends TimerEntry> {
       this.#up(i);
       this.#down(last.index);
     }
-    if (heap.length === 0) this.#disarm();
+    if (heap.length === 0) this.#timer?.unref();
   }
 
   /** Drops every entry and the timer. */
