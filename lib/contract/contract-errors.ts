@@ -57,6 +57,28 @@ export class OutputValidationError extends TaskError {
 }
 
 /**
+ * An error about a task whose `cause` may be an ExecutableError: it carries
+ * that error's fields too (`command`, `exitCode`, `signal`, `stdout`,
+ * `stderr`), so a caller reads them without unwrapping.
+ */
+export class ProcessTaskError extends TaskError {
+  override name = "ProcessTaskError";
+  declare readonly command?: string | readonly string[];
+  declare readonly exitCode?: number | null;
+  declare readonly signal?: NodeJS.Signals | null;
+  declare readonly stdout?: string;
+  declare readonly stderr?: string;
+
+  constructor(task: TaskLabel, problem: string, cause: unknown) {
+    super(task, problem, cause === undefined ? undefined : { cause });
+    if (cause instanceof ExecutableError) {
+      const { command, exitCode, signal, stdout, stderr } = cause;
+      Object.assign(this, { command, exitCode, signal, stdout, stderr });
+    }
+  }
+}
+
+/**
  * Thrown by `taskContext().exit(label)`, wherever the body runs; the engine
  * turns it into the task's {@link ExitCodeError}. Bodies need not catch it.
  */
@@ -75,28 +97,20 @@ export class ExitRequest extends AsyncflowError {
  * or (executables) by a process exit status declared in `exitCodes`, whose
  * ExecutableError is the `cause` and whose `command`, `stdout`, `stderr` it carries.
  */
-export class ExitCodeError extends TaskError {
+export class ExitCodeError extends ProcessTaskError {
   override name = "ExitCodeError";
   readonly label: string;
   readonly exitStatus: number;
   readonly exitMessage: string;
   /** Whether the exit code was declared `retry: true`. */
   readonly retryable: boolean;
-  readonly command?: string | readonly string[];
-  readonly stdout?: string;
-  readonly stderr?: string;
 
   constructor(task: TaskLabel, code: { label: string; status: number; message: string; retry: boolean }, cause?: ExecutableError | ExitRequest) {
-    super(task, `: exited with ${code.label} (${code.status})${code.message === "" ? "" : `: ${code.message}`}`, { cause });
+    super(task, `: exited with ${code.label} (${code.status})${code.message === "" ? "" : `: ${code.message}`}`, cause);
     this.label = code.label;
     this.exitStatus = code.status;
     this.exitMessage = code.message;
     this.retryable = code.retry;
-    if (cause instanceof ExecutableError) {
-      this.command = cause.command;
-      this.stdout = cause.stdout;
-      this.stderr = cause.stderr;
-    }
   }
 }
 
@@ -111,31 +125,19 @@ export class NonRetryableError extends AsyncflowError {
  * (`what: "deadline"`, final; `cause` is the last attempt's failure, if any).
  * For an executable's attempt it carries the ExecutableError's fields.
  */
-export class TaskTimeoutError extends TaskError {
+export class TaskTimeoutError extends ProcessTaskError {
   override name = "TaskTimeoutError";
   readonly what: "attempt" | "deadline";
   /** The limit that was passed, in milliseconds. */
   readonly ms: number;
   readonly attempt: number;
-  readonly command?: string | readonly string[];
-  readonly exitCode?: number | null;
-  readonly signal?: NodeJS.Signals | null;
-  readonly stdout?: string;
-  readonly stderr?: string;
 
   constructor(task: TaskLabel, fields: { what: "attempt" | "deadline"; ms: number; attempt: number; cause?: unknown }) {
     const what = fields.what === "attempt" ? `attempt ${fields.attempt} timed out after ${fields.ms} ms` : `passed its deadline of ${fields.ms} ms (at attempt ${fields.attempt})`;
-    super(task, `: ${what}`, fields.cause === undefined ? undefined : { cause: fields.cause });
+    super(task, `: ${what}`, fields.cause);
     this.what = fields.what;
     this.ms = fields.ms;
     this.attempt = fields.attempt;
-    const c = fields.cause;
-    if (c instanceof ExecutableError) {
-      this.command = c.command;
-      this.exitCode = c.exitCode;
-      this.signal = c.signal;
-      this.stdout = c.stdout;
-      this.stderr = c.stderr;
-    }
   }
 }
+
