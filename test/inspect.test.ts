@@ -180,14 +180,25 @@ describe("stall detection", () => {
     expect(err.text().match(/stallTimeout/g)).toHaveLength(1);
   });
 
-  it("stays quiet for a steady flow of tasks each slower than nothing but quicker than stallTimeout", async () => {
+  it("stays quiet while tasks keep completing or starting, each sooner than stallTimeout after the last, however long the flow", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const err = captureStderr();
     const flow = await engine({ stallTimeout: 1000 });
     const step = flow.functionTask(async function step(g: Promise<number>) {
       return g;
     });
-    for (let i = 0; i < 6; i++) {
+    // All start at once; then one completes every 900 ms: only completions restart the clock.
+    const gates = Array.from({ length: 6 }, () => gate<number>());
+    const steps = gates.map((g) => step(g.promise));
+    await tick();
+    for (const [i, g] of gates.entries()) {
+      await vi.advanceTimersByTimeAsync(900);
+      g.open(i);
+      await steps[i];
+    }
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    // Then one at a time, each started as the last completes, 900 ms apart.
+    for (let i = 0; i < 4; i++) {
       const g = gate<number>();
       const f = step(g.promise);
       await vi.advanceTimersByTimeAsync(900);
@@ -195,6 +206,22 @@ describe("stall detection", () => {
       await f;
     }
     expect(err.text()).not.toMatch(/stallTimeout/);
+    // Then none completes for 4.5 s, but a block starts a task every 900 ms: each start (a report) restarts the clock.
+    const held = gates.map(() => gate<number>());
+    const feeder = flow.block(async function feeder() {
+      const started = [];
+      for (const g of held) {
+        started.push(step(g.promise));
+        await new Promise((r) => setTimeout(r, 900));
+      }
+      return started.length;
+    });
+    const fed = feeder();
+    await vi.advanceTimersByTimeAsync(900 * held.length - 1);
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    for (const [i, g] of held.entries()) g.open(i);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await fed).toBe(held.length);
     const g = gate<number>();
     const f = step(g.promise);
     await vi.advanceTimersByTimeAsync(1000);
@@ -206,7 +233,8 @@ describe("stall detection", () => {
   it("warnAfter reports a task running longer than that, by name, once", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const err = captureStderr();
-    const flow = await engine();
+    // stallTimeout keeps the timer ticking after the warning: a second warning would show.
+    const flow = await engine({ stallTimeout: 200 });
     const g = gate<number>();
     const slow = flow.functionTask(async function crunch() {
       return g.promise;
