@@ -2,9 +2,10 @@
 import { backendCases } from "./cases/backends.js";
 import type { Case } from "./cases/common.js";
 import { checkpointCases } from "./cases/checkpoint.js";
+import { contractCases } from "./cases/contracts.js";
 import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...checkpointCases };
+export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases, ...checkpointCases };

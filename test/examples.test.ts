@@ -15,6 +15,10 @@ const examples: [string, string | RegExp][] = [
     /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge with Error: HTTP 503\n$/,
   ],
   [
+    "09-contracts.ts",
+    "add(2) = 3\nrefused at the call: argument 0: Invalid input: expected int, received number\nexit code 418 ERROR_NEGATIVE: the sum came out negative\nok on attempt 3 (3 calls)\nparse: the input file is corrupt\nanswered on attempt 2\nhopeless: deadline of 350 ms passed\ngraph: add \"adder\" (adds two integers)\n",
+  ],
+  [
     "10-resume.ts",
     "run 1: <page https://example.org/a> + <missing>\nrun 1: (failed: HTTP 503 from https://example.org/broken) + <page https://example.org/a>\nrun 1: 2 fetches so far\n" +
       "run 2: <page https://example.org/a> + <missing>\nrun 2: (failed: HTTP 503 from https://example.org/broken) + <page https://example.org/a>\nrun 2: 3 fetches so far\n",

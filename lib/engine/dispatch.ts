@@ -7,12 +7,17 @@ import type { Logger } from "../contract/log.js";
 import type { Lifecycle } from "./settle.js";
 import type { Memo } from "./memo.js";
 import { WorkList } from "./worklist.js";
+import { InputValidationError, OutputValidationError } from "../contract/contract-errors.js";
+import type { Checked } from "../contract/schema.js";
+import { AttemptState, type Attempts } from "./attempts.js";
+import { checkInputs, checkOutput, exitFailure, type Contract } from "./contract.js";
 
 /** What dispatch works with: the session's parts (the Session is one). */
 export interface DispatchParts {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
   readonly memo: Memo;
+  readonly attempts: Attempts;
 }
 
 /**
@@ -44,11 +49,42 @@ export class Dispatcher {
   /** The callback every backend reports through. */
   readonly report: ReportState = (run, state, value) => {
     const f = run.future as TaskFuture; // every run is made by #dispatch, of a TaskFuture
-    if (f._run !== run) return; // cancelled (or superseded): a late report is dropped
-    const lifecycle = this.#session.lifecycle;
-    if (state === TaskState.RUNNING) lifecycle.started(f);
-    else if (state !== TaskState.DONE || f._def.memo === null || !this.#session.memo.completed(f, run, value)) lifecycle.finish(f, state, value);
+    if (f._run !== run) return; // cancelled, timed out (or superseded): a late report is dropped
+    const c = f._def.contract;
+    if (c === null) {
+      if (state === TaskState.RUNNING) this.#session.lifecycle.started(f);
+      else if (state === TaskState.DONE) this.#succeeded(f, run, value);
+      else this.#session.lifecycle.finish(f, state, value);
+    } else if (state === TaskState.RUNNING) {
+      this.#session.lifecycle.started(f);
+      if (c.attempts) this.#session.attempts.started(f, c);
+    } else if (state === TaskState.DONE) {
+      this.#done(f, run, c, value);
+    } else {
+      const error = exitFailure(f, c.exitCodes, value);
+      if (!this.#session.attempts.failed(f, c, run, error)) this.#session.lifecycle.finish(f, TaskState.FAILED, error);
+    }
   };
+
+  #done(f: TaskFuture, run: TaskRun, c: Contract, value: unknown): void {
+    if (c.output === undefined) return this.#succeeded(f, run, value);
+    const checked = checkOutput(f, c.output, value);
+    if (!(checked instanceof Promise)) return this.#checkedOutput(f, run, checked);
+    checked.then(
+      (r) => f._run === run && this.#checkedOutput(f, run, r),
+      (e: unknown) => f._run === run && this.#session.lifecycle.finish(f, TaskState.FAILED, e),
+    );
+  }
+
+  #checkedOutput(f: TaskFuture, run: TaskRun, r: Checked | OutputValidationError): void {
+    if (r instanceof OutputValidationError) this.#session.lifecycle.finish(f, TaskState.FAILED, r);
+    else if (r.ok) this.#succeeded(f, run, r.value);
+  }
+
+  /** DONE with its (validated) result: written to the checkpoint first when there is one. */
+  #succeeded(f: TaskFuture, run: TaskRun, value: unknown): void {
+    if (f._def.memo === null || !this.#session.memo.completed(f, run, value)) this.#session.lifecycle.finish(f, TaskState.DONE, value);
+  }
 
   readonly #flush = (): void => {
     this.#scheduled = false;
@@ -56,15 +92,38 @@ export class Dispatcher {
   };
 
   #dispatch(f: TaskFuture): void {
+    const retry = f._attempts;
+    if (retry !== null) return this.#submit(f, retry.args, retry.attempt);
     const args = f._deps === null ? f._args! : substitute(f._args!);
     f._args = null;
-    this.dispatchWith(f, args);
+    const c = f._def.contract;
+    // Arguments without futures were validated at the call (session.ts).
+    if (c?.inputs === undefined || f._deps === null) return this.#submit(f, args, 1);
+    const checked = checkInputs(f, c.inputs, args);
+    if (!(checked instanceof Promise)) return this.#validated(f, checked);
+    f._args = args; // held while an asynchronous schema validates
+    checked.then(
+      (r) => this.#validated(f, r),
+      (e: unknown) => this.#session.lifecycle.finish(f, TaskState.FAILED, e),
+    );
   }
 
-  /** Resolved `args` -> the memo (a cached or checkpointed result), else the backend. */
+  /** Arguments checked against `inputs` at ready time: submitted, or the task fails before any backend sees it. */
+  #validated(f: TaskFuture, r: unknown[] | InputValidationError): void {
+    if (f._state !== TaskState.PENDING) return; // cancelled while an asynchronous schema ran
+    if (r instanceof InputValidationError) this.#session.lifecycle.finish(f, TaskState.FAILED, r);
+    else this.#submit(f, r, 1);
+  }
+
+  /** Validated `args`, first attempt: through the memo (a cached or checkpointed result, or a running call to share), else the backend. */
   dispatchWith(f: TaskFuture, args: unknown[]): void {
-    if (f._def.memo !== null && this.#session.memo.intercept(f, args)) return;
-    const run = new TaskRun(f, args, 1);
+    this.#submit(f, args, 1);
+  }
+
+  #submit(f: TaskFuture, args: unknown[], attempt: number): void {
+    if (attempt === 1 && f._def.memo !== null && this.#session.memo.intercept(f, args)) return;
+    if (attempt === 1 && f._def.contract?.attempts === true) f._attempts = new AttemptState(f, args);
+    const run = new TaskRun(f, args, attempt);
     f._run = run;
     const backend = f._def.backend;
     const log = this.#session.log;

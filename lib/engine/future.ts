@@ -1,6 +1,8 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import { InvalidStateError } from "../contract/errors.js";
 import type { TaskRun } from "../contract/run.js";
+import type { Contract } from "./contract.js";
+import type { TimerEntry } from "./timers.js";
 import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
 import type { MemoPolicy } from "./identity.js";
@@ -29,9 +31,27 @@ export interface TaskDefinition {
   /** Where it runs: a backend of the engine, or for blocks the engine's BlockRunner. */
   readonly backend: ExecutionBackend;
   readonly options: AnyTaskOptions;
+  /** Validation, exit codes, retries and limits; null when it declares none */
+  readonly contract: Contract | null;
   readonly session: TaskHost;
   /** How its results are reused (`cache`, `checkpoint`); null: never. */
   readonly memo: MemoPolicy | null;
+}
+
+/**
+ * What the engine keeps of the attempts of a task with retries, a timeout or
+ * a deadline (attempts.ts); made at its first dispatch. Engine-internal: not
+ * tagged internal only because attempts.ts's declarations name it.
+ */
+export interface AttemptRecord {
+  /** The attempt running, or the next one while waiting to retry. */
+  attempt: number;
+  /** The arguments, validated: every attempt gets them. */
+  readonly args: unknown[];
+  lastError: unknown;
+  /** The running attempt's timeout, or the delay before the next attempt. */
+  readonly attemptLimit: TimerEntry;
+  deadlineLimit: TimerEntry | null;
 }
 
 interface Deferred {
@@ -65,6 +85,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
+  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
   /** @internal performance.now() when made (see Observers.now) */ _created = 0;
   /** @internal performance.now() when the body started; 0 until then */ _started = 0;
 

@@ -3,6 +3,7 @@ import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
 import type { Edge } from "./edges.js";
 import type { MemoPolicy } from "./identity.js";
+import { contractOf } from "./contract.js";
 import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 
 /**
@@ -41,7 +42,7 @@ export function defineTask(
   backend: ExecutionBackend,
   memo: MemoPolicy | null = null,
 ): (...args: unknown[]) => TaskFuture {
-  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session, memo };
+  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, contract: contractOf(kind, options), session, memo };
   const wrapper = (...args: unknown[]): TaskFuture => session.call(def, args);
   Object.defineProperty(wrapper, "name", { value: def.name });
   return wrapper;
