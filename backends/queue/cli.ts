@@ -8,15 +8,19 @@
  * one kills running commands (their tasks fail with the signal) and exits 1
  * at once; a function job it held goes back to the queue once its lock expires.
  */
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { startQueueWorker } from "./worker.js";
 
 const usage = "usage: asyncflow-worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]";
 
-async function main(): Promise<void> {
+/** Runs the worker with command-line arguments `argv`; `asyncflow worker` calls it too. */
+export async function main(argv: string[]): Promise<void> {
   let values: { redis?: string; queue?: string; concurrency?: string; "connect-timeout"?: string; "lock-duration"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
+      args: argv,
       options: {
         redis: { type: "string" },
         queue: { type: "string" },
@@ -62,7 +66,10 @@ function fail(message: string): void {
   process.exitCode = 2;
 }
 
-main().catch((error: unknown) => {
-  fail(error instanceof Error ? error.message : String(error));
-  process.exit(2);
-});
+// Run when executed as the asyncflow-worker bin (npm links it: compare real paths), not when imported.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    fail(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  });
+}
