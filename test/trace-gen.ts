@@ -202,9 +202,15 @@ export interface HandTask {
   parent?: string;
   kind?: EventTaskKind;
   created: number;
+  /** When its last dependency was done; default: when it started. */
+  resolved?: number;
   started?: number;
   end: number;
   state?: "DONE" | "FAILED" | "CANCELLED";
+  backend?: string;
+  retries?: number[];
+  /** uid of the task that failed first, for a dependency failure. */
+  rootCause?: string;
 }
 
 /** The events of hand-made tasks, in time order, for session `sessionId`. */
@@ -212,17 +218,24 @@ export function handEvents(tasks: readonly HandTask[], sessionId = "hand", origi
   const events: TaskEvent[] = [];
   for (const t of tasks) {
     const kind = t.kind ?? "function";
-    const base = { sessionId, taskId: t.uid, name: t.name ?? t.uid, kind, backend: kind === "block" ? "engine" : "local", attempt: 1 };
+    const base = { sessionId, taskId: t.uid, name: t.name ?? t.uid, kind, backend: t.backend ?? (kind === "block" ? "engine" : "local"), attempt: 1 };
     events.push({ type: "TaskCreated", time: origin + t.created, ...base, dependsOn: t.deps ?? [], ...(t.parent ? { parent: t.parent } : {}) });
     if (t.started !== undefined) {
-      events.push({ type: "TaskResolved", time: origin + t.started, ...base });
-      events.push({ type: "TaskSubmitted", time: origin + t.started, ...base });
+      events.push({ type: "TaskResolved", time: origin + (t.resolved ?? t.started), ...base });
+      events.push({ type: "TaskSubmitted", time: origin + (t.resolved ?? t.started), ...base });
       events.push({ type: "TaskStarted", time: origin + t.started, ...base });
+      for (const r of t.retries ?? []) {
+        events.push({ type: "TaskRetry", time: origin + r, ...base, delayMs: 1, error: { name: "Error", message: "flaky" } });
+        events.push({ type: "TaskStarted", time: origin + r + 1, ...base, attempt: 2 });
+      }
     }
     const terminal = { time: origin + t.end, ...base, durationMs: t.started === undefined ? 0 : t.end - t.started, waitMs: (t.started ?? t.end) - t.created };
     const state = t.state ?? "DONE";
     if (state === "DONE") events.push({ type: "TaskCompleted", ...terminal });
-    else if (state === "FAILED") events.push({ type: "TaskFailed", ...terminal, error: { name: "Error", message: `${t.uid} broke` } });
+    else if (state === "FAILED") {
+      const root = t.rootCause === undefined ? {} : { rootCause: { uid: t.rootCause, name: tasks.find((r) => r.uid === t.rootCause)?.name ?? t.rootCause } };
+      events.push({ type: "TaskFailed", ...terminal, error: { name: root.rootCause ? "DependencyFailureError" : "Error", message: `${t.uid} broke` }, ...root });
+    }
     else events.push({ type: "TaskCanceled", ...terminal, reason: "test" });
   }
   const all: FlowEvent[] = [{ type: "SessionStarted", sessionId, time: origin, pid: 1, host: "h", backends: ["local"] }, ...events];
