@@ -11,6 +11,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { cancelChannel, cancelledKey } from "../backends/queue/cancels.js";
+import { jobPrefixOf } from "../backends/queue/index.js";
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
@@ -37,7 +38,7 @@ describe("queue workers", () => {
       const backend = queued({ queue: "early" });
       const flow = await engine({ backend });
       // the job id the engine will give its first task; named before the job exists
-      await publisher.publish(cancelChannel("early"), `${backend.jobPrefix}.000001.1`);
+      await publisher.publish(cancelChannel("early"), `${jobPrefixOf(backend)}.000001.1`);
       const wait = untilAbortedTask(flow);
       expect(await wait()).toBe("aborted");
     } finally {

@@ -23,6 +23,7 @@ import {
 import { backendConformance } from "./conformance.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
+import { jobPrefixOf } from "../backends/queue/index.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
 
@@ -237,7 +238,7 @@ describe("QueueBackend", () => {
     await new Promise((r) => setTimeout(r, 50));
     const client = new Redis(redis.port, "127.0.0.1");
     try {
-      expect(await client.exists(`bull:nowhere:${backend.jobPrefix}.000001.1`)).toBe(0);
+      expect(await client.exists(`bull:nowhere:${jobPrefixOf(backend)}.000001.1`)).toBe(0);
     } finally {
       client.disconnect();
     }
@@ -264,7 +265,7 @@ describe("QueueBackend", () => {
     try {
       const second = queued({ queue: "rerun" });
       const b = await engine({ uid: "pipe:line", backend: second });
-      expect(second.jobPrefix).not.toBe(first.jobPrefix);
+      expect(jobPrefixOf(second)).not.toBe(jobPrefixOf(first));
       expect(await b.functionTask(() => 2)()).toBe(2);
     } finally {
       await local.close();

@@ -1,43 +1,40 @@
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
-import { commandOf } from "../local/exec.js";
+import type { z } from "zod";
+import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import { commandOf } from "../process/command.js";
 import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
-import type { Command } from "../../lib/task.js";
-import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import type { Command } from "../../lib/contract/task.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { CancelSender } from "./cancels.js";
 import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
 import { ErrorReport, connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
 import { Slots } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
+import type { queueBackendOptionsSchema } from "./options.js";
 
-export interface QueueBackendOptions {
-  /** @default "queue" */
-  name?: string;
-  /** The Redis server the queue lives on: `redis://host:port[/db]`, or its parts. */
-  connection: RedisConnection;
-  /** The BullMQ queue; workers serve the same name (`asyncflow-worker --queue`). @default "asyncflow" */
-  queue?: string;
-  /** Milliseconds to wait for Redis when the engine starts. @default 10000 */
-  connectTimeout?: number;
-  /** Jobs of this engine in Redis at once; ready tasks beyond it wait here (PENDING) for a slot. @default 10000 */
-  maxInFlight?: number;
-  /** Length kept of the queue's event stream: at least 4 events per job in flight (added, waiting, active, completed), so that none is trimmed unread. @default 100000 */
-  maxEvents?: number;
-  /**
-   * Milliseconds in which no job of this engine started, while its jobs wait
-   * and Redis lists no worker for the queue, before a warning says so in the
-   * log (the tasks stay PENDING: a worker may still come). 0: never. @default 10000
-   */
-  noWorkerWarning?: number;
-}
+/** Options of a {@link QueueBackend}; documented, with their defaults, in `options.ts`. */
+export type QueueBackendOptions = z.input<typeof queueBackendOptionsSchema>;
 
 interface Job {
   readonly run: TaskRun;
   readonly id: string;
   readonly data: JobData;
+}
+
+let readJobPrefix: (b: QueueBackend) => string;
+
+/**
+ * Job ids of the engine `b` is attached to are `<jobPrefix>.<task number>.<attempt>`
+ * (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the
+ * engine started. For tests; not part of the package's API.
+ * @internal
+ */
+export function jobPrefixOf(b: QueueBackend): string {
+  return readJobPrefix(b);
 }
 
 const EVENTS_PER_JOB = 4;
@@ -73,7 +70,6 @@ export class QueueBackend implements ExecutionBackend {
   #cancels: CancelSender | null = null;
   /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
-  #sessionUid = "";
   #jobPrefix = "";
   #closed = false;
   #watch: IdleQueueWatch | null = null;
@@ -85,14 +81,13 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const opts = await parseBackendOptions("QueueBackend", (s) => s.queueBackendOptionsSchema, this.#given);
+    const opts = await parseBackendOptions("QueueBackend", async () => (await import("./options.js")).queueBackendOptionsSchema, this.#given);
     if (opts.maxEvents < EVENTS_PER_JOB * opts.maxInFlight) {
       throw new InvalidOptionsError(
         `QueueBackend "${this.name}": maxEvents (${opts.maxEvents}) must be at least ${EVENTS_PER_JOB} x maxInFlight (${opts.maxInFlight}), or completions could be trimmed from the event stream unread`,
       );
     }
     this.#attachment.set(report, env);
-    this.#sessionUid = env.sessionUid;
     // Job ids are short (long ones cost Redis ~10% of its throughput here) and start with a nonce of
     // this engine start, so that no other engine, nor a rerun with the same `uid`, meets them (BullMQ
     // keeps failed jobs, and silently drops an add whose id exists).
@@ -160,17 +155,16 @@ export class QueueBackend implements ExecutionBackend {
     };
   }
 
-  /** Job ids of this engine are `<jobPrefix>.<task number>.<attempt>` (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the engine started. */
-  get jobPrefix(): string {
-    return this.#jobPrefix;
+  static {
+    readJobPrefix = (b) => b.#jobPrefix;
   }
 
-  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
+  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. Public: it shows flow control at work. */
   get inQueue(): number {
     return this.#slots.size;
   }
 
-  /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
+  /** Ready runs held here until a slot frees (beyond `maxInFlight`). Public: it shows flow control at work. */
   get backlog(): number {
     return this.#slots.waiting;
   }
@@ -195,7 +189,7 @@ export class QueueBackend implements ExecutionBackend {
       return this.#attachment.report(run, "FAILED", error);
     }
     if (run.aborted || this.#closed) return;
-    this.#slots.admit(this.#jobId(run), run, commandJob(run, command, this.#sessionUid));
+    this.#slots.admit(this.#jobId(run), run, commandJob(run, command, this.#attachment.env.sessionUid));
   }
 
   cancel(run: TaskRun): void {

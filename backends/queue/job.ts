@@ -4,10 +4,9 @@
  * the job's return value.
  */
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/codec.js";
-import { InvalidTaskError } from "../../lib/errors.js";
-import { killGroup, runCommand } from "../local/command.js";
+import { fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
+import { commandOptions, runCommand } from "../process/command.js";
+import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
 
@@ -16,26 +15,14 @@ export async function runJob(data: JobData, control: { readonly signal: AbortSig
   try {
     if ("command" in data) return { value: await runCommandJob(data, control.signal, children) };
     const value = await executeRemote({ ...data, args: data.args.map(fromWire) }, control);
-    const bad = findUncloneable(value);
-    if (bad !== null) throw new InvalidTaskError(data.name, `${data.uid} returned ${bad}, which cannot be sent back from a queue worker`);
+    checkResult(data, value, "a queue worker");
     return { value: toWire(value) };
   } catch (error) {
     return { error: toWire(serializeError(error)) };
   }
 }
 
+// The worker's cwd stands in for the engine's workDir: captured stdio goes under `<cwd>/<session>/`.
 function runCommandJob(job: CommandJob, signal: AbortSignal, children: Set<ChildProcess>): Promise<string> {
-  const cwd = job.cwd ?? process.cwd();
-  return runCommand(job, job.command, {
-    cwd,
-    env: job.env,
-    timeout: job.timeout,
-    captureDir: job.captureStdio === true ? join(cwd, job.session) : undefined,
-    signal,
-    children,
-  });
-}
-
-export function killAll(children: Set<ChildProcess>): void {
-  for (const child of children) killGroup(child, "SIGKILL");
+  return runCommand(job, job.command, commandOptions(job, { workDir: job.cwd ?? process.cwd(), session: job.session }, signal, children));
 }

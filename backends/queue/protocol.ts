@@ -1,8 +1,10 @@
 /** What travels through the queue, and the engine's side of it: a TaskRun into a job, a worker's reply into the run's outcome (job.ts is the worker's side). */
-import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/codec.js";
-import { AsyncflowError, InvalidTaskError } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
-import type { Command } from "../../lib/task.js";
+import { deserializeError, fromWire, toWire, type SerializedError } from "../../lib/contract/codec.js";
+import { AsyncflowError, InvalidTaskError } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import type { Command } from "../../lib/contract/task.js";
+import type { ExecOptions } from "../process/command.js";
+import { uncloneableArgument } from "../remote/clone.js";
 import type { FunctionRefs, RemoteTask } from "../remote/protocol.js";
 
 /**
@@ -12,17 +14,12 @@ import type { FunctionRefs, RemoteTask } from "../remote/protocol.js";
  */
 export type JobData = RemoteTask | CommandJob;
 
-export interface CommandJob {
+/** `cwd` defaults to the worker's; captured stdout and stderr go in files under `<cwd>/<session>/`, and the result is the stdout file's path there. */
+export interface CommandJob extends ExecOptions {
   readonly uid: string;
   readonly name: string;
   readonly attempt: number;
   readonly command: Command;
-  /** The worker's working directory when not given. */
-  readonly cwd?: string;
-  readonly env?: Record<string, string>;
-  readonly timeout?: number;
-  /** Capture stdout and stderr in files under the worker's `<cwd>/<session>/`; the result is the stdout file's path there. */
-  readonly captureStdio?: boolean;
   readonly session: string;
 }
 
@@ -31,11 +28,7 @@ export type JobOutcome = { readonly value: unknown } | { readonly error: unknown
 
 /** A function task's job, or the error naming the argument that cannot be sent. */
 export function functionJob(run: TaskRun, refs: FunctionRefs): RemoteTask | InvalidTaskError {
-  for (let i = 0; i < run.args.length; i++) {
-    const bad = findUncloneable(run.args[i]);
-    if (bad !== null) return new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a queue worker: it is or holds ${bad}`);
-  }
-  return refs.task(run, run.args.map(toWire));
+  return uncloneableArgument(run, "a queue worker") ?? refs.task(run, run.args.map(toWire));
 }
 
 /** An executable task's job: the command, made by the engine, with the options the worker needs to run it. */

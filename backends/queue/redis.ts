@@ -1,9 +1,13 @@
 /** Reaching the Redis server: connection options as ioredis and BullMQ take them, and a connect that gives up. */
 
+import type { z } from "zod";
+import { AsyncflowError, InvalidOptionsError } from "../../lib/contract/errors.js";
+import type { redisConnectionSchema } from "./options.js";
+
 const DISCONNECT_TIMEOUT_MS = 200;
 
 /** Where the Redis server is: a `redis://[user:password@]host:port[/db]` URL, or its parts. */
-export type RedisConnection = string | { host?: string; port?: number; username?: string; password?: string; db?: number };
+export type RedisConnection = z.input<typeof redisConnectionSchema>;
 
 /**
  * ioredis options for a connection. `maxRetriesPerRequest: null` is what
@@ -22,7 +26,7 @@ export function redisOptions(c: RedisConnection): {
 } {
   if (typeof c !== "string") return { host: c.host ?? "127.0.0.1", port: c.port ?? 6379, ...pick(c), maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   const url = new URL(c);
-  if (url.protocol !== "redis:") throw new Error(`expected a redis:// URL, got ${JSON.stringify(c)}`);
+  if (url.protocol !== "redis:") throw new InvalidOptionsError(`expected a redis:// URL, got ${JSON.stringify(c)}`);
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
   return {
     host: url.hostname || "127.0.0.1",
@@ -70,11 +74,11 @@ export async function connectWithin(ready: Promise<unknown>, who: string, connec
     await Promise.race([
       ready,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${unreachable}: no connection after ${ms} ms${last === null ? "" : ` (${last.message})`}`)), ms);
+        timer = setTimeout(() => reject(new AsyncflowError(`${unreachable}: no connection after ${ms} ms${last === null ? "" : ` (${last.message})`}`)), ms);
       }),
     ]);
   } catch (error) {
-    throw error instanceof Error && error.message.startsWith(unreachable) ? error : new Error(`${unreachable}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw error instanceof Error && error.message.startsWith(unreachable) ? error : new AsyncflowError(`${unreachable}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
     errors.off("error", onError);

@@ -1,34 +1,16 @@
 import type { ChildProcess } from "node:child_process";
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
-import { Logger } from "../../lib/log.js";
-import { parseBackendOptions } from "../backend.js";
+import type { z } from "zod";
+import { Logger } from "../../lib/contract/log.js";
 import { receiveCancels } from "./cancels.js";
 import type { JobData, JobOutcome } from "./protocol.js";
-import { ErrorReport, connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import type { queueWorkerOptionsSchema } from "./options.js";
+import { ErrorReport, connectWithin, redisOptions, type ErrorSource } from "./redis.js";
 
-export interface QueueWorkerOptions {
-  /** The Redis server of the engine's QueueBackend. */
-  connection: RedisConnection;
-  /** @default "asyncflow" */
-  queue?: string;
-  /** Jobs run at once (async bodies interleave on this event loop). @default os.availableParallelism() */
-  concurrency?: number;
-  /** Milliseconds to wait for Redis. @default 10000 */
-  connectTimeout?: number;
-  /**
-   * How fast the jobs of a worker that died are noticed (BullMQ's stall
-   * detection): a job's lock lasts `lockDuration` ms unless its worker renews
-   * it; every `stalledInterval` ms each live worker takes back jobs whose lock
-   * expired, up to `maxStalledCount` times, then fails them (the task fails
-   * with WorkerCrashError). One check runs per interval across all workers
-   * of a queue, so every worker should use the same values.
-   * @default 30000, `lockDuration`, 1 (BullMQ's)
-   */
-  lockDuration?: number;
-  stalledInterval?: number;
-  maxStalledCount?: number;
-}
+/** Options of {@link startQueueWorker}; documented, with their defaults, in `options.ts`. */
+export type QueueWorkerOptions = z.input<typeof queueWorkerOptionsSchema>;
 
 /** A running queue worker; `close()` lets the jobs it holds finish, then disconnects. */
 export interface QueueWorker {
@@ -50,10 +32,10 @@ const cancelled = (id: string): Error => new Error(`job ${id} was cancelled by t
  * thread's; its result or error goes back as the job's return value.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
-  const opts = await parseBackendOptions("startQueueWorker", (s) => s.queueWorkerOptionsSchema, options);
+  const opts = await parseBackendOptions("startQueueWorker", async () => (await import("./options.js")).queueWorkerOptionsSchema, options);
   const concurrency = opts.concurrency ?? availableParallelism();
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
-  const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);
+  const [{ Worker }, { Redis }, { runJob }, { killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js"), import("../process/command.js")]);
   let processed = 0;
   // ASYNCFLOW_LOG_LEVEL=debug shows each job as it starts and ends, named by its task's uid.
   const log = new Logger();

@@ -1,5 +1,5 @@
 /** Command-line parsing with our errors: a malformed command line becomes a CommandLineError carrying the usage. */
-import { CommandLineError } from "../errors.js";
+import { CommandLineError } from "../contract/errors.js";
 
 /** Runs `parse` (a `parseArgs` call), turning what it throws into a CommandLineError. */
 export function parsing<T>(usage: string, parse: () => T): T {

@@ -1,6 +1,6 @@
 /** `asyncflow graph`: a traced run's dependency graph as DOT or Mermaid. */
 import { parseArgs } from "node:util";
-import { CommandLineError } from "../errors.js";
+import { CommandLineError } from "../contract/errors.js";
 import { toDot, toMermaid } from "../report/dot.js";
 import { loadTrace } from "../report/load.js";
 import { traceGraph } from "../report/trace-graph.js";

@@ -2,7 +2,7 @@
  * `asyncflow <command>`: dispatches to a subcommand, each in its own file and
  * loaded only when named, so `asyncflow report` never loads bullmq.
  */
-import { AsyncflowError, CommandLineError } from "../errors.js";
+import { AsyncflowError, CommandLineError } from "../contract/errors.js";
 import type { CliIo, Subcommand } from "./io.js";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {

@@ -1,7 +1,7 @@
 /** `asyncflow report`: what happened in a traced run. */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { CommandLineError, TraceFileError } from "../errors.js";
+import { CommandLineError, TraceFileError } from "../contract/errors.js";
 import { criticalPath } from "../report/critical.js";
 import { loadTrace } from "../report/load.js";
 import { statsByName } from "../report/stats.js";

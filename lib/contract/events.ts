@@ -9,11 +9,12 @@
  * ends with its terminal event right after the last one it reached.
  */
 
-// Until the contract room holds states.ts these mirror TaskState and TaskKind.
-/** A task's state as `TaskState` spells it. */
-export type EventTaskState = "PENDING" | "RUNNING" | "DONE" | "FAILED" | "CANCELLED";
-/** What a task wraps, as `TaskKind` spells it. */
-export type EventTaskKind = "function" | "executable" | "block";
+import type { TaskKind, TaskState } from "./states.js";
+
+/** A task's state in an event: {@link TaskState}. */
+export type EventTaskState = TaskState;
+/** What a task wraps, in an event: {@link TaskKind}. */
+export type EventTaskKind = TaskKind;
 
 /** An error as it travels in an event: never the live object, so a trace line stays plain JSON. */
 export interface EventError {

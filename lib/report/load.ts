@@ -1,6 +1,6 @@
 /** A trace file read into the model of the one session the user asked about. */
 import type { TaskEvent } from "../contract/events.js";
-import { TraceFileError } from "../errors.js";
+import { TraceFileError } from "../contract/errors.js";
 import { TraceModelBuilder, type SessionModel } from "./model.js";
 import { readTrace, type ReadOutcome } from "./read.js";
 

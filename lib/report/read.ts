@@ -4,7 +4,7 @@
  */
 import { createReadStream } from "node:fs";
 import type { FlowEvent } from "../contract/events.js";
-import { TraceFileError } from "../errors.js";
+import { TraceFileError } from "../contract/errors.js";
 
 /** What reading left out, for the report to say. */
 export interface ReadOutcome {
