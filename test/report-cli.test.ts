@@ -26,7 +26,7 @@ const DAG: HandTask[] = [
   { uid: "task.000001", name: "fetch", created: 0, started: 0, end: 10 },
   { uid: "task.000002", name: "parse", deps: ["task.000001"], created: 0.5, started: 10.2, end: 30 },
   { uid: "task.000003", name: "parse", deps: ["task.000001"], created: 0.6, started: 10.3, end: 14 },
-  { uid: "task.000004", name: "merge", deps: ["task.000002", "task.000003"], created: 1, resolved: 30, started: 33, end: 40 },
+  { uid: "task.000004", name: "merge", deps: ["task.000003", "task.000002"], created: 1, resolved: 30, started: 33, end: 40 },
   { uid: "task.000005", name: "boom", created: 1, started: 1, end: 2, state: "FAILED" },
   { uid: "task.000006", name: "after", deps: ["task.000005"], created: 1.5, end: 2.1, state: "FAILED", rootCause: "task.000005" },
 ];
@@ -60,7 +60,7 @@ describe("asyncflow report (terminal)", () => {
 
 events:
   time      event          attempt  detail
-  +0.001 s  TaskCreated    1        depends on task.000002, task.000003
+  +0.001 s  TaskCreated    1        depends on task.000003, task.000002
   +0.030 s  TaskResolved   1
   +0.030 s  TaskSubmitted  1
   +0.033 s  TaskStarted    1
@@ -68,8 +68,8 @@ events:
 
 dependencies:
   task                 state  finished           relative
-  parse (task.000002)  DONE   finished +0.030 s  29.0 ms after this was made
   parse (task.000003)  DONE   finished +0.014 s  13.0 ms after this was made
+  parse (task.000002)  DONE   finished +0.030 s  29.0 ms after this was made
 
 waited longest on parse (task.000002), which finished 29.0 ms after this task was made; then 3.00 ms between ready and started on local
 `,
@@ -127,7 +127,7 @@ describe("asyncflow graph", () => {
     expect(dot.out).toContain('  "task.000002" -> "task.000004";');
     const mermaid = await cli("graph", dagFile, "--format", "mermaid");
     expect(mermaid.out.split("\n").slice(0, 2)).toEqual(["flowchart LR", '  n0["fetch<br/>task.000001"]']);
-    expect(mermaid.out).toContain("  n1 --> n3\n");
+    expect(mermaid.out).toContain("  n2 --> n3\n  n1 --> n3\n");
     expect(mermaid.out).toContain("  classDef failed fill:#ef9a9a,stroke:#555\n  class n4,n5 failed\n");
   });
 });

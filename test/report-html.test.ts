@@ -36,7 +36,7 @@ interface CanvasLike {
 }
 interface PageGlobals {
   asyncflowReport?: ReportStatus & { probe(uid: string): { x: number; y: number } | null };
-  document: { getElementById(id: string): (CanvasLike & { scrollTop: number; scrollHeight: number }) | null };
+  document: { getElementById(id: string): (CanvasLike & { scrollTop: number; scrollHeight: number }) | null; querySelectorAll(selector: string): { length: number } };
 }
 
 
@@ -69,6 +69,9 @@ async function open(file: string, timeout = 20_000): Promise<{ page: Page; statu
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).asyncflowReport?.ready === true, null, { timeout });
+  // The page's CSP would stop a request before the route sees it: nothing may even point outside.
+  const links = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelectorAll("[src], [href], link, iframe, img").length);
+  expect(links).toBe(0);
   return { page, status: await readStatus(page), blocked, errors };
 }
 

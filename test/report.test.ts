@@ -26,7 +26,8 @@ describe("critical path", () => {
     expect(
       await pathOf([
         { uid: "a", created: 0, started: 0, end: 10 },
-        { uid: "b", deps: ["a"], created: 0, started: 10, end: 30 },
+        // on another backend, so that no backend slot explains d's start
+        { uid: "b", deps: ["a"], created: 0, started: 10, end: 30, backend: "threads" },
         { uid: "c", deps: ["a"], created: 0, started: 10, end: 15 },
         { uid: "d", deps: ["b", "c"], created: 0, started: 30, end: 40 },
       ]),
