@@ -14,6 +14,10 @@
  * }
  * @module
  */
+// Our declarations name Node's types (`NodeJS.Signals`, `URL`, `ChildProcess`). TypeScript 6+
+// no longer loads every `@types` package by default (`types: []`), so the published
+// `index.d.ts` loads `@types/node` itself; `preserve` keeps the line in the emitted file.
+/// <reference types="node" preserve="true" />
 export { WorkflowEngine, type EngineOptions } from "./engine/engine.js";
 export { TaskFuture, type DoneCallback } from "./engine/future.js";
 export { taskContext, type TaskContext } from "./contract/context.js";

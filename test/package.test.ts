@@ -42,17 +42,17 @@ try {
 }
 `,
     );
-    writeFileSync(
-      join(app, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, types: ["node"] } }),
-    );
     // the README's tour, as a user would paste it
     const readme = readFileSync(join(root, "README.md"), "utf8");
     const tour = /## Tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(tour).toBeDefined();
     writeFileSync(join(app, "tour.ts"), tour!);
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
-    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    // the README's worker-thread snippet as written: its task module named `./tasks.js`, whose source is tasks.ts
+    const threadsSnippet = /### Worker threads[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(threadsSnippet).toContain(`module: new URL("./tasks.js", import.meta.url)`);
+    writeFileSync(join(app, "tasks.ts"), `export function resize(n: number): number {\n  return 2 * n;\n}\n`);
+    writeFileSync(join(app, "threads.ts"), `${threadsSnippet!}console.log(await resizeT(21));\nawait flow.shutdown();\n`);
+    typeCheckAsConsumer(app);
     // plain JavaScript against the built package, worker threads included
     writeFileSync(
       join(app, "main.mjs"),
@@ -75,10 +75,43 @@ try {
     const tourRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "tour.ts")], { cwd: app, encoding: "utf8" });
     expect(tourRun.status, tourRun.stderr).toBe(0);
     expect(tourRun.stdout).toMatch(/^20 42 /);
+    const threadsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "threads.ts")], { cwd: app, encoding: "utf8" });
+    expect(threadsRun.stdout, threadsRun.stderr).toBe(`${832040 + 1346269 + 2178309}\n42\n`);
     reportFromDist(app);
     return queueFromDist(app);
-  }, 120_000);
+  }, 300_000); // four tsc runs and a pack: minutes on a loaded 2-core machine
 });
+
+/**
+ * A consumer's `tsc` on TypeScript 7 (what `npm i typescript` installs) and 5.9, with the
+ * options `tsc --init` of TypeScript 7 writes but no `types` (so each version's default:
+ * none loaded on 7, every `@types` package on 5.9), with and without `skipLibCheck`: our
+ * published declarations must load Node's types themselves where they use them.
+ */
+function typeCheckAsConsumer(app: string): void {
+  for (const [pkg, major] of [["typescript7", "7"], ["typescript", "5"]] as const) {
+    const tsc = join(root, "node_modules", pkg, "bin/tsc");
+    const version = spawnSync(process.execPath, [tsc, "--version"], { encoding: "utf8" });
+    expect(version.stdout).toMatch(new RegExp(`^Version ${major}\\.`));
+    for (const skipLibCheck of [false, true]) {
+      const compilerOptions = {
+        module: "nodenext",
+        target: "esnext",
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        isolatedModules: true,
+        moduleDetection: "force",
+        noEmit: true,
+        skipLibCheck,
+      };
+      writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions }));
+      const run = spawnSync(process.execPath, [tsc, "-p", app], { encoding: "utf8" });
+      expect(run.status, `${version.stdout.trim()}, skipLibCheck ${skipLibCheck}:\n${run.stdout}${run.stderr}`).toBe(0);
+    }
+  }
+}
 
 /** The built `asyncflow` bin (shebang, executable) reports a trace and writes the page, whose script was copied next to it. */
 function reportFromDist(app: string): void {
@@ -110,14 +143,16 @@ const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connectio
 try {
   const sq = flow.functionTask((x) => [x * x, process.pid]);
   const [r, pid] = await sq(12);
-  console.log(r, pid !== process.pid);
+  // a module named as the .js its TypeScript source compiles to: the worker loads tasks.ts
+  const resize = flow.functionTask((n) => n, { name: "resize", module: new URL("./tasks.js", import.meta.url) });
+  console.log(r, pid !== process.pid, await resize(21));
 } finally {
   await flow.shutdown();
 }
 `,
     );
     const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("144 true");
+    expect(run.stdout.trim(), run.stderr).toBe("144 true 42");
   } finally {
     await stopWorkerProcess(worker);
     await redis.stop();

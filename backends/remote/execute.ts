@@ -5,7 +5,7 @@
  */
 import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
+import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask } from "./protocol.js";
 import type { ShippedFunction } from "./source.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -81,7 +81,8 @@ async function exported(href: string, name: string, taskName: string): Promise<A
   return f as AnyFunction;
 }
 
-async function load(href: string): Promise<Record<string, unknown>> {
+async function load(given: string): Promise<Record<string, unknown>> {
+  const href = given.startsWith("file:") ? (moduleFile(given) ?? given) : given;
   if (TYPESCRIPT_FILE.test(href) && !(globalThis as Record<symbol, unknown>)[Symbol.for("asyncflow.tsx")]) {
     typescript ??= import("tsx/esm/api").then((m) => void m.register());
     await typescript;

@@ -42,7 +42,11 @@ function isBareSpecifier(module: string): boolean {
 /** @throws InvalidTaskError naming the module and the task, when the file does not exist or the package cannot be resolved. */
 function checkModuleExists(href: string, taskName: string, exportName: string): void {
   if (href.startsWith("file:")) {
-    if (!existsSync(fileURLToPath(href))) throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist`);
+    if (moduleFile(href) === undefined) {
+      const source = typescriptSource(href);
+      const nor = source === undefined ? "" : ` (nor does ${source})`;
+      throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist${nor}`);
+    }
     return;
   }
   try {
@@ -53,6 +57,27 @@ function checkModuleExists(href: string, taskName: string, exportName: string): 
 }
 
 export const TYPESCRIPT_FILE = /\.[cm]?ts$/;
+
+/** `tasks.js` -> `tasks.ts`, `.mjs` -> `.mts`, `.cjs` -> `.cts`: the source TypeScript compiles to that file. */
+function typescriptSource(href: string): string | undefined {
+  const url = new URL(href);
+  const ts = url.pathname.replace(/\.([cm]?)js$/, ".$1ts");
+  if (ts === url.pathname) return undefined;
+  url.pathname = ts;
+  return url.href;
+}
+
+/**
+ * The file to import for a file: URL, resolved as TypeScript resolves `import "./tasks.js"`:
+ * the file itself, or when it is absent its TypeScript source (`tasks.ts`), which loads under
+ * tsx; undefined when neither exists. The engine checks with it when a task is defined, and
+ * each worker imports what it gives on its own file system.
+ */
+export function moduleFile(href: string): string | undefined {
+  if (existsSync(fileURLToPath(href))) return href;
+  const source = typescriptSource(href);
+  return source !== undefined && existsSync(fileURLToPath(source)) ? source : undefined;
+}
 
 /** The error for a shipped function that uses names the worker lacks; also made from a ReferenceError at run time. */
 export function freeVariableError(taskName: string, names: readonly string[]): InvalidTaskError {
