@@ -4,5 +4,6 @@ import type { Case } from "./cases/common.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
+import { reportCase } from "./cases/report.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase };
+export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, report: reportCase };

@@ -10,7 +10,7 @@ describe("bench smoke", () => {
       timeout: 180_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    for (const name of ["independent", "chain", "fan-out/fan-in", "layered", "growth", "tasks pending", "stream", "pending (one edge each)", "kept per finished task", "threads:", "exec:", 'import "asyncflow"', "queue: 200 no-op jobs", "queue: chain of", "queue: shutdown, 200 jobs waiting"]) {
+    for (const name of ["independent", "chain", "fan-out/fan-in", "layered", "growth", "tasks pending", "stream", "pending (one edge each)", "kept per finished task", "threads:", "exec:", 'import "asyncflow"', "queue: 200 no-op jobs", "queue: chain of", "queue: shutdown, 200 jobs waiting", "report page: 1,000 tasks drawn"]) {
       expect(r.stdout, name).toContain(name);
     }
   }, 200_000);
