@@ -174,6 +174,16 @@ describe("the asyncflow bin", () => {
     expect([missing.status, missing.stderr]).toEqual([1, `asyncflow report: trace ${join(dir, "gone.jsonl")}: no such file\n`]);
   });
 
+  it('import "asyncflow" loads toDot/toMermaid of the report code and nothing else of it', () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `await import(${JSON.stringify(join(root, "lib/index.ts"))})`], {
+      encoding: "utf8",
+      env: { ...process.env, NODE_DEBUG: "esm" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = [...new Set([...r.stderr.matchAll(/lib\/(report|cli)\/[\w/-]+/g)].map((m) => m[0]))];
+    expect(loaded).toEqual(["lib/report/dot"]);
+  });
+
   it("worker --help is the queue worker's, through the same main(argv) as asyncflow-worker", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", bin, "worker", "--help"], { encoding: "utf8" });
     expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^usage: asyncflow-worker --redis/)]);
