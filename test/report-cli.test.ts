@@ -93,6 +93,26 @@ waited longest on parse (task.000002), which finished 29.0 ms after this task wa
     expect(story.out).toMatch(/^merge \(task\.000004\)/);
   });
 
+  it("lists the backends' warnings and the stalls", async () => {
+    const file = join(dir, "notices.jsonl");
+    const events = handEvents(DAG.slice(0, 2), "sess-n");
+    const at = events[0]!.time;
+    events.push(
+      { type: "BackendNotice", sessionId: "sess-n", time: at + 5, backend: "queue", level: "warn", message: "no worker serves queue etl" },
+      { type: "BackendNotice", sessionId: "sess-n", time: at + 6, backend: "queue", level: "info", message: "connected" },
+      {
+        type: "FlowStalled",
+        sessionId: "sess-n",
+        time: at + 20,
+        stalledMs: 15,
+        tasks: [{ uid: "task.000002", name: "parse", kind: "function", state: "RUNNING", reason: "RUNNING", backend: "local", attempt: 1, ageMs: 20, inStateMs: 10, waitingFor: [] }],
+      },
+    );
+    writeFileSync(file, toJsonl(events));
+    const r = await cli("report", file);
+    expect(r.out).toContain("\nbackend notices: 1\n  +0.005 s  queue warn: no worker serves queue etl\n\nstalls: 1\n  +0.020 s  nothing completed for 15.0 ms: parse (task.000002) RUNNING\n");
+  });
+
   it("--html writes the page", async () => {
     const out = join(dir, "dag.html");
     const r = await cli("report", dagFile, "--html", out);

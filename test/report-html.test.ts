@@ -23,6 +23,7 @@ interface ReportStatus {
   barsDrawn: number;
   criticalPath: string[];
   criticalDrawn: number;
+  retriesDrawn: number;
   backends: string[];
   renderMs: number;
   frames: number;
@@ -109,13 +110,13 @@ describe("the HTML report in headless Chromium", () => {
   it("needs no network, draws every bar and the critical path of a hand-made DAG", async () => {
     const dag: HandTask[] = [
       { uid: "a", name: "fetch", created: 0, started: 0, end: 100 },
-      { uid: "b", name: "slow", deps: ["a"], created: 0, started: 100, end: 300 },
+      { uid: "b", name: "slow", deps: ["a"], created: 0, started: 100, end: 300, retries: [180] },
       { uid: "c", name: "quick", deps: ["a"], created: 0, started: 100, end: 150 },
       { uid: "d", name: "merge", deps: ["b", "c"], created: 0, started: 300, end: 400 },
     ];
     const { page, status, blocked, errors } = await open(await html("dag", toJsonl(handEvents(dag))));
     expect([blocked, errors]).toEqual([[], []]);
-    expect(status).toMatchObject({ ready: true, tasks: 4, rows: 5, barsDrawn: 4, criticalPath: ["a", "b", "d"], criticalDrawn: 3, backends: ["local"] });
+    expect(status).toMatchObject({ ready: true, tasks: 4, rows: 5, barsDrawn: 4, criticalPath: ["a", "b", "d"], criticalDrawn: 3, retriesDrawn: 1, backends: ["local"] });
     const gantt = await canvasPixels(page, "gantt-canvas");
     expect(gantt.inked).toBeGreaterThan(5000);
     for (const uid of ["a", "b", "d"]) {

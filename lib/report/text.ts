@@ -34,6 +34,7 @@ export function textReport(session: SessionModel, stats: readonly NameStats[], p
   const unfinished = stats.reduce((a, s) => a + s.unfinished, 0);
   if (unfinished > 0) out.push(`${unfinished} task(s) have no end in the trace (still running or the writer was killed)`);
   out.push("", ...criticalPathText(session, path), "", ...failuresText(session));
+  out.push(...noticesText(session));
   return out.join("\n") + "\n";
 }
 
@@ -81,6 +82,21 @@ function failuresText(session: SessionModel): string[] {
   const byRoot = new Map<string, number>();
   for (const t of failed) if (t.rootCause) byRoot.set(who(t.rootCause), (byRoot.get(who(t.rootCause)) ?? 0) + 1);
   for (const [root, n] of [...byRoot].sort((a, b) => b[1] - a[1]).slice(0, FAILURES_LISTED)) lines.push(`  ${n} task(s) did not run because ${root} failed`);
+  return lines;
+}
+
+/** Backend notices of level warn or error, and stalls: what the engine said while it ran. */
+function noticesText(session: SessionModel): string[] {
+  const origin = session.start?.time ?? session.firstTime;
+  const lines: string[] = [];
+  const notices = session.notices.filter((n) => n.level === "warn" || n.level === "error");
+  if (notices.length > 0) lines.push("", `backend notices: ${notices.length}`);
+  for (const n of notices.slice(0, FAILURES_LISTED)) lines.push(`  ${offset(n.time, origin)}  ${n.backend} ${n.level}: ${n.message}`);
+  if (session.stalls.length > 0) lines.push("", `stalls: ${session.stalls.length}`);
+  for (const s of session.stalls.slice(0, FAILURES_LISTED)) {
+    const oldest = s.tasks.slice(0, 3).map((t) => `${who(t)} ${t.reason}`).join(", ");
+    lines.push(`  ${offset(s.time, origin)}  nothing completed for ${ms(s.stalledMs)}${oldest ? `: ${oldest}` : ""}`);
+  }
   return lines;
 }
 

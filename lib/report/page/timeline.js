@@ -94,6 +94,7 @@
     barsDrawn: 0,
     criticalPath: data.critical.map((i) => data.uid[i]),
     criticalDrawn: 0,
+    retriesDrawn: 0,
     backends: /** @type {string[]} */ ([]),
     renderMs: 0,
     frames: 0,
@@ -177,6 +178,7 @@
     ctx.fillRect(0, 0, w, h);
     drawAxis(ctx, h);
     let bars = 0;
+    status.retriesDrawn = 0;
     const top = gantt.scrollTop;
     const first = Math.max(0, Math.floor(top / ROW_H));
     const last = Math.min(rows.length, first + Math.ceil((h - TOP) / ROW_H) + 1);
@@ -258,6 +260,7 @@
       ctx.lineTo(x + 4, y - 2);
       ctx.lineTo(x, y + 5);
       ctx.fill();
+      status.retriesDrawn++;
     }
     return drawn;
   }
