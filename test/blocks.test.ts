@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TaskCancelledError, taskContext, type TaskFuture } from "../lib/index.js";
+import { InvalidTaskError, TaskCancelledError, taskContext, type TaskFuture } from "../lib/index.js";
 import { engine, gate, tick, until } from "./helpers.js";
 
 describe("blocks", () => {
@@ -20,6 +20,14 @@ describe("blocks", () => {
     g.open();
     expect(await b).toBe(3);
     expect(b.state).toBe("DONE");
+  });
+
+  it("refuse a `backend` option when defined, naming the task: a block runs in the engine", async () => {
+    const flow = await engine();
+    // @ts-expect-error -- BlockOptions has no backend
+    const define = () => flow.block(async () => 1, { name: "routed", backend: "local" });
+    expect(define).toThrow(InvalidTaskError);
+    expect(define).toThrow(/Task "routed": option `backend`: a block runs in the engine/);
   });
 
   it("nest, and a block that returns a future ends as that future ends", async () => {

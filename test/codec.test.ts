@@ -10,6 +10,7 @@ import {
   InvalidOptionsError,
   InvalidStateError,
   InvalidTaskError,
+  TaskError,
   TaskCancelledError,
   TraceFileError,
   WorkerCrashError,
@@ -89,6 +90,7 @@ describe("asyncflow errors across the codec", () => {
   // Written out rather than found with the codec's own filter, so a class the codec's registry misses fails here.
   const exported: (abstract new (...args: never[]) => Error)[] = [
     AsyncflowError,
+    TaskError,
     DependencyFailureError,
     TaskCancelledError,
     ExecutableError,

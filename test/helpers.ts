@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterEach, vi } from "vitest";
 import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportedState, type TaskFuture } from "../lib/index.js";
 
@@ -60,4 +61,13 @@ export function recorded(backend: ExecutionBackend): string[] {
       report(run, state, value, info);
     }, env);
   return seen;
+}
+
+/** Whether process `pid` runs and is not a zombie (a container's init may not reap orphans). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,7 @@ import {
   WorkerCrashError,
   type WorkflowEngine,
 } from "../lib/index.js";
+import { threadStatsOf } from "../backends/threads/index.js";
 import { backendConformance } from "./conformance.js";
 import * as sharedTasks from "./fixtures/tasks.js";
 import { engine, recorded, until } from "./helpers.js";
@@ -324,7 +325,7 @@ describe("ThreadBackend", () => {
       if (i % 250 === 7) expect(s.status === "rejected" && (s.reason as Error).message).toBe(`bad ${i}`);
       else expect(s.status === "fulfilled" && s.value).toBe(i * 2);
     });
-    const { runs, poolTasks } = threads.stats;
+    const { runs, poolTasks } = threadStatsOf(threads);
     expect(runs).toBe(3_000);
     expect(poolTasks).toBeLessThan(runs / 4);
   });

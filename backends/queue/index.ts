@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { commandOf } from "../process/command.js";
-import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
+import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { Command } from "../../lib/contract/task.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { CancelSender } from "./cancels.js";

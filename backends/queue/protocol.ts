@@ -5,7 +5,8 @@ import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command } from "../../lib/contract/task.js";
 import type { ExecOptions } from "../process/command.js";
 import { uncloneableArgument } from "../remote/clone.js";
-import type { FunctionRefs, RemoteTask } from "../remote/protocol.js";
+import type { RemoteTask } from "../remote/protocol.js";
+import type { FunctionRefs } from "../remote/refs.js";
 
 /**
  * A job's data: a function task (the RemoteTask, each argument through

@@ -5,8 +5,7 @@
  */
 import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask } from "./protocol.js";
-import type { ShippedFunction } from "./source.js";
+import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 const g = globalThis as { __name?: unknown; taskContext?: unknown };

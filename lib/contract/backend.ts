@@ -48,8 +48,8 @@ export interface BackendEnvironment {
  * the engine poll or wait.
  *
  * The engine calls `attach` once before any `submit`; `submit` for each run
- * whose inputs are ready (function and executable tasks; blocks run in the
- * engine); `cancel` for a run the user cancelled after it was submitted (its
+ * whose inputs are ready (function and executable tasks; blocks go to the
+ * engine's own runner, which implements this contract too); `cancel` for a run the user cancelled after it was submitted (its
  * `signal` is already aborted); `shutdown` once, after which the backend must
  * hold no handle that keeps the process alive.
  */
