@@ -73,7 +73,7 @@ export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/in
 export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
 export type { RedisConnection } from "../backends/queue/redis.js";
-export { WorkerCrashError } from "./contract/errors.js";
+export { BackendUnreachableError, JobRefusedError, WorkerCrashError } from "./contract/errors.js";
 export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
 export type { TaskDescription } from "./contract/backend.js";
 export { TraceFileError, CommandLineError } from "./contract/errors.js";

@@ -3,6 +3,7 @@ import { findUncloneable, fromWire, toWire } from "../lib/contract/codec.js";
 import * as asyncflow from "../lib/index.js";
 import {
   AsyncflowError,
+  BackendUnreachableError,
   CommandLineError,
   DependencyFailureError,
   EngineShutdownError,
@@ -10,6 +11,7 @@ import {
   InvalidOptionsError,
   InvalidStateError,
   InvalidTaskError,
+  JobRefusedError,
   TaskError,
   TaskCancelledError,
   TraceFileError,
@@ -99,6 +101,8 @@ describe("asyncflow errors across the codec", () => {
     InvalidOptionsError,
     InvalidStateError,
     WorkerCrashError,
+    BackendUnreachableError,
+    JobRefusedError,
     TraceFileError,
     CommandLineError,
   ];

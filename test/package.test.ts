@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRedis } from "./redis.js";
 import { generateEvents, toJsonl } from "./trace-gen.js";
-import { startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
+import { TEST_SECRET, TEST_SECRET_FILE, startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -132,14 +132,14 @@ async function queueFromDist(app: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
   const bin = join(app, "node_modules/asyncflow", pkg.bin["asyncflow-worker"]!);
   const redis = await startRedis();
-  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2"]);
+  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2", "--allow-source", "--allow-modules", app, "--secret-file", TEST_SECRET_FILE]);
   const worker = started.child;
   try {
     expect(started.serving, started.output).toBe(true);
     writeFileSync(
       join(app, "queue.mjs"),
       `import { WorkflowEngine, QueueBackend } from "asyncflow";
-const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: process.argv[2] }) });
+const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: process.argv[2], secret: process.argv[3] }) });
 try {
   const sq = flow.functionTask((x) => [x * x, process.pid]);
   const [r, pid] = await sq(12);
@@ -151,8 +151,8 @@ try {
 }
 `,
     );
-    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("144 true 42");
+    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url, TEST_SECRET], { cwd: app, encoding: "utf8", timeout: 20_000 });
+    expect(run.stdout.trim(), `${run.stderr}\n${started.output}`).toBe("144 true 42");
   } finally {
     await stopWorkerProcess(worker);
     await redis.stop();

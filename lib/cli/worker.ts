@@ -3,7 +3,8 @@ import type { Subcommand } from "./io.js";
 
 export const worker: Subcommand = {
   summary: "serve a QueueBackend's jobs from this machine",
-  usage: "usage: asyncflow worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]",
+  // The queue worker parses its own options and prints its own usage (asyncflow worker --help).
+  usage: "usage: asyncflow worker [options]: see asyncflow worker --help",
   async run(argv, io) {
     const { main } = await import("../../backends/queue/cli.js");
     await main(argv).catch((error: unknown) => {

@@ -8,6 +8,12 @@ export interface TaskContext {
   readonly name: string;
   /** 1 on the first run; retries count up from there. */
   readonly attempt: number;
+  /**
+   * Queue workers: how many times this run was handed to a worker, 2 and up
+   * when it was redelivered after a worker (or Redis) was lost while running
+   * it, so the body may have run before: bodies should be idempotent.
+   */
+  readonly delivery?: number;
   /** Aborted when the task is cancelled: pass it to fetch, child processes, timers. */
   readonly signal: AbortSignal;
 }

@@ -130,6 +130,22 @@ export class WorkerCrashError extends TaskError {
   }
 }
 
+/** A backend's server (Redis, for the queue) stayed unreachable: the runs it held fail with this. `address` never carries a password. */
+export class BackendUnreachableError extends AsyncflowError {
+  override name = "BackendUnreachableError";
+  readonly address: string;
+
+  constructor(message: string, address: string, options?: ErrorOptions) {
+    super(message, options);
+    this.address = address;
+  }
+}
+
+/** A queue worker refused a job before running anything of it: malformed, unsigned or badly signed, or asking for what the worker does not allow. */
+export class JobRefusedError extends AsyncflowError {
+  override name = "JobRefusedError";
+}
+
 /** A trace file (JSON lines of lifecycle events) is missing, unreadable, holds no event, or lacks the session or task asked for. */
 export class TraceFileError extends AsyncflowError {
   override name = "TraceFileError";
