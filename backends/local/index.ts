@@ -38,6 +38,7 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     const report = this.#attachment.report;
     if (run.kind === "executable") this.#processes!.submit(run);
     else if (this.#functions === null) void callFunction(run, report); // reports its own outcome
@@ -49,6 +50,7 @@ export class LocalBackend implements ExecutionBackend {
   cancel(): void {}
 
   shutdown(): Promise<void> {
+    this.#attachment.close();
     this.#functions?.clear();
     this.#processes?.shutdown();
     return Promise.resolve();

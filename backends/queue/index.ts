@@ -192,6 +192,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return void this.#submitCommand(run);
     const bad = uncloneableArgument(run, "a queue worker");
     if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
@@ -221,6 +222,7 @@ export class QueueBackend implements ExecutionBackend {
 
   async shutdown(): Promise<void> {
     if (this.#closed) return;
+    this.#attachment.close();
     this.#closed = true;
     this.#watch?.stop();
     if (this.#timer !== null) clearTimeout(this.#timer);

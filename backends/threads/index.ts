@@ -89,6 +89,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return this.#processes!.submit(run);
     const refused = uncloneableArgument(run, "a worker thread");
     if (refused !== null) return this.#attachment.report(run, "FAILED", refused);
@@ -101,6 +102,7 @@ export class ThreadBackend implements ExecutionBackend {
   cancel(): void {}
 
   async shutdown(): Promise<void> {
+    this.#attachment.close();
     this.#closed = true;
     this.#queue.length = 0;
     this.#head = 0;

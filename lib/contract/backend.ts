@@ -1,4 +1,4 @@
-import { InvalidStateError } from "./errors.js";
+import { EngineShutdownError, InvalidStateError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { TaskRun } from "./run.js";
 import type { TaskKind } from "./states.js";
@@ -51,7 +51,8 @@ export interface BackendEnvironment {
  * whose inputs are ready (function and executable tasks; blocks go to the
  * engine's own runner, which implements this contract too); `cancel` for a run the user cancelled after it was submitted (its
  * `signal` is already aborted); `shutdown` once, after which the backend must
- * hold no handle that keeps the process alive.
+ * hold no handle that keeps the process alive, and `submit` throws
+ * EngineShutdownError ({@link Attachment.admit}) without starting anything.
  */
 export interface ExecutionBackend {
   /** Unique among an engine's backends; tasks route to it by `opts.backend`. */
@@ -81,12 +82,14 @@ export function isExecutionBackend(x: unknown): x is ExecutionBackend {
 }
 
 /**
- * Keeps the `report` callback a backend was attached with, and refuses a
- * second attach: a backend instance serves one engine.
+ * Keeps the `report` callback a backend was attached with, refuses a second
+ * attach (a backend instance serves one engine), and refuses runs once the
+ * backend is shut down.
  */
 export class Attachment {
   #report: ReportState | null = null;
   #env: BackendEnvironment | null = null;
+  #closed = false;
   readonly #owner: string;
 
   constructor(owner: string) {
@@ -98,6 +101,17 @@ export class Attachment {
     }
     this.#report = report;
     this.#env = env;
+  }
+  /** Called by the backend's `shutdown`: from now on {@link Attachment.admit} refuses runs. */
+  close(): void {
+    this.#closed = true;
+  }
+  /**
+   * Checked first in `submit`: a run handed over after shutdown is refused
+   * before anything of it starts (the engine fails the task with this error).
+   */
+  admit(run: TaskRun): void {
+    if (this.#closed) throw new EngineShutdownError(`backend "${this.#owner}" is shut down: it cannot run ${run.uid} (${run.name})`);
   }
   get report(): ReportState {
     if (this.#report === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);
