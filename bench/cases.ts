@@ -1,9 +1,10 @@
 /** The named benchmark cases, in the order a full run prints them. Each returns rows: our figure, the baseline measured in the same run, the ratio, the target. */
 import { backendCases } from "./cases/backends.js";
 import type { Case } from "./cases/common.js";
+import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
 import { reportCase } from "./cases/report.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, report: reportCase };
+export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, report: reportCase };

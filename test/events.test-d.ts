@@ -22,7 +22,8 @@ describe("FlowEvent", () => {
 
   it("shares states and kinds with the engine, and names every type", () => {
     expectTypeOf<TaskEvent["kind"]>().toEqualTypeOf<TaskKind>();
-    expectTypeOf<EventOf<"FlowStalled">["tasks"][number]["state"]>().toEqualTypeOf<TaskState>();
+    expectTypeOf<EventOf<"FlowStalled">["tasks"][number]["state"]>().toEqualTypeOf<"PENDING" | "RUNNING">();
+    expectTypeOf<"PENDING" | "RUNNING">().toExtend<TaskState>();
     expectTypeOf<EventOf<"TaskFailed">>().toEqualTypeOf<TaskFailed>();
     expectTypeOf<"TaskCanceled">().toExtend<FlowEventType>();
     // @ts-expect-error the event is TaskCanceled (one l), as #11 spells it

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
+import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
 import { AsyncflowError, BackendUnreachableError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import { toWire } from "../../lib/contract/codec.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
@@ -18,6 +18,7 @@ import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
 import { Slots, type Sent } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
+import { QueueView } from "./describe.js";
 
 /** QueueBackend's options, as given (see the schema in `options.ts` for each one's default). */
 export type QueueBackendOptions = z.input<typeof queueBackendOptionsSchema>;
@@ -85,6 +86,7 @@ export class QueueBackend implements ExecutionBackend {
   #timer: NodeJS.Timeout | null = null;
   #errors: ErrorReport[] = [];
   #outageArmed = false;
+  #view: QueueView | null = null;
 
   constructor(options: QueueBackendOptions) {
     this.#given = options;
@@ -160,15 +162,20 @@ export class QueueBackend implements ExecutionBackend {
     events.on("stalled", ({ jobId }, id) => this.#stalled(jobId, id));
     await within(events.waitUntilReady(), events);
     this.#refs = await queueRefs();
+    const startOne = `asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`;
+    const view = (this.#view = new QueueView(o.queue, startOne, async () => {
+      const [workers, waiting] = await Promise.all([queue.getWorkers(), queue.getWaitingCount()]);
+      return { workers: workers.map((w) => w.rawname ?? w.name ?? ""), waiting };
+    }));
     this.#watch = new IdleQueueWatch(
       o.noWorkerWarning,
       () => this.#slots.size,
-      () => queue.getWorkersCount(),
+      async () => (await view.reading()).workers.length,
       (idleMs, jobs) =>
         env.log.warn(
           env.sessionUid,
           `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${o.queue}" at ${this.#address}. ` +
-            `Start one: asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`,
+            `Start one: ${startOne}`,
         ),
     );
   }
@@ -186,6 +193,18 @@ export class QueueBackend implements ExecutionBackend {
   get backlog(): number {
     return this.#slots.waiting;
   }
+
+  describe(run: TaskRun, started: boolean): RunDescription | undefined {
+    const view = this.#view;
+    if (view === null) return undefined;
+    const job = this.#slots.get(this.#jobId(run));
+    // Not in Redis: held for a slot (or its command is still being made).
+    if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
+    // A job whose worker was lost and that the queue took back has been delivered, and is not started.
+    return view.sent(started && job.started, job.deliveries > 0 && !job.started);
+  }
+
+  readonly #places = oncePerBurst(() => this.#slots.places());
 
   validate(task: TaskDescription): void {
     if (task.kind === "function") this.#refs!.validate(task.fn, task.name, task.options);

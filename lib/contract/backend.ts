@@ -26,6 +26,52 @@ export interface RunInfo {
  */
 export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown, info?: RunInfo) => void;
 
+/**
+ * Why a submitted run has not finished, as its backend sees it: what
+ * `flow.inspect()` and `flow.explain()` show. Figures are the backend's own,
+ * given where it knows them.
+ */
+export interface RunDescription {
+  /**
+   * `QUEUED`: not started because the backend is full; `NO_WORKER`: waiting on
+   * a queue no worker serves; `RUNNING`: its body runs; `STALLED`: the worker
+   * that ran it was lost, and it waits to be handed to another.
+   */
+  readonly reason: "QUEUED" | "NO_WORKER" | "RUNNING" | "STALLED";
+  /** Its place among the runs waiting in the backend, 1 for the next to start. */
+  readonly position?: number;
+  /** Runs waiting in the backend (this one included). */
+  readonly length?: number;
+  /** How many runs the backend runs at once (threads, slots, `concurrency`). */
+  readonly capacity?: number;
+  /** What runs it or what it waits in: `"thread pool"`, `queue "etl"`, `"worker host-a:4711"`. */
+  readonly where?: string;
+  /** What a user can do about it, e.g. the command that starts a worker. */
+  readonly hint?: string;
+}
+
+/**
+ * For `describe`: `make()` computed once per synchronous burst (one
+ * `inspect()` asks about every run at once) and dropped at the next
+ * microtask, so that a backend answering n runs from an O(n) index costs
+ * O(n) in all, not O(n^2).
+ */
+export function oncePerBurst<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let held = false;
+  return () => {
+    if (!held) {
+      value = make();
+      held = true;
+      queueMicrotask(() => {
+        value = undefined;
+        held = false;
+      });
+    }
+    return value as T;
+  };
+}
+
 /** A task definition as a backend's `validate` sees it. */
 export interface TaskDescription {
   readonly name: string;
@@ -66,6 +112,14 @@ export interface ExecutionBackend {
   validate?(task: TaskDescription): void;
   submit(run: TaskRun): void;
   cancel(run: TaskRun): void;
+  /**
+   * Optional: why `run` (submitted, not finished; `started` once it reported
+   * `RUNNING`) is not done, with the backend's own figures. Synchronous and
+   * cheap: `inspect()` calls it for every submitted run, so a backend answers
+   * from what it holds in memory. Undefined leaves it to the engine (`QUEUED`
+   * before `RUNNING`, `RUNNING` after).
+   */
+  describe?(run: TaskRun, started: boolean): RunDescription | undefined;
   shutdown(): Promise<void>;
 }
 

@@ -141,27 +141,34 @@ export interface BackendNotice {
 export type InspectReason = "WAITING" | "QUEUED" | "NO_WORKER" | "RUNNING" | "BACKING_OFF" | "STALLED";
 
 /**
- * One unfinished task as `flow.inspect()` describes it. Typed loosely on
- * purpose: readers of old traces must cope with rows from other versions.
+ * One unfinished task as `flow.inspect()` describes it, and as `FlowStalled`
+ * carries it. Optional fields are there only where the backend knows them.
  */
 export interface InspectRow {
   uid: string;
   name: string;
   kind: EventTaskKind;
-  state: EventTaskState;
+  state: "PENDING" | "RUNNING";
   reason: InspectReason;
+  /** The backend's name; `"engine"` for blocks. */
   backend: string;
   workflowId?: string;
   parent?: string;
   attempt: number;
+  /** Since the task was made. */
   ageMs: number;
+  /** Since it entered its state (made, for PENDING; started, for RUNNING). */
   inStateMs: number;
-  waitingFor: { uid: string; name: string; state: EventTaskState }[];
+  /** WAITING: its unfinished dependencies; a running block: its unfinished tasks. */
+  waitingFor: { uid: string; name: string; state: "PENDING" | "RUNNING" }[];
+  /** What runs it or what it waits in. */
   where?: string;
   /** The backend's own figures where it knows them: position in its queue, queue length, capacity. */
   position?: number;
   queueLength?: number;
   capacity?: number;
+  /** What a user can do about it (the backend's advice: the command that starts a worker). */
+  hint?: string;
   /** BACKING_OFF: when the next attempt starts (ms since the epoch) and what failed last. */
   nextAttemptAt?: number;
   lastError?: EventError;

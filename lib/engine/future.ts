@@ -62,6 +62,8 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
+  /** @internal performance.now() when made (see Observers.now) */ _created = 0;
+  /** @internal performance.now() when the body started; 0 until then */ _started = 0;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {
