@@ -12,7 +12,7 @@ import { uncloneableArgument } from "../remote/clone.js";
 import { CancelSender, keys } from "./cancels.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
-import { newestTrimmed, readJobs, streamIdAfter } from "./reconcile.js";
+import { firstEntry, readJobs, streamIdAfter } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
@@ -82,7 +82,8 @@ export class QueueBackend implements ExecutionBackend {
   #closed = false;
   #watch: IdleQueueWatch | null = null;
   #lastEvent = "0-0";
-  #reconciledTo = "0-0";
+  /** The last event read when the previous gap check ran. */
+  #readAtCheck = "0-0";
   #timer: NodeJS.Timeout | null = null;
   #errors: ErrorReport[] = [];
   #outageArmed = false;
@@ -144,7 +145,7 @@ export class QueueBackend implements ExecutionBackend {
     queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
-    this.#lastEvent = this.#reconciledTo = last[0]?.[0] ?? "0-0";
+    this.#lastEvent = this.#readAtCheck = last[0]?.[0] ?? "0-0";
     const events = (this.#events = new QueueEvents(o.queue, {
       connection: ioredis,
       prefix: o.prefix,
@@ -334,14 +335,20 @@ export class QueueBackend implements ExecutionBackend {
     if (job === undefined) return;
     if (!job.started) this.#started(jobId, null);
     if (isBig(returned)) return void this.#fetchBig(job, returned);
-    const [state, value] = readReply(job.run, jobId, returned, this.#signer);
-    if (this.#settle(jobId, job.run, state, value)) this.#doneWith(jobId);
+    this.#read(job, returned, null);
   }
 
   async #fetchBig(job: Sent, returned: unknown): Promise<void> {
     const stored = await this.#redis!.hget(this.#queue!.toKey(job.id), OUTCOME_FIELD).catch(() => null);
-    const [state, value] = readReply(job.run, job.id, returned, this.#signer, stored);
-    if (this.#settle(job.id, job.run, state, value)) this.#doneWith(job.id);
+    this.#read(job, returned, stored);
+  }
+
+  #read(job: Sent, returned: unknown, stored: string | null): void {
+    const [state, value, rejected] = readReply(job.run, job.id, returned, this.#signer, stored);
+    if (!this.#settle(job.id, job.run, state, value)) return;
+    // A rejected result was not the job's: the job itself may still be running on a worker, which is told to stop.
+    if (rejected) this.#cancels?.send(job.id);
+    else this.#doneWith(job.id);
   }
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
@@ -390,9 +397,15 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async #checkGap(): Promise<void> {
-    const trimmed = await newestTrimmed(this.#redis!, this.#queue!.keys.events!).catch(() => null);
-    if (trimmed === null || !streamIdAfter(trimmed, this.#lastEvent) || !streamIdAfter(trimmed, this.#reconciledTo)) return;
-    this.#reconciledTo = trimmed;
+    // Entries newer than what was read at the previous check, and older than the stream's first entry now, were trimmed
+    // before this engine read them, or read in between (then the reconciliation finds nothing to do). Compared with the
+    // previous check, not with the last event read now: once the engine is free again (after a long synchronous stretch,
+    // say), its reader skips what was trimmed and reads on, and the gap no longer shows against its position.
+    const since = this.#readAtCheck;
+    const first = await firstEntry(this.#redis!, this.#queue!.keys.events!).catch(() => null);
+    this.#readAtCheck = this.#lastEvent;
+    if (first === null || !streamIdAfter(first, since)) return;
+    this.#readAtCheck = first;
     await this.#reconcile("events trimmed from the queue's stream before they were read");
   }
 
