@@ -4,5 +4,6 @@ import type { Case } from "./cases/common.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
+import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase };
