@@ -1,5 +1,5 @@
-import type { TaskRun } from "../lib/run.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "./backend.js";
+import type { TaskRun } from "../lib/contract/run.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../lib/contract/backend.js";
 
 export interface NoopBackendOptions {
   /** @default "noop" */

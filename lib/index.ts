@@ -14,10 +14,10 @@
  * }
  * @module
  */
-export { WorkflowEngine, type EngineOptions } from "./engine.js";
-export { TaskFuture, type DoneCallback } from "./future.js";
-export { taskContext, type TaskContext } from "./context.js";
-export { TaskState, TaskKind, type FinalState } from "./states.js";
+export { WorkflowEngine, type EngineOptions } from "./engine/engine.js";
+export { TaskFuture, type DoneCallback } from "./engine/future.js";
+export { taskContext, type TaskContext } from "./contract/context.js";
+export { TaskState, TaskKind, type FinalState } from "./contract/states.js";
 export {
   AsyncflowError,
   DependencyFailureError,
@@ -27,34 +27,27 @@ export {
   InvalidTaskError,
   InvalidOptionsError,
   InvalidStateError,
-} from "./errors.js";
-export type {
-  TaskOptions,
-  FunctionTaskOptions,
-  ExecutableTaskOptions,
-  AnyTaskOptions,
-  Command,
-  Input,
-  Inputs,
-  TaskWrapper,
-} from "./task.js";
-export type { TaskRecord } from "./history.js";
-export type { NodeLabel } from "./graph.js";
-export type { LogLevel } from "./log.js";
-export { TaskRun } from "./run.js";
+} from "./contract/errors.js";
+export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, AnyTaskOptions, Command } from "./contract/task.js";
+export type { Input, Inputs, TaskWrapper } from "./engine/task.js";
+export type { TaskRecord } from "./engine/history.js";
+export type { NodeLabel } from "./engine/graph.js";
+export type { LogLevel } from "./contract/log.js";
+export { TaskRun } from "./contract/run.js";
 export {
   isExecutionBackend,
   type ExecutionBackend,
   type ReportState,
+  type RunInfo,
   type ReportedState,
   type BackendEnvironment,
-} from "../backends/backend.js";
+} from "./contract/backend.js";
 export { LocalBackend, type LocalBackendOptions } from "../backends/local/index.js";
 export { NoopBackend, type NoopBackendOptions } from "../backends/noop.js";
 export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
 export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
 export type { RedisConnection } from "../backends/queue/redis.js";
-export { WorkerCrashError } from "./errors.js";
-export { serializeError, deserializeError, type SerializedError } from "./codec.js";
-export type { TaskDescription } from "../backends/backend.js";
+export { WorkerCrashError } from "./contract/errors.js";
+export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
+export type { TaskDescription } from "./contract/backend.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findUncloneable, fromWire, toWire } from "../lib/codec.js";
-import * as errors from "../lib/errors.js";
+import { findUncloneable, fromWire, toWire } from "../lib/contract/codec.js";
+import * as errors from "../lib/contract/errors.js";
 import { AsyncflowError, ExecutableError, deserializeError, serializeError } from "../lib/index.js";
 
 describe("error codec", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExecutableError, InvalidTaskError, TaskCancelledError, taskContext } from "../lib/index.js";
-import { runCommand } from "../backends/local/command.js";
+import { runCommand } from "../backends/process/command.js";
 import { engine, tick } from "./helpers.js";
 
 describe("executable tasks", () => {

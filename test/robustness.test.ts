@@ -2,7 +2,7 @@
 // a clear error or a log line, none breaking the engine.
 import { describe, expect, it, vi } from "vitest";
 import { NoopBackend, TaskRun, ThreadBackend, type ExecutionBackend, type ReportState } from "../lib/index.js";
-import { Logger } from "../lib/log.js";
+import { Logger } from "../lib/contract/log.js";
 import { captureStderr, engine, tick } from "./helpers.js";
 
 /** A backend whose parts misbehave as a test asks. */

@@ -1,6 +1,6 @@
-import type { ReportState } from "../backend.js";
-import { isThenable, runInContext } from "../../lib/context.js";
-import type { TaskRun } from "../../lib/run.js";
+import type { ReportState } from "../../lib/contract/backend.js";
+import { isThenable, runInContext } from "../../lib/contract/context.js";
+import type { TaskRun } from "../../lib/contract/run.js";
 
 /**
  * Runs a function task's body on this event loop, in its task context, and

@@ -1,11 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type PQueue from "p-queue";
-import { runInContext } from "../../lib/context.js";
-import type { TaskRun } from "../../lib/run.js";
-import type { Command } from "../../lib/task.js";
-import type { BackendEnvironment, ReportState } from "../backend.js";
-import { checkCommand, killGroup, runCommand } from "./command.js";
+import { runInContext } from "../../lib/contract/context.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import type { Command } from "../../lib/contract/task.js";
+import type { BackendEnvironment, ReportState } from "../../lib/contract/backend.js";
+import { checkCommand, killGroup, runCommand } from "../process/command.js";
 
 /**
  * Runs executable tasks as child processes of this process, at most

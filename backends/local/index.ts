@@ -1,7 +1,8 @@
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type PQueue from "p-queue";
-import type { TaskRun } from "../../lib/run.js";
-import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../backend.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../../lib/contract/backend.js";
 import { callFunction } from "./call.js";
 import { ProcessRunner } from "./exec.js";
 
@@ -32,7 +33,7 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const opts = await parseBackendOptions("LocalBackend", (s) => s.localBackendOptionsSchema, this.#options);
+    const opts = await parseBackendOptions("LocalBackend", async () => (await import("./options.js")).localBackendOptionsSchema, this.#options);
     this.#attachment.set(report, env);
     if (opts.concurrency !== undefined) {
       const { default: Queue } = await import("p-queue");

@@ -1,12 +1,13 @@
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
+import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
 import { commandOf } from "../local/exec.js";
 import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
-import type { Command } from "../../lib/task.js";
-import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import type { Command } from "../../lib/contract/task.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { CancelSender } from "./cancels.js";
 import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
 import { ErrorReport, connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
@@ -85,7 +86,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const opts = await parseBackendOptions("QueueBackend", (s) => s.queueBackendOptionsSchema, this.#given);
+    const opts = await parseBackendOptions("QueueBackend", async () => (await import("./options.js")).queueBackendOptionsSchema, this.#given);
     if (opts.maxEvents < EVENTS_PER_JOB * opts.maxInFlight) {
       throw new InvalidOptionsError(
         `QueueBackend "${this.name}": maxEvents (${opts.maxEvents}) must be at least ${EVENTS_PER_JOB} x maxInFlight (${opts.maxInFlight}), or completions could be trimmed from the event stream unread`,

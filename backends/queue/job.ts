@@ -5,9 +5,9 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/codec.js";
-import { InvalidTaskError } from "../../lib/errors.js";
-import { killGroup, runCommand } from "../local/command.js";
+import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
+import { InvalidTaskError } from "../../lib/contract/errors.js";
+import { killGroup, runCommand } from "../process/command.js";
 import { executeRemote } from "../remote/execute.js";
 import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
 

@@ -1,8 +1,8 @@
 /** What travels through the queue, and the engine's side of it: a TaskRun into a job, a worker's reply into the run's outcome (job.ts is the worker's side). */
-import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/codec.js";
-import { AsyncflowError, InvalidTaskError } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
-import type { Command } from "../../lib/task.js";
+import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/contract/codec.js";
+import { AsyncflowError, InvalidTaskError } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import type { Command } from "../../lib/contract/task.js";
 import type { FunctionRefs, RemoteTask } from "../remote/protocol.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { TaskRun } from "../../lib/run.js";
+import type { TaskRun } from "../../lib/contract/run.js";
 import type { JobData } from "./protocol.js";
 
 interface Ready {

@@ -1,8 +1,8 @@
 import type { ChildProcess } from "node:child_process";
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
-import { Logger } from "../../lib/log.js";
-import { parseBackendOptions } from "../backend.js";
+import { Logger } from "../../lib/contract/log.js";
 import { receiveCancels } from "./cancels.js";
 import type { JobData, JobOutcome } from "./protocol.js";
 import { ErrorReport, connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
@@ -50,7 +50,7 @@ const cancelled = (id: string): Error => new Error(`job ${id} was cancelled by t
  * thread's; its result or error goes back as the job's return value.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
-  const opts = await parseBackendOptions("startQueueWorker", (s) => s.queueWorkerOptionsSchema, options);
+  const opts = await parseBackendOptions("startQueueWorker", async () => (await import("./options.js")).queueWorkerOptionsSchema, options);
   const concurrency = opts.concurrency ?? availableParallelism();
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
   const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);

@@ -3,8 +3,8 @@
  * compiles shipped functions (once per function per worker) or imports module
  * exports, and runs the body in a task context.
  */
-import { runInContext, taskContext, type TaskContext } from "../../lib/context.js";
-import { InvalidTaskError } from "../../lib/errors.js";
+import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
+import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
 import type { ShippedFunction } from "./source.js";
 

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { InvalidTaskError } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
+import { InvalidTaskError } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
 import type { ShippedFunction, shipFunction } from "./source.js";
 
 /**

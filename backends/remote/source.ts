@@ -1,5 +1,5 @@
 import detectGlobals from "acorn-globals";
-import { InvalidTaskError } from "../../lib/errors.js";
+import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { freeVariableError } from "./protocol.js";
 
 /**

@@ -1,10 +1,11 @@
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import { availableParallelism } from "node:os";
 import type { Piscina } from "piscina";
-import { deserializeError, findUncloneable } from "../../lib/codec.js";
-import { InvalidTaskError, WorkerCrashError } from "../../lib/errors.js";
-import type { TaskRun } from "../../lib/run.js";
+import { deserializeError, findUncloneable } from "../../lib/contract/codec.js";
+import { InvalidTaskError, WorkerCrashError } from "../../lib/contract/errors.js";
+import type { TaskRun } from "../../lib/contract/run.js";
 import { ProcessRunner } from "../local/exec.js";
-import { Attachment, parseBackendOptions, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../backend.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { RunTimes, batchSize } from "./batch.js";
 import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
 import { isThreadFailure, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
@@ -62,7 +63,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const opts = await parseBackendOptions("ThreadBackend", (s) => s.threadBackendOptionsSchema, this.#given);
+    const opts = await parseBackendOptions("ThreadBackend", async () => (await import("./options.js")).threadBackendOptionsSchema, this.#given);
     this.#attachment.set(report, env);
     this.#maxThreads = opts.maxThreads ?? availableParallelism();
     const { name: _name, maxProcesses, ...pool } = opts;

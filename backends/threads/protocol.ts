@@ -1,4 +1,4 @@
-import type { SerializedError } from "../../lib/codec.js";
+import type { SerializedError } from "../../lib/contract/codec.js";
 import type { RemoteTask } from "../remote/protocol.js";
 
 /** Small tasks grouped into one pool task; the worker runs them in order. */

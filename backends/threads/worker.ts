@@ -4,8 +4,8 @@
  * ThreadFailure.
  */
 import { move } from "piscina";
-import { findUncloneable, serializeError } from "../../lib/codec.js";
-import { InvalidTaskError } from "../../lib/errors.js";
+import { findUncloneable, serializeError } from "../../lib/contract/codec.js";
+import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import type { ThreadBatch, ThreadFailure, ThreadOutcome } from "./protocol.js";

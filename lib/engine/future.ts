@@ -1,7 +1,7 @@
-import { InvalidStateError } from "./errors.js";
-import { TaskState, isFinal } from "./states.js";
+import { InvalidStateError } from "../contract/errors.js";
+import { TaskState, isFinal } from "../contract/states.js";
 import type { TaskDefinition } from "./task.js";
-import type { TaskRun } from "./run.js";
+import type { TaskRun } from "../contract/run.js";
 
 /** Called once with the future when it reaches a final state. */
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/errors.js";
-import type { Command } from "../../lib/task.js";
+import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
+import type { Command } from "../../lib/contract/task.js";
 
 /** How to run one command: an executable task's options, resolved where the process runs. */
 export interface CommandOptions {

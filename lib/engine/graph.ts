@@ -1,9 +1,9 @@
 import { Graph } from "@dagrejs/graphlib";
 import { forEachFuture, hasObject } from "./args.js";
-import { InvalidTaskError } from "./errors.js";
+import { InvalidTaskError } from "../contract/errors.js";
 import { depUid, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
-import { TaskState, type TaskKind } from "./states.js";
+import { TaskState, type TaskKind } from "../contract/states.js";
 
 /**
  * The dependency graph lives on the futures themselves: each keeps a counter

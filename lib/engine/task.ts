@@ -1,44 +1,8 @@
-import type { ExecutionBackend } from "../backends/backend.js";
+import type { ExecutionBackend } from "../contract/backend.js";
 import type { TaskFuture } from "./future.js";
 import type { Session } from "./session.js";
-import type { TaskKind } from "./states.js";
-
-/** Options every kind of task takes. */
-export interface TaskOptions {
-  /** Shown in uids' companions, logs, errors and `graph()`. @default fn.name */
-  name?: string;
-  /** The backend that runs the task, by its name. @default the engine's first backend */
-  backend?: string;
-}
-
-export interface FunctionTaskOptions extends TaskOptions {
-  /**
-   * A module (URL or path) that exports the function as `name ?? fn.name`.
-   * Backends that run tasks elsewhere (threads) import it there instead of
-   * shipping the function's source.
-   */
-  module?: string | URL;
-  /**
-   * Worker backends: move ArrayBuffers (and the buffers of typed arrays) in the
-   * arguments, and a result that is one, instead of copying them. The sender's
-   * buffers are detached afterwards. @default false
-   */
-  transfer?: boolean;
-}
-
-export interface ExecutableTaskOptions extends TaskOptions {
-  /** Working directory of the process. @default the engine's workDir */
-  cwd?: string;
-  /** Variables added to the parent's environment. */
-  env?: Record<string, string>;
-  /** Milliseconds before the process is sent SIGTERM and the task fails. */
-  timeout?: number;
-  /** Write stdout/stderr to `<workDir>/<session uid>/<task uid>.stdout|.stderr`; the task resolves to the stdout path. */
-  captureStdio?: boolean;
-}
-
-/** Every option a run may carry, as a backend sees them. */
-export type AnyTaskOptions = FunctionTaskOptions & ExecutableTaskOptions;
+import type { TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions } from "../contract/task.js";
 
 /** A value, or a future of it, or (for plain arrays and objects) a structure holding futures at any depth. */
 export type Input<T> =
@@ -57,9 +21,6 @@ export type Inputs<A extends unknown[]> = { [K in keyof A]: Input<A[K]> };
 
 /** What calling a task wrapper looks like. */
 export type TaskWrapper<A extends unknown[], R> = (...args: Inputs<A>) => TaskFuture<R>;
-
-/** What an executable task's function returns: a shell command line, or an argv array run without a shell. */
-export type Command = string | readonly string[];
 
 /** @internal a wrapped function, shared by every call of its wrapper */
 export interface TaskDefinition {

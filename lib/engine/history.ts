@@ -1,5 +1,5 @@
 import { depUid, type TaskFuture } from "./future.js";
-import type { FinalState, TaskKind, TaskState } from "./states.js";
+import type { FinalState, TaskKind, TaskState } from "../contract/states.js";
 
 /** What the engine keeps of a task after it finished: a few fields, no arguments, no result. */
 export interface TaskRecord {

@@ -1,25 +1,18 @@
 import { randomBytes } from "node:crypto";
 import type { Graph } from "@dagrejs/graphlib";
-import type { ExecutionBackend } from "../backends/backend.js";
-import { LocalBackend } from "../backends/local/index.js";
-import { NoopBackend } from "../backends/noop.js";
-import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "./errors.js";
+import type { ExecutionBackend } from "../contract/backend.js";
+import { LocalBackend } from "../../backends/local/index.js";
+import { NoopBackend } from "../../backends/noop.js";
+import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "../contract/errors.js";
 import type { TaskFuture } from "./future.js";
 import { exportGraph, type NodeLabel } from "./graph.js";
-import { Logger } from "./log.js";
+import { Logger } from "../contract/log.js";
+import { parseOptions } from "../contract/options.js";
 import { Session } from "./session.js";
 import { unwatchSignals, watchSignals } from "./signals.js";
-import { TaskKind } from "./states.js";
-import {
-  defineTask,
-  taskName,
-  type AnyTaskOptions,
-  type Command,
-  type ExecutableTaskOptions,
-  type FunctionTaskOptions,
-  type TaskOptions,
-  type TaskWrapper,
-} from "./task.js";
+import { TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions, Command, ExecutableTaskOptions, FunctionTaskOptions, TaskOptions } from "../contract/task.js";
+import { defineTask, taskName, type TaskWrapper } from "./task.js";
 
 type OptionsModule = typeof import("./options.js");
 
@@ -70,7 +63,7 @@ export class WorkflowEngine {
   /** Validates the options, attaches every backend and returns a running engine. */
   static async create(options: EngineOptions = {}): Promise<WorkflowEngine> {
     const mod = await import("./options.js");
-    const opts = mod.parseOptions(mod.engineOptionsSchema, options, (m) => new InvalidOptionsError(`WorkflowEngine.create: ${m}`));
+    const opts = parseOptions(mod.engineOptionsSchema, options, (m) => new InvalidOptionsError(`WorkflowEngine.create: ${m}`));
     const given = opts.backend === undefined ? [new LocalBackend()] : Array.isArray(opts.backend) ? opts.backend : [opts.backend];
     const names = new Set<string>();
     for (const b of given) {
@@ -144,7 +137,7 @@ export class WorkflowEngine {
     if (typeof fn !== "function") {
       throw new InvalidTaskError(label, `expected a function to wrap, got ${fn === null ? "null" : typeof fn}`);
     }
-    const options = this.#options.parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
+    const options = parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
     const backend = session.backendFor(options.backend, label);
     if (kind !== TaskKind.BLOCK) backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
     return defineTask(session, kind, fn as (...args: never[]) => unknown, options, kind === TaskKind.BLOCK ? null : backend);

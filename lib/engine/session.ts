@@ -1,16 +1,16 @@
-import type { ExecutionBackend } from "../backends/backend.js";
+import type { ExecutionBackend } from "../contract/backend.js";
 import { ArgumentDepthError } from "./args.js";
-import { currentContext } from "./context.js";
+import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
-import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "./errors.js";
+import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { TaskFuture, type DoneCallback } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
-import type { Logger } from "./log.js";
-import { TaskRun } from "./run.js";
+import type { Logger } from "../contract/log.js";
+import { TaskRun } from "../contract/run.js";
 import { Lifecycle } from "./settle.js";
-import { TaskKind, TaskState, isFinal } from "./states.js";
+import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import type { TaskDefinition } from "./task.js";
 
 /**
@@ -67,7 +67,7 @@ export class Session {
     }
     const owner = currentContext();
     if (owner instanceof TaskRun) {
-      const block = owner.future;
+      const block = owner.future as TaskFuture; // runs are made by the engine, of TaskFutures
       if (block._def.kind === TaskKind.BLOCK && block._def.session === this && block._state === TaskState.RUNNING) {
         const children = block._children;
         if (children === null) block._children = [f];

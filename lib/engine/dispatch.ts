@@ -1,10 +1,10 @@
-import type { ReportState } from "../backends/backend.js";
+import type { ReportState } from "../contract/backend.js";
 import { substitute } from "./args.js";
-import { isThenable, runInContext } from "./context.js";
+import { isThenable, runInContext } from "../contract/context.js";
 import { TaskFuture } from "./future.js";
-import { TaskRun } from "./run.js";
+import { TaskRun } from "../contract/run.js";
 import type { Session } from "./session.js";
-import { TaskState } from "./states.js";
+import { TaskState } from "../contract/states.js";
 
 /**
  * Ready -> backend. A task whose last dependency finished is queued here and
@@ -33,7 +33,7 @@ export class Dispatcher {
 
   /** The callback every backend reports through. */
   readonly report: ReportState = (run, state, value) => {
-    const f = run.future;
+    const f = run.future as TaskFuture; // every run is made by #dispatch, of a TaskFuture
     if (f._run !== run) return; // cancelled (or superseded): a late report is dropped
     const lifecycle = this.#session.lifecycle;
     if (state === TaskState.RUNNING) lifecycle.started(f);
@@ -88,7 +88,7 @@ export class Dispatcher {
     value.addDoneCallback((inner) => {
       if (inner.state === TaskState.DONE) this.report(run, TaskState.DONE, inner._value);
       else if (inner.state === TaskState.FAILED) this.report(run, TaskState.FAILED, inner._value);
-      else this.#session.cancel(run.future, `the future it returned, ${inner.uid} (${inner.name}), was cancelled`);
+      else this.#session.cancel(run.future as TaskFuture, `the future it returned, ${inner.uid} (${inner.name}), was cancelled`);
     });
   }
 }

@@ -1,20 +1,29 @@
-import type { z } from "zod";
-import { InvalidOptionsError } from "../lib/errors.js";
-import type { Logger } from "../lib/log.js";
-import type { TaskRun } from "../lib/run.js";
-import type { TaskKind } from "../lib/states.js";
-import type { AnyTaskOptions } from "../lib/task.js";
+import type { Logger } from "./log.js";
+import type { TaskRun } from "./run.js";
+import type { TaskKind } from "./states.js";
+import type { AnyTaskOptions } from "./task.js";
 
 /** The states a backend reports; CANCELLED is decided by the engine, never reported. */
 export type ReportedState = "RUNNING" | "DONE" | "FAILED";
 
 /**
- * How a backend tells the engine what became of a run: `RUNNING` once the
- * body has started, then `DONE` with the result or `FAILED` with the error.
- * Reports after the run was cancelled are ignored, so a backend need not
- * track cancellation to stay correct.
+ * What a backend knows of where a run's body runs, told with its `RUNNING`
+ * report: `where` names what runs it (`"thread 3"`, `"worker host-a:4711"`,
+ * `"process 9912"`); `delivery` counts how many times a queue handed the run
+ * to a worker (2 and up: redelivered after a worker was lost).
  */
-export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown) => void;
+export interface RunInfo {
+  readonly where?: string;
+  readonly delivery?: number;
+}
+
+/**
+ * How a backend tells the engine what became of a run: `RUNNING` once the
+ * body has started (with `info` where known), then `DONE` with the result or
+ * `FAILED` with the error. Reports after the run was cancelled are ignored,
+ * so a backend need not track cancellation to stay correct.
+ */
+export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown, info?: RunInfo) => void;
 
 /** A task definition as a backend's `validate` sees it. */
 export interface TaskDescription {
@@ -97,14 +106,4 @@ export class Attachment {
     if (this.#env === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
     return this.#env;
   }
-}
-
-/**
- * Validates options given to a backend (or a worker) against the schema `pick`
- * chooses from `lib/options.ts`, which loads zod only now. Errors read
- * `<label>: option ...`.
- */
-export async function parseBackendOptions<S extends z.ZodType>(label: string, pick: (schemas: typeof import("../lib/options.js")) => S, given: unknown): Promise<z.output<S>> {
-  const schemas = await import("../lib/options.js");
-  return schemas.parseOptions(pick(schemas), given, (m) => new InvalidOptionsError(`${label}: ${m}`));
 }

@@ -1,7 +1,7 @@
-import { DependencyFailureError, TaskCancelledError, describe } from "./errors.js";
+import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { TaskFuture } from "./future.js";
 import type { Session } from "./session.js";
-import { TaskState, isFinal, type FinalState } from "./states.js";
+import { TaskState, isFinal, type FinalState } from "../contract/states.js";
 
 /**
  * The one place where a task changes state. Every transition passes through

@@ -1,7 +1,18 @@
 import type { TaskContext } from "./context.js";
-import type { TaskFuture } from "./future.js";
 import type { TaskKind } from "./states.js";
 import type { AnyTaskOptions } from "./task.js";
+
+/**
+ * What a run is of: the engine's future, seen only through what a run needs.
+ * An interface here keeps the contract free of the engine (the engine's
+ * `TaskFuture` satisfies it).
+ * @internal
+ */
+export interface RunSubject {
+  readonly uid: string;
+  readonly name: string;
+  readonly _def: { readonly kind: TaskKind; readonly fn: (...args: never[]) => unknown; readonly options: AnyTaskOptions };
+}
 
 /**
  * One attempt at running a task: what the engine hands a backend, and the
@@ -9,14 +20,14 @@ import type { AnyTaskOptions } from "./task.js";
  * (every future replaced by its result).
  */
 export class TaskRun implements TaskContext {
-  /** @internal */ readonly future: TaskFuture;
+  /** @internal */ readonly future: RunSubject;
   /** The arguments with every future replaced by its result. */
   readonly args: unknown[];
   readonly attempt: number;
   #controller: AbortController | null = null;
 
   /** @internal */
-  constructor(future: TaskFuture, args: unknown[], attempt: number) {
+  constructor(future: RunSubject, args: unknown[], attempt: number) {
     this.future = future;
     this.args = args;
     this.attempt = attempt;
