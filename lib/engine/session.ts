@@ -3,7 +3,7 @@ import { ArgumentDepthError } from "./args.js";
 import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
-import { TaskFuture, type DoneCallback } from "./future.js";
+import { TaskFuture, depKeys, type DoneCallback } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
@@ -79,7 +79,7 @@ export class Session {
       }
     }
     this.live.add(f);
-    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
+    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
     else if (f._waiting === 0) this.dispatcher.ready(f);
     return f;
