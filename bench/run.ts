@@ -9,6 +9,23 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseNodeFlag, runUnder } from "./node.js";
 
+const resultsDir = new URL("./results/", import.meta.url);
+
+/** bench/RESULTS.md from every Node version's table in bench/results/ and bench/FINDINGS.md. */
+function writeResults(): void {
+  const tables = readdirSync(resultsDir)
+    .filter((f) => /^node-\d+\.md$/.test(f))
+    .sort((a, b) => parseInt(b.slice(5), 10) - parseInt(a.slice(5), 10))
+    .map((f) => readFileSync(new URL(f, resultsDir), "utf8"));
+  const doc = `# Benchmark results\n\nCommand: \`npm run bench -- --node 20,24\` (one full run per Node version; each table is written by a full run on that version). Ours runs in the bench process; the floors (plain promises) and the peers run in a clean child process that never loaded asyncflow, in rounds interleaved with ours; median of at least 7 rounds after 2 warm-ups, range in brackets (slow peers: 3 rounds, async.auto 1). Figures are per unit (us/task etc.) unless the metric says otherwise. The machine is shared with other engineers' tests, so absolute figures are noisy: the same-run ratios are what count. Findings are kept in \`bench/FINDINGS.md\`; \`npm run bench -- --rewrite\` rebuilds this file from the tables and the findings.\n\n${tables.join("\n")}\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
+  writeFileSync(new URL("./RESULTS.md", import.meta.url), doc);
+}
+
+if (process.argv.includes("--rewrite")) {
+  writeResults();
+  process.exit(0);
+}
+
 const { versions, rest: argv } = (() => {
   try {
     return parseNodeFlag(process.argv.slice(2));
@@ -61,16 +78,10 @@ if (!quick && names.length === 0) {
         `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${show(v)}`).join("; ")}${r.note ? `${Object.keys(r.peers).length > 0 ? "; " : ""}${r.note}` : ""} |`,
     ),
   ].join("\n");
-  const dir = new URL("./results/", import.meta.url);
-  mkdirSync(dir, { recursive: true });
   const major = process.versions.node.split(".")[0]!;
-  writeFileSync(new URL(`node-${major}.md`, dir), `## Node ${major}\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n\n${table}\n`);
-  const tables = readdirSync(dir)
-    .filter((f) => /^node-\d+\.md$/.test(f))
-    .sort((a, b) => parseInt(b.slice(5), 10) - parseInt(a.slice(5), 10))
-    .map((f) => readFileSync(new URL(f, dir), "utf8"));
-  const doc = `# Benchmark results\n\nCommand: \`npm run bench -- --node 20,24\` (one full run per Node version; each table is written by a full run on that version). Ours runs in the bench process; the floors (plain promises) and the peers run in a clean child process that never loaded asyncflow, in rounds interleaved with ours; median of at least 7 rounds after 2 warm-ups, range in brackets (slow peers: 3 rounds, async.auto 1). Figures are per unit (us/task etc.) unless the metric says otherwise. The machine is shared with other engineers' tests, so absolute figures are noisy: the same-run ratios are what count. Findings are kept in \`bench/FINDINGS.md\`.\n\n${tables.join("\n")}\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
-  writeFileSync(new URL("./RESULTS.md", import.meta.url), doc);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(new URL(`node-${major}.md`, resultsDir), `## Node ${major}\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n\n${table}\n`);
+  writeResults();
   console.log(`wrote bench/results/node-${major}.md and bench/RESULTS.md`);
 }
 const missed = rows.filter((r) => r.pass === false);
