@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "bench/tmp/", "**/*.mjs", "eslint.config.js"] },
+  { ignores: ["dist/", "node_modules/", "bench/tmp/", "**/*.mjs", "eslint.config.js", ".dependency-cruiser.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -14,12 +14,36 @@
  * }
  * @module
  */
-export { WorkflowEngine, type EngineOptions } from "./engine/engine.js";
+// Our declarations name Node's types (`NodeJS.Signals`, `URL`, `ChildProcess`). TypeScript 6+
+// no longer loads every `@types` package by default (`types: []`), so the published
+// `index.d.ts` loads `@types/node` itself; `preserve` keeps the line in the emitted file.
+/// <reference types="node" preserve="true" />
+import { WorkflowEngine as Engine, type DefaultBackends } from "./engine/engine.js";
+import { LocalBackend } from "../backends/local/index.js";
+import { NoopBackend } from "../backends/noop/index.js";
+
+/**
+ * Wraps functions into tasks and runs their dependency graph on execution
+ * backends (see the engine's own docs). This entry is the one place that
+ * wires the default backends into the engine: a {@link LocalBackend} when
+ * `backend` is not given, a {@link NoopBackend} in each backend's place for
+ * `dryRun`.
+ */
+export class WorkflowEngine extends Engine {
+  /** @internal */
+  protected static override readonly defaults: DefaultBackends = {
+    backend: () => new LocalBackend(),
+    dryRun: (name) => new NoopBackend({ name }),
+  };
+}
+
+export type { EngineOptions } from "./engine/engine.js";
 export { TaskFuture, type DoneCallback } from "./engine/future.js";
 export { taskContext, type TaskContext } from "./contract/context.js";
 export { TaskState, TaskKind, type FinalState } from "./contract/states.js";
 export {
   AsyncflowError,
+  TaskError,
   DependencyFailureError,
   TaskCancelledError,
   ExecutableError,
@@ -28,7 +52,7 @@ export {
   InvalidOptionsError,
   InvalidStateError,
 } from "./contract/errors.js";
-export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, AnyTaskOptions, Command } from "./contract/task.js";
+export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, BlockOptions, AnyTaskOptions, Command } from "./contract/task.js";
 export type { Input, Inputs, TaskWrapper } from "./engine/task.js";
 export type { TaskRecord } from "./engine/history.js";
 export type { NodeLabel } from "./engine/graph.js";
@@ -42,12 +66,13 @@ export {
   type ReportedState,
   type BackendEnvironment,
 } from "./contract/backend.js";
-export { LocalBackend, type LocalBackendOptions } from "../backends/local/index.js";
-export { NoopBackend, type NoopBackendOptions } from "../backends/noop.js";
+export { LocalBackend, NoopBackend };
+export type { LocalBackendOptions } from "../backends/local/index.js";
+export type { NoopBackendOptions } from "../backends/noop/index.js";
 export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
 export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
 export type { RedisConnection } from "../backends/queue/redis.js";
-export { WorkerCrashError } from "./contract/errors.js";
+export { BackendUnreachableError, JobRefusedError, WorkerCrashError } from "./contract/errors.js";
 export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
 export type { TaskDescription } from "./contract/backend.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TaskCancelledError, taskContext, type TaskFuture } from "../lib/index.js";
-import { engine, gate, tick } from "./helpers.js";
+import { InvalidTaskError, TaskCancelledError, taskContext, type TaskFuture } from "../lib/index.js";
+import { engine, gate, tick, until } from "./helpers.js";
 
 describe("blocks", () => {
   it("run their body with resolved arguments and move PENDING, RUNNING, DONE", async () => {
@@ -20,6 +20,14 @@ describe("blocks", () => {
     g.open();
     expect(await b).toBe(3);
     expect(b.state).toBe("DONE");
+  });
+
+  it("refuse a `backend` option when defined, naming the task: a block runs in the engine", async () => {
+    const flow = await engine();
+    // @ts-expect-error -- BlockOptions has no backend
+    const define = () => flow.block(async () => 1, { name: "routed", backend: "local" });
+    expect(define).toThrow(InvalidTaskError);
+    expect(define).toThrow(/Task "routed": option `backend`: a block runs in the engine/);
   });
 
   it("nest, and a block that returns a future ends as that future ends", async () => {
@@ -89,6 +97,25 @@ describe("blocks", () => {
     expect(await b).toBe((4_999 * 5_000) / 2 + 5_000);
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(1_000);
+  });
+
+  it("a block that returns a future is CANCELLED, naming it, when that future is cancelled", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    const hold = flow.functionTask(() => g.promise, { name: "hold" });
+    let inner: TaskFuture<number> | undefined;
+    const passOn = flow.block(() => (inner = hold()), { name: "passOn" });
+    const b = passOn();
+    const after = flow.functionTask((x: number) => x, { name: "after" })(b);
+    await until(() => inner?.state === "RUNNING");
+    expect(b.state).toBe("RUNNING");
+    expect(inner!.cancel("not wanted")).toBe(true);
+    expect(b.state).toBe("CANCELLED");
+    const err = b.exception() as TaskCancelledError;
+    expect(err).toBeInstanceOf(TaskCancelledError);
+    expect(err.reason).toBe("the future it returned, task.000003 (hold), was cancelled");
+    await expect(b).rejects.toBeInstanceOf(TaskCancelledError);
+    await expect(after).rejects.toThrow(/dependency block\.000001 \(passOn\) was cancelled/);
   });
 
   it("a block's body sees its own task context", async () => {

@@ -9,10 +9,9 @@ import {
   WorkflowEngine,
   type ExecutionBackend,
   type FunctionTaskOptions,
-  type ReportedState,
 } from "../lib/index.js";
 import * as tasks from "./fixtures/tasks.js";
-import { tick, until } from "./helpers.js";
+import { recorded, tick, until } from "./helpers.js";
 
 export interface ConformanceOptions {
   /** Makes a fresh backend (each test attaches its own). */
@@ -21,18 +20,6 @@ export interface ConformanceOptions {
   runsBodies: boolean;
   /** Extra task options, e.g. a `module` for worker backends. */
   taskOptions?: FunctionTaskOptions;
-}
-
-/** Records every report the backend makes, in order, as `uid:STATE`. */
-function recorded(backend: ExecutionBackend): string[] {
-  const seen: string[] = [];
-  const attach = backend.attach.bind(backend);
-  backend.attach = (report, env) =>
-    attach((run, state: ReportedState, value) => {
-      seen.push(`${run.uid}:${state}`);
-      report(run, state, value);
-    }, env);
-  return seen;
 }
 
 export function backendConformance(label: string, o: ConformanceOptions): void {
@@ -108,6 +95,17 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
         expect(seen[0]).toBe("task.000001:RUNNING");
       });
     });
+
+    it("fan-in: a call spreading 100,000 futures into one task completes", async () => {
+      await withFlow(async (flow) => {
+        // the inputs come from blocks (they run in the engine), so only the sink crosses the backend
+        const source = flow.block((i: number) => i, { name: "source" });
+        const sum = flow.functionTask(tasks.sum, opts("sum"));
+        const n = 100_000;
+        const r = await sum(...Array.from({ length: n }, (_, i) => source(i)));
+        expect(r).toBe(o.runsBodies ? (n * (n - 1)) / 2 : "<dry-run task.100001 sum>");
+      });
+    }, 120_000);
 
     it("shutdown: resolves, is idempotent, and the backend takes no more work", async () => {
       const { flow, backend } = await setup();

@@ -76,6 +76,31 @@ describe("task definition", () => {
   });
 });
 
+describe("pending()", () => {
+  it("lists the live tasks (waiting, running, blocks) in creation order, and drops each as it finishes", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    const hold = flow.functionTask(() => g.promise, { name: "hold" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const blk = flow.block(async (x: number) => x, { name: "blk" });
+    const done = inc(0);
+    await done;
+    const a = hold();
+    const b = inc(a);
+    const c = blk(b);
+    const d = inc(5);
+    expect(flow.pending()).toEqual([a, b, c, d]);
+    await d;
+    expect(flow.pending()).toEqual([a, b, c]);
+    expect(a.state).toBe("RUNNING");
+    b.cancel();
+    expect(flow.pending()).toEqual([a]);
+    g.open(1);
+    await a;
+    expect(flow.pending()).toEqual([]);
+  });
+});
+
 describe("concurrency", () => {
   it("LocalBackend concurrency bounds function tasks; a queued one can be cancelled", async () => {
     const flow = await engine({ backend: new LocalBackend({ concurrency: 1 }) });

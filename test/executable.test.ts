@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExecutableError, InvalidTaskError, TaskCancelledError, taskContext } from "../lib/index.js";
 import { runCommand } from "../backends/process/command.js";
-import { engine, tick } from "./helpers.js";
+import { alive, engine, until } from "./helpers.js";
 
 describe("executable tasks", () => {
   it("runs a string through /bin/sh -c and resolves to stdout", async () => {
@@ -109,16 +109,24 @@ describe("executable tasks", () => {
   it("cancelling a running process kills it and the future is CANCELLED", async () => {
     const dir = mkdtempSync(join(tmpdir(), "af-"));
     const flow = await engine();
-    const marker = join(dir, "finished");
-    const slow = flow.executableTask(() => `sleep 1 && touch ${marker}`, { name: "slow" });
+    const pidfile = join(dir, "pid");
+    const go = join(dir, "go");
+    const finished = join(dir, "finished");
+    // writes its pid, then waits for the test's go file before it would touch `finished`
+    const slow = flow.executableTask(() => `echo $$ > ${pidfile}.tmp && mv ${pidfile}.tmp ${pidfile}; until [ -e ${go} ]; do sleep 0.01; done; touch ${finished}`, { name: "slow" });
     const f = slow();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => existsSync(pidfile));
+    const pid = Number(readFileSync(pidfile, "utf8"));
     expect(f.state).toBe("RUNNING");
+    expect(alive(pid)).toBe(true);
     f.cancel();
     expect(f.state).toBe("CANCELLED");
     await expect(f).rejects.toBeInstanceOf(TaskCancelledError);
-    await new Promise((r) => setTimeout(r, 1_300));
-    expect(existsSync(marker)).toBe(false);
+    await until(() => !alive(pid), 10_000);
+    expect(alive(pid)).toBe(false);
+    // the shell is gone, so the go it waited for can no longer make it finish
+    writeFileSync(go, "");
+    expect(existsSync(finished)).toBe(false);
   });
 
   it("the command function runs in the task context", async () => {
@@ -129,23 +137,31 @@ describe("executable tasks", () => {
 
   it("maxProcesses bounds concurrent processes", async () => {
     const { LocalBackend } = await import("../lib/index.js");
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const log = join(dir, "log");
+    const go = join(dir, "go");
     const flow = await engine({ backend: new LocalBackend({ maxProcesses: 1 }) });
-    const sleep = flow.executableTask(() => "sleep 0.2", { name: "sleep" });
-    const a = sleep();
-    const b = sleep();
-    await new Promise((r) => setTimeout(r, 100));
+    // each logs its start, waits for the test's go file, then logs its end
+    const step = flow.executableTask((n: string) => `echo start ${n} >> ${log}; until [ -e ${go} ]; do sleep 0.01; done; echo end ${n} >> ${log}`, { name: "step" });
+    const a = step("a");
+    const b = step("b");
+    await until(() => existsSync(log));
+    // a RUNNING report comes at spawn, so b, had it been spawned with a, would be RUNNING by the time a's shell has written
     expect([a.state, b.state]).toEqual(["RUNNING", "PENDING"]);
+    writeFileSync(go, "");
     await Promise.all([a, b]);
-    await tick();
+    expect(readFileSync(log, "utf8")).toBe("start a\nend a\nstart b\nend b\n");
   });
 });
 
 describe("runCommand", () => {
   it("a signal aborted before the process starts kills it as it starts", async () => {
-    const t0 = performance.now();
-    const err = await runCommand({ uid: "task.000001", name: "late" }, "sleep 5", { cwd: process.cwd(), signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const ran = join(dir, "ran");
+    // `sleep 30` lets the kill land before `touch`; a process left to run would fail the test by its timeout
+    const err = await runCommand({ uid: "task.000001", name: "late" }, `sleep 30; touch ${ran}`, { cwd: process.cwd(), signal: AbortSignal.abort() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutableError);
     expect((err as ExecutableError).signal).toBe("SIGTERM");
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(existsSync(ran)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { afterEach, vi } from "vitest";
-import { WorkflowEngine, type EngineOptions, type TaskFuture } from "../lib/index.js";
+import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportedState, type TaskFuture } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
 
@@ -49,3 +50,24 @@ export function captureStderr(): { readonly lines: string[]; text(): string } {
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+/** Records every report `backend` makes to its engine, in order, as `uid:STATE`; call before the engine attaches it. */
+export function recorded(backend: ExecutionBackend): string[] {
+  const seen: string[] = [];
+  const attach = backend.attach.bind(backend);
+  backend.attach = (report, env) =>
+    attach((run, state: ReportedState, value, info) => {
+      seen.push(`${run.uid}:${state}`);
+      report(run, state, value, info);
+    }, env);
+  return seen;
+}
+
+/** Whether process `pid` runs and is not a zombie (a container's init may not reap orphans). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}

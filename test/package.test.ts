@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRedis } from "./redis.js";
-import { startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
+import { TEST_SECRET, TEST_SECRET_FILE, startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -41,17 +41,17 @@ try {
 }
 `,
     );
-    writeFileSync(
-      join(app, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, types: ["node"] } }),
-    );
     // the README's tour, as a user would paste it
     const readme = readFileSync(join(root, "README.md"), "utf8");
     const tour = /## Tour\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(tour).toBeDefined();
     writeFileSync(join(app, "tour.ts"), tour!);
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", app], { encoding: "utf8" });
-    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    // the README's worker-thread snippet as written: its task module named `./tasks.js`, whose source is tasks.ts
+    const threadsSnippet = /### Worker threads[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(threadsSnippet).toContain(`module: new URL("./tasks.js", import.meta.url)`);
+    writeFileSync(join(app, "tasks.ts"), `export function resize(n: number): number {\n  return 2 * n;\n}\n`);
+    writeFileSync(join(app, "threads.ts"), `${threadsSnippet!}console.log(await resizeT(21));\nawait flow.shutdown();\n`);
+    typeCheckAsConsumer(app);
     // plain JavaScript against the built package, worker threads included
     writeFileSync(
       join(app, "main.mjs"),
@@ -74,34 +74,69 @@ try {
     const tourRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "tour.ts")], { cwd: app, encoding: "utf8" });
     expect(tourRun.status, tourRun.stderr).toBe(0);
     expect(tourRun.stdout).toMatch(/^20 42 /);
+    const threadsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "threads.ts")], { cwd: app, encoding: "utf8" });
+    expect(threadsRun.stdout, threadsRun.stderr).toBe(`${832040 + 1346269 + 2178309}\n42\n`);
     return queueFromDist(app);
-  }, 60_000);
+  }, 300_000); // four tsc runs and a pack: minutes on a loaded 2-core machine
 });
+
+/**
+ * A consumer's `tsc` on TypeScript 7 (what `npm i typescript` installs) and 5.9, with the
+ * options `tsc --init` of TypeScript 7 writes but no `types` (so each version's default:
+ * none loaded on 7, every `@types` package on 5.9), with and without `skipLibCheck`: our
+ * published declarations must load Node's types themselves where they use them.
+ */
+function typeCheckAsConsumer(app: string): void {
+  for (const [pkg, major] of [["typescript7", "7"], ["typescript", "5"]] as const) {
+    const tsc = join(root, "node_modules", pkg, "bin/tsc");
+    const version = spawnSync(process.execPath, [tsc, "--version"], { encoding: "utf8" });
+    expect(version.stdout).toMatch(new RegExp(`^Version ${major}\\.`));
+    for (const skipLibCheck of [false, true]) {
+      const compilerOptions = {
+        module: "nodenext",
+        target: "esnext",
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        isolatedModules: true,
+        moduleDetection: "force",
+        noEmit: true,
+        skipLibCheck,
+      };
+      writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions }));
+      const run = spawnSync(process.execPath, [tsc, "-p", app], { encoding: "utf8" });
+      expect(run.status, `${version.stdout.trim()}, skipLibCheck ${skipLibCheck}:\n${run.stdout}${run.stderr}`).toBe(0);
+    }
+  }
+}
 
 /** The built `asyncflow-worker` bin serves a QueueBackend of the built package: no tsx anywhere. */
 async function queueFromDist(app: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
   const bin = join(app, "node_modules/asyncflow", pkg.bin["asyncflow-worker"]!);
   const redis = await startRedis();
-  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2"]);
+  const started = await startWorkerProcess([bin, "--redis", redis.url, "--concurrency", "2", "--allow-source", "--allow-modules", app, "--secret-file", TEST_SECRET_FILE]);
   const worker = started.child;
   try {
     expect(started.serving, started.output).toBe(true);
     writeFileSync(
       join(app, "queue.mjs"),
       `import { WorkflowEngine, QueueBackend } from "asyncflow";
-const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: process.argv[2] }) });
+const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: process.argv[2], secret: process.argv[3] }) });
 try {
   const sq = flow.functionTask((x) => [x * x, process.pid]);
   const [r, pid] = await sq(12);
-  console.log(r, pid !== process.pid);
+  // a module named as the .js its TypeScript source compiles to: the worker loads tasks.ts
+  const resize = flow.functionTask((n) => n, { name: "resize", module: new URL("./tasks.js", import.meta.url) });
+  console.log(r, pid !== process.pid, await resize(21));
 } finally {
   await flow.shutdown();
 }
 `,
     );
-    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url], { cwd: app, encoding: "utf8" });
-    expect(run.stdout.trim(), run.stderr).toBe("144 true");
+    const run = spawnSync(process.execPath, [join(app, "queue.mjs"), redis.url, TEST_SECRET], { cwd: app, encoding: "utf8", timeout: 20_000 });
+    expect(run.stdout.trim(), `${run.stderr}\n${started.output}`).toBe("144 true 42");
   } finally {
     await stopWorkerProcess(worker);
     await redis.stop();

@@ -9,12 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
-import { cancelChannel, cancelledKey } from "../backends/queue/cancels.js";
+import { QueueBackend, WorkerCrashError, WorkflowEngine, startQueueWorker, type QueueBackendOptions, type QueueWorker, type QueueWorkerOptions, type TaskFuture } from "../lib/index.js";
+import { keys } from "../backends/queue/cancels.js";
+import { jobPrefixOf } from "../backends/queue/index.js";
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { startAsyncflowWorker as startWorker } from "./worker-process.js";
+import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker as startWorker } from "./worker-process.js";
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -22,7 +23,12 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.stop());
 
-const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
+const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, secret: TEST_SECRET, ...options });
+/** An in-process worker that runs the fixtures' tasks and shipped source, signed as the engines here sign. */
+const localWorker = (options: Partial<QueueWorkerOptions>): Promise<QueueWorker> =>
+  startQueueWorker({ connection: redis.url, secret: TEST_SECRET, modules: [TASKS_MODULE], allowSource: true, allowExec: true, ...options });
+const cancelChannel = (queue: string): string => keys("bull", queue).channel;
+const cancelledKey = (queue: string): string => keys("bull", queue).cancelled;
 
 /** A task, run from its module on the worker, whose body ends only when its signal is aborted: it returns "aborted". */
 const untilAbortedTask = (flow: WorkflowEngine): (() => TaskFuture<string>) =>
@@ -31,13 +37,13 @@ const untilAbortedTask = (flow: WorkflowEngine): (() => TaskFuture<string>) =>
 
 describe("queue workers", () => {
   it("a cancel that reaches the worker before the job does is kept, and the body starts aborted", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "early", concurrency: 1 });
+    const local = await localWorker({ queue: "early", concurrency: 1 });
     const publisher = new Redis(redis.port, "127.0.0.1");
     try {
       const backend = queued({ queue: "early" });
       const flow = await engine({ backend });
       // the job id the engine will give its first task; named before the job exists
-      await publisher.publish(cancelChannel("early"), `${backend.jobPrefix}.000001.1`);
+      await publisher.publish(cancelChannel("early"), `${jobPrefixOf(backend)}.000001.1`);
       const wait = untilAbortedTask(flow);
       expect(await wait()).toBe("aborted");
     } finally {
@@ -47,7 +53,7 @@ describe("queue workers", () => {
   });
 
   it("a cancel Redis will not record, and a lookup that fails, are said in the engine's log and the worker's warnings", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "wrongkey", concurrency: 1 });
+    const local = await localWorker({ queue: "wrongkey", concurrency: 1 });
     const admin = new Redis(redis.port, "127.0.0.1");
     try {
       const err = captureStderr();
@@ -70,7 +76,7 @@ describe("queue workers", () => {
   });
 
   it("cancels made together travel together, and each running body they name is aborted", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "burst", concurrency: 3 });
+    const local = await localWorker({ queue: "burst", concurrency: 3 });
     const listener = new Redis(redis.port, "127.0.0.1");
     try {
       const messages: string[] = [];
@@ -92,7 +98,7 @@ describe("queue workers", () => {
   });
 
   it("a worker whose subscription dropped gets the cancels sent meanwhile once it is back", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "blip", concurrency: 1 });
+    const local = await localWorker({ queue: "blip", concurrency: 1 });
     const admin = new Redis(redis.port, "127.0.0.1");
     try {
       const flow = await engine({ backend: queued({ queue: "blip" }) });
@@ -121,7 +127,7 @@ describe("queue workers", () => {
     const warnings = lines.filter((l) => l.includes("lists no worker"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
-      /WARN \S+ QueueBackend "queue": 1 job\(s\) waiting, none started for 0\.\d s, and Redis lists no worker for queue "nobody" at redis:\/\/127\.0\.0\.1:\d+\. Start one: asyncflow-worker --redis redis:\/\/127\.0\.0\.1:\d+ --queue nobody\n/,
+      /WARN \S+ QueueBackend "queue": 1 job\(s\) waiting, none started for 0\.\d s, and Redis lists no worker for queue "nobody" at redis:\/\/127\.0\.0\.1:\d+\. Start one: asyncflow worker --connection redis:\/\/127\.0\.0\.1:\d+ --queue nobody --module <your tasks>\n/,
     );
     // all of them cancelled, then a new wait: a warning of its own
     f.cancel();
@@ -129,7 +135,7 @@ describe("queue workers", () => {
     const g = add(2, 3);
     await new Promise((r) => setTimeout(r, 800));
     expect(lines.filter((l) => l.includes("lists no worker"))).toHaveLength(2);
-    const local = await startQueueWorker({ connection: redis.url, queue: "nobody", concurrency: 1 });
+    const local = await localWorker({ queue: "nobody", concurrency: 1 });
     try {
       expect(await g).toBe(5);
     } finally {
@@ -138,7 +144,7 @@ describe("queue workers", () => {
   });
 
   it("jobs waiting behind a busy worker are not reported as having no worker", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "busy", concurrency: 1 });
+    const local = await localWorker({ queue: "busy", concurrency: 1 });
     try {
       const { lines } = captureStderr();
       const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) });
@@ -156,7 +162,7 @@ describe("queue workers", () => {
   });
 
   it("shutdown aborts the bodies of its jobs still running on a worker", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "shut", concurrency: 1 });
+    const local = await localWorker({ queue: "shut", concurrency: 1 });
     try {
       const flow = await WorkflowEngine.create({ backend: queued({ queue: "shut" }), handleSignals: false });
       const wait = untilAbortedTask(flow);
@@ -172,7 +178,7 @@ describe("queue workers", () => {
   });
 
   it("cancelling a running executable kills its process on the worker", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "cancel-exec", concurrency: 1 });
+    const local = await localWorker({ queue: "cancel-exec", concurrency: 1 });
     try {
       const flow = await engine({ backend: queued({ queue: "cancel-exec" }) });
       const sleep = flow.executableTask(() => "sleep 30");
@@ -189,7 +195,7 @@ describe("queue workers", () => {
   });
 
   it("an in-process worker (startQueueWorker) serves a queue of its own name", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "in-process", concurrency: 2 });
+    const local = await localWorker({ queue: "in-process", concurrency: 2 });
     try {
       const flow = await engine({ backend: queued({ queue: "in-process" }) });
       const where = flow.functionTask(() => process.pid);
@@ -203,7 +209,7 @@ describe("queue workers", () => {
   it("a worker logs each job at debug level, naming the task", async () => {
     const err = captureStderr();
     process.env.ASYNCFLOW_LOG_LEVEL = "debug";
-    const local = await startQueueWorker({ connection: redis.url, queue: "logged", concurrency: 1 }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
+    const local = await localWorker({ queue: "logged", concurrency: 1 }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
     try {
       const flow = await engine({ backend: queued({ queue: "logged" }) });
       const fail = flow.functionTask(tasks.fail, { module: new URL("./fixtures/tasks.ts", import.meta.url), name: "fail" });
@@ -211,11 +217,11 @@ describe("queue workers", () => {
     } finally {
       await local.close();
     }
-    expect(err.text()).toMatch(/asyncflow DEBUG task\.000001 fail: job \w+\.000001\.1 started\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
+    expect(err.text()).toMatch(/asyncflow DEBUG task\.000001 fail: job \w+\.000001\.1 started \(delivery 1\)\n[^]*asyncflow DEBUG task\.000001 fail: job \S+ failed/);
   });
 
   it("cancelling a running task aborts its body's signal on the worker that holds it", async () => {
-    const local = await startQueueWorker({ connection: redis.url, queue: "cancel", concurrency: 1 });
+    const local = await localWorker({ queue: "cancel", concurrency: 1 });
     try {
       const flow = await engine({ backend: queued({ queue: "cancel" }) });
       const wait = untilAbortedTask(flow);
@@ -234,7 +240,7 @@ describe("queue workers", () => {
   describe("a worker that dies holding a job", () => {
     /** Runs a task that kills the worker process running it (CRASH_ME is set there only); resolves with its future once that worker is dead. */
     async function crashOn(queue: string): Promise<{ f: TaskFuture<string> }> {
-      const dying = await startWorker(["--redis", redis.url, "--queue", queue, "--lock-duration", "500"], { CRASH_ME: "1" });
+      const dying = await startWorker(["--redis", redis.url, "--queue", queue, "--lock-duration", "500", "--allow-source", "--secret-file", TEST_SECRET_FILE], { CRASH_ME: "1" });
       const flow = await engine({ backend: queued({ queue }) });
       const crash = flow.functionTask(
         () => {
@@ -251,7 +257,7 @@ describe("queue workers", () => {
 
     it("its job goes back to the queue and another worker runs it (BullMQ's stall detection)", async () => {
       const { f } = await crashOn("crash-retry");
-      const rescuer = await startQueueWorker({ connection: redis.url, queue: "crash-retry", lockDuration: 500, concurrency: 1 });
+      const rescuer = await localWorker({ queue: "crash-retry", lockDuration: 500, concurrency: 1 });
       try {
         expect(await f).toBe(`survived in ${process.pid}`);
       } finally {
@@ -261,7 +267,7 @@ describe("queue workers", () => {
 
     it("past maxStalledCount its task fails with WorkerCrashError", async () => {
       const { f } = await crashOn("crash-fail");
-      const watcher = await startQueueWorker({ connection: redis.url, queue: "crash-fail", lockDuration: 500, maxStalledCount: 0, concurrency: 1 });
+      const watcher = await localWorker({ queue: "crash-fail", lockDuration: 500, maxStalledCount: 0, concurrency: 1 });
       try {
         const err = await f.catch((e: unknown) => e);
         expect(err).toBeInstanceOf(WorkerCrashError);
@@ -276,28 +282,28 @@ describe("queue workers", () => {
 describe("asyncflow-worker", () => {
   it("--help prints the usage; an unknown option exits 2 naming it", async () => {
     const help = await startWorker(["--help"]);
-    expect([help.code, help.output]).toEqual([0, expect.stringMatching(/^usage: asyncflow-worker --redis/)]);
+    expect([help.code, help.output]).toEqual([0, expect.stringMatching(/^usage: asyncflow worker \[--connection URL/)]);
     const bad = await startWorker(["--bogus"]);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/Unknown option '--bogus'\nusage:/);
   });
 
-  it("without --redis exits 2 with the usage", async () => {
-    const r = await startWorker([]);
+  it("without --connection (or ASYNCFLOW_REDIS_URL) exits 2 with the usage", async () => {
+    const r = await startWorker([], { ASYNCFLOW_REDIS_URL: "" });
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
-    expect(r.output).toMatch(/--redis is required\nusage: asyncflow-worker --redis/);
+    expect(r.output).toMatch(/no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\nusage: asyncflow worker/);
   });
 
   it("an unreachable Redis: exits 2 saying where it tried", async () => {
     const r = await startWorker(["--redis", "redis://127.0.0.1:1", "--connect-timeout", "500"]);
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
-    expect(r.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: no connection after 500 ms/);
+    expect(r.output).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
   });
 
   it("a second SIGTERM kills running commands and exits 1 at once", async () => {
-    const r = await startWorker(["--redis", redis.url, "--queue", "kill", "--concurrency", "1"]);
+    const r = await startWorker(["--redis", redis.url, "--queue", "kill", "--concurrency", "1", "--allow-exec", "--secret-file", TEST_SECRET_FILE]);
     expect(r.serving).toBe(true);
     const flow = await engine({ backend: queued({ queue: "kill" }) });
     const marker = join(mkdtempSync(join(tmpdir(), "af-kill-")), "started");
@@ -312,7 +318,7 @@ describe("asyncflow-worker", () => {
     r.child.kill("SIGTERM");
     expect(await exited).toBe(1);
     expect(performance.now() - t0).toBeLessThan(5000);
-    expect(output).toContain("asyncflow-worker: killed");
+    expect(output).toContain("asyncflow worker: killed");
     expect(output).not.toContain("stopped after");
     await expect(f).rejects.toThrow(/command ".*sleep 30" was killed by SIG(TERM|KILL)/);
   });

@@ -11,6 +11,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AsyncflowError,
+  BackendUnreachableError,
   ExecutableError,
   InvalidOptionsError,
   InvalidTaskError,
@@ -19,12 +20,15 @@ import {
   WorkflowEngine,
   startQueueWorker,
   type QueueBackendOptions,
+  type QueueWorker,
+  type QueueWorkerOptions,
 } from "../lib/index.js";
 import { backendConformance } from "./conformance.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { describeRedis, redisOptions } from "../backends/queue/redis.js";
+import { jobPrefixOf } from "../backends/queue/index.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
+import { FIXTURES_DIR, TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
 
 let redis: RedisServer;
 let worker: ChildProcess;
@@ -32,7 +36,10 @@ let workerOutput = "";
 
 beforeAll(async () => {
   redis = await startRedis();
-  const started = await startWorker(["--redis", redis.url, "--concurrency", "4"]);
+  const started = await startWorker([
+    ...["--redis", redis.url, "--concurrency", "4", "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE],
+    ...["--allow-source", "--allow-exec", "--allow-modules", FIXTURES_DIR, "--allow-modules", "node:path"],
+  ]);
   if (!started.serving) throw new Error(`asyncflow-worker did not start: ${started.output}`);
   worker = started.child;
   worker.stdout!.on("data", (c: Buffer) => (workerOutput += c.toString()));
@@ -46,7 +53,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, ...options });
+const queued = (options: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, secret: TEST_SECRET, ...options });
+/** An in-process worker that runs shipped source, signed as the engines here sign. */
+const localWorker = (options: Partial<QueueWorkerOptions>): Promise<QueueWorker> => startQueueWorker({ connection: redis.url, secret: TEST_SECRET, allowSource: true, ...options });
 
 backendConformance("queue (a worker process on Redis, TypeScript module tasks)", {
   make: () => queued(),
@@ -57,8 +66,8 @@ backendConformance("queue (a worker process on Redis, TypeScript module tasks)",
 /** An engine and an in-process worker on a redis-server of the test's own, which it may restart; all stopped after. */
 async function withOwnRedis(test: (own: RedisServer, flow: WorkflowEngine) => Promise<void>): Promise<void> {
   const own = await startRedis();
-  const local = await startQueueWorker({ connection: own.url, concurrency: 2 });
-  const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+  const local = await startQueueWorker({ connection: own.url, concurrency: 2, allowSource: true, secret: TEST_SECRET });
+  const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url, secret: TEST_SECRET }), handleSignals: false });
   try {
     await test(own, flow);
   } finally {
@@ -160,11 +169,17 @@ describe("QueueBackend", () => {
     expect([backend.inQueue, backend.backlog]).toEqual([0, 0]);
   });
 
-  it("refuses, when defined, a function that is not self-contained", async () => {
+  it("a function that is not self-contained runs by its registered name; an unknown name fails, saying how to register it", async () => {
     const flow = await engine({ backend: queued() });
-    const factor = 3;
-    expect(() => flow.functionTask((x: number) => x * factor, { name: "scale" })).toThrow(
-      /Task "scale": the function must be self-contained or given a `module` to run in a worker: it uses `factor`/,
+    const factor = 2;
+    // defined here with a closure; the worker runs the `double` its --module exports
+    const double = flow.functionTask((x: number) => x * factor, { name: "double" });
+    expect(await double(21)).toBe(42);
+    const scale = flow.functionTask((x: number) => x * factor, { name: "scale" });
+    const err = await scale(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect((err as Error).message).toMatch(
+      /Task "scale": task\.000002: worker \S+:\d+ has no function registered as "scale" \(it knows .*"double".*\)\. Register it: export it under that name from a module the worker is started with \(asyncflow worker --module/,
     );
   });
 
@@ -237,7 +252,7 @@ describe("QueueBackend", () => {
     await new Promise((r) => setTimeout(r, 50));
     const client = new Redis(redis.port, "127.0.0.1");
     try {
-      expect(await client.exists(`bull:nowhere:${backend.jobPrefix}.000001.1`)).toBe(0);
+      expect(await client.exists(`bull:nowhere:${jobPrefixOf(backend)}.000001.1`)).toBe(0);
     } finally {
       client.disconnect();
     }
@@ -246,7 +261,7 @@ describe("QueueBackend", () => {
   it("engines in different processes share a worker without mixing up their shipped functions", () => {
     const fixture = new URL("./fixtures/queue-engine.ts", import.meta.url).pathname;
     const run = (word: string): string => {
-      const r = spawnSync(process.execPath, ["--import", "tsx", fixture, redis.url, word], { encoding: "utf8", timeout: 20_000 });
+      const r = spawnSync(process.execPath, ["--import", "tsx", fixture, redis.url, word], { encoding: "utf8", timeout: 20_000, env: { ...process.env, ASYNCFLOW_QUEUE_SECRET: TEST_SECRET } });
       expect(r.status, r.stderr).toBe(0);
       return r.stdout.trim();
     };
@@ -260,11 +275,11 @@ describe("QueueBackend", () => {
     a.functionTask(() => 1)(); // left waiting in Redis: no worker serves "rerun" yet
     await new Promise((r) => setTimeout(r, 50));
     await a.shutdown();
-    const local = await startQueueWorker({ connection: redis.url, queue: "rerun", concurrency: 1 });
+    const local = await localWorker({ queue: "rerun", concurrency: 1 });
     try {
       const second = queued({ queue: "rerun" });
       const b = await engine({ uid: "pipe:line", backend: second });
-      expect(second.jobPrefix).not.toBe(first.jobPrefix);
+      expect(jobPrefixOf(second)).not.toBe(jobPrefixOf(first));
       expect(await b.functionTask(() => 2)()).toBe(2);
     } finally {
       await local.close();
@@ -282,16 +297,20 @@ describe("QueueBackend", () => {
     expect(rb.every((r, i) => r === `b${i}`)).toBe(true);
   });
 
-  it("a job Redis lost (a restart without persistence) fails its task, and later tasks run", async () => {
+  it("Redis restarted empty: jobs not started are sent again and run; started ones run again, as delivery 2; nothing fails", async () => {
     await withOwnRedis(async (own, flow) => {
-      const slow = flow.functionTask(async () => {
-        await new Promise((r) => setTimeout(r, 1500));
-        return "late";
-      }, { name: "slow" });
-      const f = slow();
-      await running(f);
+      const slow = flow.functionTask(
+        async (i: number) => {
+          await new Promise((r) => setTimeout(r, 1000)); // long enough to be running when Redis restarts
+          return `${i}:${taskContext().delivery}`;
+        },
+        { name: "slow" },
+      );
+      const fs = Array.from({ length: 6 }, (_, i) => slow(i));
+      await running(fs[0]!, fs[1]!); // the worker runs two at once
+      expect(fs.slice(2).map((f) => f.state)).toEqual(["PENDING", "PENDING", "PENDING", "PENDING"]);
       await own.restart();
-      await expect(f).rejects.toThrow(/task\.000001 \(slow\): its job \w+\.000001\.1 is gone from Redis \(the server restarted without persistence/);
+      expect(await Promise.all(fs)).toEqual(["0:2", "1:2", "2:1", "3:1", "4:1", "5:1"]);
       await stillRuns(flow);
     });
   });
@@ -329,7 +348,7 @@ describe("QueueBackend", () => {
 
   it("a job Redis refuses (out of memory) fails its task, saying it could not be queued", async () => {
     const small = await startRedis(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
-    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: small.url }), handleSignals: false });
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: small.url, secret: TEST_SECRET }), handleSignals: false });
     try {
       const big = flow.functionTask((s: string) => s.length, { name: "big" });
       await expect(big("x".repeat(4_000_000))).rejects.toThrow(/task\.000001 \(big\): could not be queued: .*OOM/);
@@ -345,7 +364,7 @@ describe("QueueBackend", () => {
     try {
       const flow = await engine({ backend: queued({ queue: "foreign" }) });
       const t = flow.functionTask(() => 1, { name: "t" });
-      await expect(t()).rejects.toThrow(/task\.000001 \(t\): the worker's reply cannot be read \(is it an asyncflow-worker of this version\?\)/);
+      await expect(t()).rejects.toThrow(/task\.000001 \(t\): the worker's reply cannot be read \(is it an asyncflow worker of this version\?\): expected an asyncflow reply \(protocol 2\), got number/);
     } finally {
       await foreign.close();
     }
@@ -353,7 +372,7 @@ describe("QueueBackend", () => {
 
   it("shutdown returns when Redis is gone", async () => {
     const own = await startRedis();
-    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url }), handleSignals: false });
+    const flow = await WorkflowEngine.create({ backend: new QueueBackend({ connection: own.url, secret: TEST_SECRET }), handleSignals: false });
     const double = flow.functionTask((x: number) => 2 * x);
     const f = double(1); // queued, never served
     await own.stop();
@@ -393,7 +412,8 @@ describe("QueueBackend", () => {
       handleSignals: false,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AsyncflowError);
-    expect((err as Error).message).toMatch(/backend "queue" failed to start: .*QueueBackend "queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    expect((err as Error).cause).toBeInstanceOf(BackendUnreachableError);
+    expect((err as Error).message).toMatch(/backend "queue" failed to start: BackendUnreachableError: QueueBackend "queue": cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
@@ -407,11 +427,14 @@ describe("QueueBackend", () => {
   it("bad options are refused when the engine starts", async () => {
     const bad = (o: unknown) => WorkflowEngine.create({ backend: new QueueBackend(o as QueueBackendOptions), handleSignals: false });
     await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
-    await expect(bad({})).rejects.toThrow(/QueueBackend: option `connection`/);
+    await expect(bad({})).rejects.toThrow(/QueueBackend "queue": no Redis to connect to: give the `connection` option or set ASYNCFLOW_REDIS_URL/);
+    await expect(bad({ connection: "redis://h/abc" })).rejects.toThrow(/QueueBackend: option `connection`: the URL's path must be a database number \(redis:\/\/host:6379\/2\), got "\/abc"/);
     await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`/);
-    await expect(bad({ connection: redis.url, maxInFlight: 50_000 })).rejects.toThrow(
-      /QueueBackend "queue": maxEvents \(100000\) must be at least 4 x maxInFlight \(50000\)/,
-    );
+    // no secret given appears in the error: the URL's password, a secret too short
+    const leaked = await bad({ connection: "redis://u:hunter2@h/abc", secret: "tooshort-pw" }).catch((e: Error) => `${e.message}\n${e.stack}`);
+    expect(leaked).toMatch(/option `connection`: .*got `redis:\/\/u:\*\*\*@h\/abc`/);
+    expect(leaked).toMatch(/option `secret`: expected at least 16 characters, got `\*\*\*`/);
+    expect(leaked).not.toMatch(/hunter2|tooshort-pw/);
 
   });
 });
@@ -421,7 +444,8 @@ describe("Redis connection options", () => {
     expect(redisOptions("redis://u:p%40ss@example.org:6380/2")).toEqual({ host: "example.org", port: 6380, username: "u", password: "p@ss", db: 2, maxRetriesPerRequest: null, disconnectTimeout: 200 });
     expect(redisOptions("redis://example.org")).toEqual({ host: "example.org", port: 6379, maxRetriesPerRequest: null, disconnectTimeout: 200 });
     expect(redisOptions({ port: 7000 })).toEqual({ host: "127.0.0.1", port: 7000, maxRetriesPerRequest: null, disconnectTimeout: 200 });
-    expect(describeRedis("redis://u:secret@example.org:6380/2")).toBe("redis://example.org:6380/2");
-    expect(() => redisOptions("http://example.org")).toThrow(/expected a redis:\/\/ URL/);
+    expect(describeRedis("redis://u:secret@example.org:6380/2")).toBe("redis://u@example.org:6380/2");
+    expect(redisOptions("rediss://fl%40w:p%3Ass@h")).toMatchObject({ username: "fl@w", password: "p:ss", tls: {} });
+    expect(() => redisOptions("http://example.org")).toThrow(/expected a redis:\/\/ or rediss:\/\/ URL/);
   });
 });

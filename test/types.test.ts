@@ -51,8 +51,8 @@ function awaiting(): void {
 function queue(): void {
   new QueueBackend({ connection: "redis://127.0.0.1:6379", queue: "q" });
   new QueueBackend({ connection: { host: "h", port: 1, password: "p", db: 0 } });
-  // @ts-expect-error the connection is required
-  new QueueBackend({});
+  // @ts-expect-error tls is a boolean or the PEM material
+  new QueueBackend({ connection: "rediss://h", tls: "yes" });
   // @ts-expect-error a port is a number
   new QueueBackend({ connection: { port: "6379" } });
   expectTypeOf(startQueueWorker({ connection: "redis://h" })).resolves.toEqualTypeOf<QueueWorker>();

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A queue worker process as the tests and benchmarks start it. */
 export interface WorkerProcess {
@@ -34,7 +37,16 @@ export async function stopWorkerProcess(child: ChildProcess): Promise<number | n
   return exited;
 }
 
-/** Starts `asyncflow-worker` from the sources (under tsx) with `args`. */
+/** Starts `asyncflow worker` from the sources (under tsx) with `args`. */
 export function startAsyncflowWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
   return startWorkerProcess(["--import", "tsx", new URL("../backends/queue/cli.ts", import.meta.url).pathname, ...args], env);
 }
+
+/** The secret the queue tests give engines and workers (so that signing is on throughout), and a file holding it for `--secret-file`. */
+export const TEST_SECRET = "asyncflow-test-secret-0123456789";
+export const TEST_SECRET_FILE = join(mkdtempSync(join(tmpdir(), "af-secret-")), "secret");
+writeFileSync(TEST_SECRET_FILE, `${TEST_SECRET}\n`, { mode: 0o600 });
+
+/** What the tests' task modules are: registered on workers with `--module`. */
+export const TASKS_MODULE = new URL("./fixtures/tasks.ts", import.meta.url).pathname;
+export const FIXTURES_DIR = new URL("./fixtures/", import.meta.url).pathname;

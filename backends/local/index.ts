@@ -1,19 +1,14 @@
-import { parseBackendOptions } from "../../lib/contract/options.js";
-import { availableParallelism } from "node:os";
 import type PQueue from "p-queue";
+import type { z } from "zod";
+import { parseBackendOptions } from "../../lib/contract/options.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../../lib/contract/backend.js";
 import { callFunction } from "./call.js";
-import { ProcessRunner } from "./exec.js";
+import { ProcessRunner } from "../process/runner.js";
+import type { localBackendOptionsSchema } from "./options.js";
 
-export interface LocalBackendOptions {
-  /** @default "local" */
-  name?: string;
-  /** How many function tasks may run at once on the event loop. @default unbounded */
-  concurrency?: number;
-  /** How many executable tasks may run as processes at once. @default os.availableParallelism() */
-  maxProcesses?: number;
-}
+/** Options of a {@link LocalBackend}; documented, with their defaults, in `options.ts`. */
+export type LocalBackendOptions = z.input<typeof localBackendOptionsSchema>;
 
 /**
  * Runs function tasks on this event loop (under an optional concurrency
@@ -39,7 +34,7 @@ export class LocalBackend implements ExecutionBackend {
       const { default: Queue } = await import("p-queue");
       this.#functions = new Queue({ concurrency: opts.concurrency });
     }
-    this.#processes = await ProcessRunner.create(opts.maxProcesses ?? availableParallelism(), report, env);
+    this.#processes = await ProcessRunner.create(opts.maxProcesses, report, env);
   }
 
   submit(run: TaskRun): void {

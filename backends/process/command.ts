@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { runInContext } from "../../lib/contract/context.js";
 import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
-import type { Command } from "../../lib/contract/task.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js";
 
 /** How to run one command: an executable task's options, resolved where the process runs. */
 export interface CommandOptions {
@@ -15,6 +17,30 @@ export interface CommandOptions {
   readonly signal: AbortSignal;
   /** Where the running child is kept, so that a shutdown can kill it. */
   readonly children?: Set<ChildProcess>;
+}
+
+/** An executable task's options that say how to run its command. */
+export type ExecOptions = Pick<ExecutableTaskOptions, "cwd" | "env" | "timeout" | "captureStdio">;
+
+/**
+ * How to run a command with an executable task's options, where the process
+ * runs: `workDir` is the working directory when `cwd` is absent, and captured
+ * stdio goes under `<workDir>/<session>/`.
+ */
+export function commandOptions(
+  o: ExecOptions,
+  at: { readonly workDir: string; readonly session: string },
+  signal: AbortSignal,
+  children: Set<ChildProcess>,
+): CommandOptions {
+  return {
+    cwd: o.cwd ?? at.workDir,
+    env: o.env,
+    timeout: o.timeout,
+    captureDir: o.captureStdio === true ? join(at.workDir, at.session) : undefined,
+    signal,
+    children,
+  };
 }
 
 /**
@@ -82,6 +108,16 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal); // the group is gone already; the child may not be
   }
+}
+
+/** Kills every process in `children`, each with its whole group. */
+export function killAll(children: Iterable<ChildProcess>): void {
+  for (const child of children) killGroup(child, "SIGKILL");
+}
+
+/** The command an executable task's function returns for this run (called in its context), checked. */
+export async function commandOf(run: TaskRun): Promise<Command> {
+  return checkCommand(run, await runInContext(run, run.fn as (...a: unknown[]) => unknown, run.args));
 }
 
 /** The command an executable task's function returned, checked. @throws InvalidTaskError naming the task. */

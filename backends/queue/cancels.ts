@@ -4,16 +4,19 @@
  * records it in a sorted set (job id -> time) for an hour. A worker whose
  * subscription dropped (a network blip, a Redis failover) missed the
  * messages sent meanwhile: once subscribed again, it looks its running jobs
- * up in the set.
+ * up in the set. Both names start with the queue's prefix, as BullMQ's keys do.
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 
-/** The pub/sub channel on which the engine names jobs to cancel. */
-export const cancelChannel = (queue: string): string => `asyncflow:cancel:${queue}`;
-/** The sorted set of recent cancels: member = job id, score = when. */
-export const cancelledKey = (queue: string): string => `asyncflow:cancelled:${queue}`;
-/** How long a cancel is remembered for a worker that was away. */
+/** Where cancels of a queue go: the pub/sub channel, and the sorted set of recent cancels (member = job id, score = when). */
+export interface CancelKeys {
+  readonly channel: string;
+  readonly cancelled: string;
+}
+
+export const keys = (prefix: string, queue: string): CancelKeys => ({ channel: `${prefix}:${queue}:af:cancel`, cancelled: `${prefix}:${queue}:af:cancelled` });
+/** How long a cancel is remembered for a worker that was away; the set itself expires that long after the last cancel. */
 export const CANCEL_MEMORY_MS = 3_600_000;
 
 /**
@@ -25,13 +28,15 @@ export const CANCEL_MEMORY_MS = 3_600_000;
 export class CancelSender {
   readonly #queue: Queue;
   readonly #redis: Redis;
+  readonly #keys: CancelKeys;
   /** Redis refused to record or announce a burst (out of memory, say): workers may miss those cancels. */
   readonly #onError: (e: Error) => void;
   #ids: string[] = [];
   readonly #sending = new Set<Promise<unknown>>();
 
-  constructor(queue: Queue, redis: Redis, onError: (e: Error) => void) {
+  constructor(queue: Queue, redis: Redis, keys: CancelKeys, onError: (e: Error) => void) {
     this.#queue = queue;
+    this.#keys = keys;
     this.#redis = redis;
     this.#onError = onError;
   }
@@ -51,13 +56,14 @@ export class CancelSender {
     if (ids.length === 0) return;
     this.#ids = [];
     const now = Date.now();
-    const key = cancelledKey(this.#queue.name);
+    const key = this.#keys.cancelled;
     const members = ids.flatMap((id) => [now, id]);
     const recorded = this.#redis
       .pipeline()
       .zadd(key, ...members)
       .zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS)
-      .publish(cancelChannel(this.#queue.name), ids.join("\n"))
+      .pexpire(key, CANCEL_MEMORY_MS)
+      .publish(this.#keys.channel, ids.join("\n"))
       .exec()
       .then((replies) => {
         const refused = replies?.find(([error]) => error !== null)?.[0];
@@ -77,12 +83,12 @@ export class CancelSender {
 export async function receiveCancels(
   subscriber: Redis,
   lookup: () => Redis,
-  queue: string,
+  keys: CancelKeys,
   running: () => string[],
   onCancel: (jobId: string) => void,
   onError: (e: Error) => void,
 ): Promise<void> {
-  const channel = cancelChannel(queue);
+  const channel = keys.channel;
   subscriber.on("message", (_channel: string, ids: string) => {
     for (const id of ids.split("\n")) onCancel(id);
   });
@@ -95,7 +101,7 @@ export async function receiveCancels(
       await subscriber.subscribe(channel);
       const ids = running();
       if (ids.length === 0) return;
-      const found = (await lookup().pipeline(ids.map((id) => ["zscore", cancelledKey(queue), id])).exec()) ?? [];
+      const found = (await lookup().pipeline(ids.map((id) => ["zscore", keys.cancelled, id])).exec()) ?? [];
       const refused = found.find(([error]) => error !== null)?.[0];
       if (refused) throw refused;
       ids.forEach((id, i) => {

@@ -1,55 +1,94 @@
 #!/usr/bin/env node
 /**
- * asyncflow-worker: serves a QueueBackend's jobs from this machine.
- *
- *   asyncflow-worker --redis redis://host:6379 [--queue asyncflow] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]
+ * `asyncflow worker` (alias `asyncflow-worker`): serves a QueueBackend's jobs
+ * from this machine. See `usage` below.
  *
  * SIGINT or SIGTERM lets the jobs it holds finish, then exits 0; a second
  * one kills running commands (their tasks fail with the signal) and exits 1
- * at once; a function job it held goes back to the queue once its lock expires.
+ * at once, whatever Redis is doing; a function job it held goes back to the
+ * queue once its lock expires.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startQueueWorker } from "./worker.js";
+import { redact } from "./redis.js";
+import { startQueueWorker, type QueueWorkerOptions } from "./worker.js";
 
-const usage = "usage: asyncflow-worker --redis redis://host:port[/db] [--queue NAME] [--concurrency N] [--connect-timeout MS] [--lock-duration MS]";
+const usage = `usage: asyncflow worker [--connection URL | --connection-file FILE] --module PATH|PACKAGE ... [options]
 
-async function main(): Promise<void> {
-  let values: { redis?: string; queue?: string; concurrency?: string; "connect-timeout"?: string; "lock-duration"?: string; help?: boolean };
+  --connection, --redis URL   redis://[user:password@]host:port[/db] or rediss:// (default: $ASYNCFLOW_REDIS_URL)
+  --connection-file FILE      read the URL from FILE (keeps the password out of ps)
+  --queue NAME                the queue to serve (default asyncflow)
+  --prefix NAME               key prefix, as the engine's \`prefix\` (default bull)
+  --module PATH|PACKAGE       run the functions it exports, by task name (repeatable)
+  --allow-source              also run functions whose source a job carries
+  --allow-modules PREFIX      also import a module a job names under this path prefix or package (repeatable)
+  --allow-exec                also run executable tasks' commands
+  --secret-file FILE          sign and check jobs and results with this shared secret (default: $ASYNCFLOW_QUEUE_SECRET)
+  --tls                       TLS with the system's CAs (rediss:// turns it on too)
+  --tls-ca FILE, --tls-cert FILE, --tls-key FILE, --tls-servername NAME
+  --concurrency N             jobs at once (default: the number of CPUs)
+  --lock-duration MS          a dead worker's jobs go elsewhere after this (default 5000)
+  --stalled-interval MS       how often lost jobs are looked for (default lock-duration / 2)
+  --max-stalled-count N       times a job may be lost before it fails (default 1)
+  --connect-timeout MS, --unreachable-timeout MS, --id NAME`;
+
+const KILL_WAIT_MS = 1000;
+
+const flags = {
+  connection: { type: "string" },
+  redis: { type: "string" },
+  "connection-file": { type: "string" },
+  queue: { type: "string" },
+  prefix: { type: "string" },
+  module: { type: "string", multiple: true },
+  "allow-source": { type: "boolean" },
+  "allow-modules": { type: "string", multiple: true },
+  "allow-exec": { type: "boolean" },
+  "secret-file": { type: "string" },
+  tls: { type: "boolean" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-servername": { type: "string" },
+  concurrency: { type: "string" },
+  "lock-duration": { type: "string" },
+  "stalled-interval": { type: "string" },
+  "max-stalled-count": { type: "string" },
+  "connect-timeout": { type: "string" },
+  "unreachable-timeout": { type: "string" },
+  id: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Runs the worker CLI with `argv` (the arguments after the subcommand); resolves once the worker serves, or sets a non-zero exit code. */
+export async function main(argv: string[]): Promise<void> {
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof flags }>>["values"];
   try {
-    ({ values } = parseArgs({
-      options: {
-        redis: { type: "string" },
-        queue: { type: "string" },
-        concurrency: { type: "string" },
-        "connect-timeout": { type: "string" },
-        "lock-duration": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    ({ values } = parseArgs({ args: argv, options: flags }));
   } catch (error) {
     return fail(`${(error as Error).message}\n${usage}`);
   }
   if (values.help === true) return void console.log(usage);
-  if (values.redis === undefined) return fail(`--redis is required\n${usage}`);
-  const number = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
-  const worker = await startQueueWorker({
-    connection: values.redis,
-    queue: values.queue,
-    concurrency: number(values.concurrency),
-    connectTimeout: number(values["connect-timeout"]),
-    lockDuration: number(values["lock-duration"]),
-  });
-  console.log(`asyncflow-worker: serving queue "${worker.queue}" with concurrency ${worker.concurrency} (pid ${process.pid})`);
+  let options: QueueWorkerOptions;
+  try {
+    options = optionsOf(values);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const worker = await startQueueWorker(options).catch((error: unknown) => error as Error);
+  if (worker instanceof Error) return fail(redact(worker.message));
+  console.log(`asyncflow worker: serving queue "${worker.queue}" as ${worker.id} with concurrency ${worker.concurrency}`);
   let signals = 0;
   const stop = (): void => {
     if (++signals > 1) {
-      console.log("asyncflow-worker: killed");
-      void worker.kill().finally(() => process.exit(1));
+      console.log("asyncflow worker: killed");
+      // The commands are killed now; their failures reach Redis if it answers within a moment, and the process ends then whatever Redis does.
+      void Promise.race([worker.kill(), new Promise((r) => setTimeout(r, KILL_WAIT_MS))]).finally(() => process.exit(1));
       return;
     }
     void worker.close().then(() => {
       if (signals > 1) return; // killed meanwhile: that exit stands
-      console.log(`asyncflow-worker: stopped after ${worker.processed} jobs`);
+      console.log(`asyncflow worker: stopped after ${worker.processed} jobs`);
       process.exit(0);
     });
   };
@@ -57,12 +96,53 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 }
 
+function optionsOf(v: Record<string, string | boolean | string[] | undefined>): QueueWorkerOptions {
+  const str = (k: string): string | undefined => v[k] as string | undefined;
+  const num = (k: string): number | undefined => (str(k) === undefined ? undefined : Number(str(k)));
+  const file = (k: string): string | undefined => (str(k) === undefined ? undefined : read(k, str(k)!));
+  const connection = str("connection-file") !== undefined ? file("connection-file")!.trim() : (str("connection") ?? str("redis") ?? process.env.ASYNCFLOW_REDIS_URL);
+  if (connection === undefined || connection === "") throw new Error(`no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\n${usage}`);
+  const secret = str("secret-file") !== undefined ? file("secret-file")!.trim() : process.env.ASYNCFLOW_QUEUE_SECRET || undefined;
+  const tlsFiles = { ca: file("tls-ca"), cert: file("tls-cert"), key: file("tls-key"), servername: str("tls-servername") };
+  const tls = Object.values(tlsFiles).some((x) => x !== undefined) ? Object.fromEntries(Object.entries(tlsFiles).filter(([, x]) => x !== undefined)) : v.tls === true ? true : undefined;
+  const given: Record<string, unknown> = {
+    connection,
+    tls,
+    secret,
+    queue: str("queue"),
+    prefix: str("prefix"),
+    modules: v.module,
+    allowSource: v["allow-source"],
+    allowModules: v["allow-modules"],
+    allowExec: v["allow-exec"],
+    concurrency: num("concurrency"),
+    lockDuration: num("lock-duration"),
+    stalledInterval: num("stalled-interval"),
+    maxStalledCount: num("max-stalled-count"),
+    connectTimeout: num("connect-timeout"),
+    unreachableTimeout: num("unreachable-timeout"),
+    id: str("id"),
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, x]) => x !== undefined));
+}
+
+function read(flag: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`--${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 function fail(message: string): void {
-  console.error(`asyncflow-worker: ${message}`);
+  console.error(`asyncflow worker: ${message}`);
   process.exitCode = 2;
 }
 
-main().catch((error: unknown) => {
-  fail(error instanceof Error ? error.message : String(error));
-  process.exit(2);
-});
+// Run as a bin (`asyncflow-worker`), not when imported by `asyncflow worker`.
+if (import.meta.url === `file://${process.argv[1]}` || /asyncflow-worker$|backends\/queue\/cli\.[jt]s$/.test(process.argv[1] ?? "")) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    fail(redact(error instanceof Error ? error.message : String(error)));
+    process.exit(2);
+  });
+}

@@ -1,83 +1,90 @@
-import { parseBackendOptions } from "../../lib/contract/options.js";
 import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { AsyncflowError, InvalidOptionsError, InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
-import type { TaskRun } from "../../lib/contract/run.js";
-import { commandOf } from "../local/exec.js";
-import { functionRefs, type FunctionRefs } from "../remote/protocol.js";
-import type { Command } from "../../lib/contract/task.js";
+import type { z } from "zod";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
-import { CancelSender } from "./cancels.js";
-import { commandJob, functionJob, readOutcome, type JobData } from "./protocol.js";
-import { ErrorReport, connectWithin, describeRedis, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
-import { Slots } from "./slots.js";
+import { AsyncflowError, BackendUnreachableError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
+import { toWire } from "../../lib/contract/codec.js";
+import { parseBackendOptions } from "../../lib/contract/options.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import { commandOf } from "../process/command.js";
+import { uncloneableArgument } from "../remote/clone.js";
+import { CancelSender, keys } from "./cancels.js";
+import type { queueBackendOptionsSchema } from "./options.js";
+import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
+import { newestTrimmed, readJobs, streamIdAfter } from "./reconcile.js";
+import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
+import type { QueueRefs } from "./refs.js";
+import { Signer } from "./sign.js";
+import { Slots, type Sent } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
 
-export interface QueueBackendOptions {
-  /** @default "queue" */
-  name?: string;
-  /** The Redis server the queue lives on: `redis://host:port[/db]`, or its parts. */
-  connection: RedisConnection;
-  /** The BullMQ queue; workers serve the same name (`asyncflow-worker --queue`). @default "asyncflow" */
-  queue?: string;
-  /** Milliseconds to wait for Redis when the engine starts. @default 10000 */
-  connectTimeout?: number;
-  /** Jobs of this engine in Redis at once; ready tasks beyond it wait here (PENDING) for a slot. @default 10000 */
-  maxInFlight?: number;
-  /** Length kept of the queue's event stream: at least 4 events per job in flight (added, waiting, active, completed), so that none is trimmed unread. @default 100000 */
-  maxEvents?: number;
-  /**
-   * Milliseconds in which no job of this engine started, while its jobs wait
-   * and Redis lists no worker for the queue, before a warning says so in the
-   * log (the tasks stay PENDING: a worker may still come). 0: never. @default 10000
-   */
-  noWorkerWarning?: number;
+/** QueueBackend's options, as given (see the schema in `options.ts` for each one's default). */
+export type QueueBackendOptions = z.input<typeof queueBackendOptionsSchema>;
+type Resolved = z.output<typeof queueBackendOptionsSchema>;
+
+let readJobPrefix: (b: QueueBackend) => string;
+
+/**
+ * Job ids of the engine `b` is attached to are `<jobPrefix>.<task number>.<attempt>`
+ * (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the
+ * engine started. For tests; not part of the package's API.
+ * @internal
+ */
+export function jobPrefixOf(b: QueueBackend): string {
+  return readJobPrefix(b);
 }
 
-interface Job {
-  readonly run: TaskRun;
-  readonly id: string;
-  readonly data: JobData;
-}
-
-const EVENTS_PER_JOB = 4;
-const CLOSE_WAIT_MS = 2000;
-const LOST_GRACE_MS = 1000;
+const CLOSE_WAIT_MS = 1500;
 const EVENT_READ_BLOCK_MS = 1000;
+/** How often, while jobs are out, the engine looks for events it could not read (see reconcile.ts). */
+const GAP_CHECK_MS = 1000;
 
 /**
  * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
- * (`asyncflow-worker`, or `startQueueWorker`) on this or other machines. A
- * function task is a self-contained function (its source travels in the job)
- * or a module export (`module` option; each worker imports it from the same
- * path). An executable task's command is made here and run by the worker.
- * Arguments and results keep their types (JSON where it is exact, V8's
- * serializer otherwise), errors travel whole.
+ * (`asyncflow worker`, or `startQueueWorker`) on this or other machines. A
+ * function task is named: workers run the function they registered under
+ * its name (its module and, when self-contained, its source travel too, for
+ * workers that allow them). An executable task's command is made here and
+ * run by workers that allow commands. Arguments and results keep their types
+ * (JSON where it is exact, V8's serializer otherwise), errors travel whole;
+ * with a `secret`, jobs and results are signed and checked.
  *
- * Completion arrives as events (BullMQ's QueueEvents: one blocking read of the
- * queue's event stream for all jobs), never by polling a job. Jobs are added
- * in bulk, one round trip per burst of ready tasks.
+ * Completion arrives as events (one blocking read of the queue's event
+ * stream for all jobs), never by polling a job; a gap in the stream, or a
+ * reconnect, makes the engine read its jobs' states from Redis. Jobs are
+ * added in bulk, one round trip per burst of ready tasks.
  */
 export class QueueBackend implements ExecutionBackend {
   readonly name: string;
   readonly #given: QueueBackendOptions;
   readonly #attachment: Attachment;
+  #o: Resolved | null = null;
+  #address = "";
+  #signer: Signer | null = null;
   #redis: Redis | null = null;
   #queue: Queue | null = null;
   #events: QueueEvents | null = null;
-  #refs: FunctionRefs | null = null;
+  #refs: QueueRefs | null = null;
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
-  #outbox: Job[] = [];
-  /** Cancels on their way to Redis (job removal, the message to workers): shutdown waits for them. */
+  #outbox: Sent[] = [];
+  /** Jobs whose RUNNING report waits for where and how often they were delivered. */
+  #starting: string[] = [];
+  /** Finished jobs the engine has read: removed from Redis in one round trip per burst. */
+  #finished: string[] = [];
   #cancels: CancelSender | null = null;
-  /** Adds not yet answered by Redis: a check after a reconnect waits for them. */
+  /** Adds not yet answered by Redis: a reconciliation waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
   #jobPrefix = "";
   #closed = false;
   #watch: IdleQueueWatch | null = null;
+  #lastEvent = "0-0";
+  #reconciledTo = "0-0";
+  #timer: NodeJS.Timeout | null = null;
+  #errors: ErrorReport[] = [];
+  #outageArmed = false;
 
   constructor(options: QueueBackendOptions) {
     this.#given = options;
@@ -86,92 +93,96 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
-    const opts = await parseBackendOptions("QueueBackend", async () => (await import("./options.js")).queueBackendOptionsSchema, this.#given);
-    if (opts.maxEvents < EVENTS_PER_JOB * opts.maxInFlight) {
-      throw new InvalidOptionsError(
-        `QueueBackend "${this.name}": maxEvents (${opts.maxEvents}) must be at least ${EVENTS_PER_JOB} x maxInFlight (${opts.maxInFlight}), or completions could be trimmed from the event stream unread`,
-      );
-    }
+    const load = async () => (await import("./options.js")).queueBackendOptionsSchema;
+    const o = (this.#o = await parseBackendOptions("QueueBackend", load, this.#given).catch((e: unknown) => {
+      throw redactError(e, this.#given);
+    }));
+    const connection = connectionOf(o.connection, `QueueBackend "${this.name}"`);
+    this.#address = describeRedis(connection, o.tls);
+    this.#signer = o.secret === undefined ? null : new Signer(o.secret);
     this.#attachment.set(report, env);
     this.#sessionUid = env.sessionUid;
     // Job ids are short (long ones cost Redis ~10% of its throughput here) and start with a nonce of
     // this engine start, so that no other engine, nor a rerun with the same `uid`, meets them (BullMQ
     // keeps failed jobs, and silently drops an add whose id exists).
     this.#jobPrefix = randomBytes(5).readUIntBE(0, 5).toString(36);
-    this.#slots = new Slots(opts.maxInFlight, (id, run, data) => {
-      if (this.#outbox.push({ run, id, data }) === 1) queueMicrotask(this.#flush);
+    this.#slots = new Slots(o.maxInFlight, (job) => {
+      if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
     });
-    const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
-    const redis = (this.#redis = new Redis({ ...redisOptions(opts.connection), lazyConnect: true }));
+    const [{ Queue, QueueEvents }, { Redis }, { queueRefs }] = await Promise.all([import("bullmq"), import("ioredis"), import("./refs.js")]);
+    const ioredis = redisOptions(connection, o.tls);
+    const redis = (this.#redis = new Redis({ ...ioredis, lazyConnect: true }));
     redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
-    const within = this.#within(opts.connection, opts.connectTimeout);
+    const within = async (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => {
+      try {
+        await connectWithin(ready, `QueueBackend "${this.name}"`, this.#address, o.connectTimeout, errors);
+      } catch (error) {
+        this.#redis?.disconnect();
+        void this.#events?.disconnect().catch(() => undefined);
+        throw error;
+      }
+    };
     await within(redis.connect(), redis);
-    const queue = (this.#queue = new Queue(opts.queue, { connection: redis, streams: { events: { maxLen: opts.maxEvents } } }));
-    const errorReport = (who: string): ErrorReport =>
-      new ErrorReport((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`));
+    const queue = (this.#queue = new Queue(o.queue, { connection: redis, prefix: o.prefix, streams: { events: { maxLen: o.maxEvents } } }));
+    const errorReport = (who: string): ErrorReport => {
+      const r = new ErrorReport((line, recovered) => {
+        env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`);
+        if (!recovered) this.#armOutage();
+      });
+      this.#errors.push(r);
+      return r;
+    };
     const errors = errorReport("");
-    this.#cancels = new CancelSender(queue, redis, (e) => errors.error(`cancels not recorded (workers that were disconnected will not see them): ${describe(e)}`));
-    // 'ready' again means Redis came back: jobs it lost (a restart without persistence) must not leave tasks waiting forever.
+    this.#cancels = new CancelSender(queue, redis, keys(o.prefix, o.queue), (e) => errors.error(`cancels not recorded (workers that were disconnected will not see them): ${describe(e)}`));
+    // 'ready' again means Redis came back: jobs it lost (a restart without persistence) are sent again.
     redis.on("ready", () => {
       errors.ready();
-      void this.#checkLost(env);
+      void this.#reconcile("a reconnect");
     });
     queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
-    const events = (this.#events = new QueueEvents(opts.queue, {
-      connection: redisOptions(opts.connection),
-      lastEventId: last[0]?.[0] ?? "0-0",
+    this.#lastEvent = this.#reconciledTo = last[0]?.[0] ?? "0-0";
+    const events = (this.#events = new QueueEvents(o.queue, {
+      connection: ioredis,
+      prefix: o.prefix,
+      lastEventId: this.#lastEvent,
       // Events arrive at once whatever this is; it bounds how long an idle read blocks, and so how long
-      // BullMQ's watchdog on that read (this + 1 s, a timer close() cannot reach) can hold the process
-      // after shutdown() when Redis is gone: 11 s with BullMQ's 10 s default.
+      // BullMQ's watchdog on that read (this + 1 s) can hold the process after shutdown() when Redis is gone.
       blockingTimeout: EVENT_READ_BLOCK_MS,
     }));
     const eventErrors = errorReport(" events");
     events.on("error", (e) => eventErrors.error(describe(e)));
     events.getBackend().connection.on("ready", () => eventErrors.ready());
-    events.on("active", ({ jobId }) => this.#active(jobId));
-    events.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue as unknown));
-    events.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
+    events.on("active", ({ jobId }, id) => this.#active(jobId, id));
+    events.on("completed", ({ jobId, returnvalue }, id) => this.#completed(jobId, returnvalue as unknown, id));
+    events.on("failed", ({ jobId, failedReason }, id) => this.#failed(jobId, failedReason, id));
+    events.on("stalled", ({ jobId }, id) => this.#stalled(jobId, id));
     await within(events.waitUntilReady(), events);
-    this.#refs = await functionRefs();
-    const where = describeRedis(opts.connection);
+    this.#refs = await queueRefs();
     this.#watch = new IdleQueueWatch(
-      opts.noWorkerWarning,
+      o.noWorkerWarning,
       () => this.#slots.size,
       () => queue.getWorkersCount(),
       (idleMs, jobs) =>
         env.log.warn(
           env.sessionUid,
-          `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${opts.queue}" at ${where}. ` +
-            `Start one: asyncflow-worker --redis ${where} --queue ${opts.queue}`,
+          `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${o.queue}" at ${this.#address}. ` +
+            `Start one: asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`,
         ),
     );
   }
 
-  /** Waits for a connection to Redis, at most `ms`; on failure drops the main client, and the error names this backend and the address. */
-  #within(connection: RedisConnection, ms: number) {
-    return async (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => {
-      try {
-        await connectWithin(ready, `QueueBackend "${this.name}"`, connection, ms, errors);
-      } catch (error) {
-        this.#redis?.disconnect();
-        throw error;
-      }
-    };
+  static {
+    readJobPrefix = (b) => b.#jobPrefix;
   }
 
-  /** Job ids of this engine are `<jobPrefix>.<task number>.<attempt>` (`k3x9f2a.000123.1` for task.000123): the prefix is a nonce made when the engine started. */
-  get jobPrefix(): string {
-    return this.#jobPrefix;
-  }
-
-  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. */
+  /** Jobs of this engine now in Redis (waiting for or running on a worker), at most `maxInFlight`. Public: it shows flow control at work. */
   get inQueue(): number {
     return this.#slots.size;
   }
 
-  /** Ready runs held here until a slot frees (beyond `maxInFlight`). */
+  /** Ready runs held here until a slot frees (beyond `maxInFlight`). Public: it shows flow control at work. */
   get backlog(): number {
     return this.#slots.waiting;
   }
@@ -182,21 +193,22 @@ export class QueueBackend implements ExecutionBackend {
 
   submit(run: TaskRun): void {
     if (run.kind === "executable") return void this.#submitCommand(run);
-    const job = functionJob(run, this.#refs!);
-    if (job instanceof InvalidTaskError) return this.#attachment.report(run, "FAILED", job);
-    this.#slots.admit(this.#jobId(run), run, job);
+    const bad = uncloneableArgument(run, "a queue worker");
+    if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
+    const ref = this.#refs!.of(run.fn, run.name, run.options);
+    this.#slots.admit(this.#jobId(run), run, { kind: "function", uid: run.uid, name: run.name, attempt: run.attempt, args: run.args.map(toWire), ...ref });
   }
 
   // The command is made here, where the task was defined (its function may close over anything); the worker runs it.
   async #submitCommand(run: TaskRun): Promise<void> {
-    let command: Command;
+    let payload;
     try {
-      command = await commandOf(run);
+      payload = commandPayload(run, await commandOf(run));
     } catch (error) {
       return this.#attachment.report(run, "FAILED", error);
     }
     if (run.aborted || this.#closed) return;
-    this.#slots.admit(this.#jobId(run), run, commandJob(run, command, this.#sessionUid));
+    this.#slots.admit(this.#jobId(run), run, payload);
   }
 
   cancel(run: TaskRun): void {
@@ -211,13 +223,17 @@ export class QueueBackend implements ExecutionBackend {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.stop();
+    if (this.#timer !== null) clearTimeout(this.#timer);
     this.#slots.clear();
     // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
     // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
-    // BullMQ's close no connection end while it is between reconnects): wait a while, not forever.
+    // BullMQ's close no connection end while it is between reconnects): wait a while, not forever, then
+    // drop every connection, so that no reconnect timer holds the process.
+    this.#removeFinished();
     const closed = Promise.resolve(this.#cancels?.settled()).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
     await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     this.#redis?.disconnect();
+    void this.#events?.disconnect().catch(() => undefined);
   }
 
   #jobId(run: TaskRun): string {
@@ -230,69 +246,205 @@ export class QueueBackend implements ExecutionBackend {
     const outbox = this.#outbox.filter(({ run }) => !run.aborted);
     this.#outbox = [];
     if (this.#closed || outbox.length === 0) return;
-    const jobs = outbox.map(({ run, id, data }) => ({ name: run.name, data, opts: { jobId: id, removeOnComplete: true, removeOnFail: 1000 } }));
+    const keep = { age: this.#o!.keepFinished };
+    const jobs = outbox.map(({ id, run, payload }) => ({
+      name: run.name,
+      data: envelope(id, this.#sessionUid, payload, this.#signer),
+      opts: { jobId: id, removeOnComplete: keep, removeOnFail: keep },
+    }));
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
     const queue = this.#queue!;
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     this.#adding.add(added);
     this.#watch!.sent();
+    this.#armGapCheck();
     void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
-      const report = this.#attachment.report;
-      for (const { run, id } of outbox) {
-        if (this.#slots.release(id)) report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
-      }
+      for (const { run, id } of outbox) this.#settle(id, run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
     });
   };
 
-  /** After a reconnect: fails the tasks whose jobs Redis no longer has. */
-  async #checkLost(env: BackendEnvironment): Promise<void> {
+  /** Releases the job's slot and reports; false when the job held none (settled already, or cancelled). */
+  #settle(id: string, run: TaskRun, state: "DONE" | "FAILED", value: unknown): boolean {
+    if (!this.#slots.release(id)) return false;
+    this.#attachment.report(run, state, value);
+    return true;
+  }
+
+  #seen(eventId: string): void {
+    if (streamIdAfter(eventId, this.#lastEvent)) this.#lastEvent = eventId;
+  }
+
+  #active(jobId: string, eventId: string): void {
+    this.#seen(eventId);
+    const job = this.#slots.get(jobId);
+    if (job === undefined) return;
+    this.#watch!.started();
+    if (this.#starting.push(jobId) === 1) queueMicrotask(this.#reportStarts);
+  }
+
+  // One round trip for a burst of starts: which worker took each job, and how many times it was delivered.
+  readonly #reportStarts = (): void => {
+    const ids = this.#starting;
+    this.#starting = [];
+    const queue = this.#queue!;
+    void readJobs(this.#redis!, (id) => queue.toKey(id), ids)
+      .catch(() => ids.map(() => null))
+      .then((states) => ids.forEach((id, i) => this.#started(id, states[i])));
+  };
+
+  #started(id: string, state: Awaited<ReturnType<typeof readJobs>>[number] | null | undefined): void {
+    const job = this.#slots.get(id);
+    if (job === undefined || job.started) return;
+    job.started = true;
+    const delivery = (state?.kind === "active" ? state.delivery : Math.max(1, job.deliveries + 1)) + (job.payload.resent ?? 0);
+    job.deliveries = delivery;
+    const where = state?.kind === "active" && state.where !== null ? `worker ${state.where}` : undefined;
+    if (delivery > 1) {
+      const env = this.#attachment.env;
+      env.log.warn(job.run.uid, `QueueBackend "${this.name}": ${job.run.name}: job ${id} delivered again (delivery ${delivery}${where === undefined ? "" : `, to ${where}`}): the body may have run before`);
+    }
+    this.#attachment.report(job.run, "RUNNING", undefined, { ...(where === undefined ? {} : { where }), delivery });
+  }
+
+  #completed(jobId: string, returned: unknown, eventId: string | null): void {
+    if (eventId !== null) this.#seen(eventId);
+    const job = this.#slots.get(jobId);
+    if (job === undefined) return;
+    if (!job.started) this.#started(jobId, null);
+    if (isBig(returned)) return void this.#fetchBig(job, returned);
+    const [state, value] = readReply(job.run, jobId, returned, this.#signer);
+    if (this.#settle(jobId, job.run, state, value)) this.#doneWith(jobId);
+  }
+
+  async #fetchBig(job: Sent, returned: unknown): Promise<void> {
+    const stored = await this.#redis!.hget(this.#queue!.toKey(job.id), OUTCOME_FIELD).catch(() => null);
+    const [state, value] = readReply(job.run, job.id, returned, this.#signer, stored);
+    if (this.#settle(job.id, job.run, state, value)) this.#doneWith(job.id);
+  }
+
+  // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
+  #failed(jobId: string, reason: string, eventId: string | null): void {
+    if (eventId !== null) this.#seen(eventId);
+    const job = this.#slots.get(jobId);
+    if (job === undefined) return;
+    const { run } = job;
+    const error = /stalled|lock/i.test(reason) ? new WorkerCrashError(run, new Error(reason)) : new AsyncflowError(`${run.uid} (${run.name}): a worker refused job ${jobId}: ${reason}`);
+    this.#settle(jobId, run, "FAILED", error);
+  }
+
+  #stalled(jobId: string, eventId: string): void {
+    this.#seen(eventId);
+    const job = this.#slots.get(jobId);
+    if (job === undefined) return;
+    // Its worker was lost while running it: the next worker to take it is a new delivery.
+    job.started = false;
+    this.#attachment.env.log.warn(job.run.uid, `QueueBackend "${this.name}": ${job.run.name}: the worker running job ${jobId} was lost (it died, or its event loop was blocked past lockDuration): the job goes back to the queue`);
+  }
+
+  /** Finished jobs the engine read need not wait for `keepFinished`: removed in one round trip per burst. */
+  #doneWith(jobId: string): void {
+    if (this.#finished.push(jobId) === 1) queueMicrotask(() => this.#removeFinished());
+  }
+
+  #removeFinished(): void {
+    const ids = this.#finished;
+    if (ids.length === 0 || this.#redis === null || this.#queue === null) return;
+    this.#finished = [];
+    const queue = this.#queue;
+    const p = this.#redis.pipeline();
+    for (const id of ids) p.del(queue.toKey(id));
+    p.zrem(queue.keys.completed!, ...ids);
+    void p.exec().catch(() => undefined); // what stays is removed by BullMQ after keepFinished
+  }
+
+  #armGapCheck(): void {
+    if (this.#timer !== null || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#checkGap().finally(() => {
+        if (this.#slots.size > 0) this.#armGapCheck();
+      });
+    }, GAP_CHECK_MS).unref();
+  }
+
+  async #checkGap(): Promise<void> {
+    const trimmed = await newestTrimmed(this.#redis!, this.#queue!.keys.events!).catch(() => null);
+    if (trimmed === null || !streamIdAfter(trimmed, this.#lastEvent) || !streamIdAfter(trimmed, this.#reconciledTo)) return;
+    this.#reconciledTo = trimmed;
+    await this.#reconcile("events trimmed from the queue's stream before they were read");
+  }
+
+  /** Reads the state of every job out and settles what its events did not: finished, failed, or gone from Redis (sent again). */
+  async #reconcile(why: string): Promise<void> {
     const queue = this.#queue;
     const redis = this.#redis;
     if (queue === null || redis === null || this.#closed) return;
+    const env = this.#attachment.env;
     try {
       await Promise.allSettled([...this.#adding]);
-      const ids = this.#slots.ids();
-      if (ids.length === 0) return;
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.exists(queue.toKey(id));
-      const found = (await pipeline.exec()) ?? [];
-      const missing = ids.filter((_, i) => found[i]?.[0] === null && found[i]?.[1] === 0);
-      if (missing.length === 0) return;
-      // A job that completed just now is gone too (removeOnComplete), its event not yet read:
-      // give the event reader a moment before calling the rest lost.
-      await new Promise((r) => setTimeout(r, LOST_GRACE_MS).unref());
-      const report = this.#attachment.report;
-      for (const id of missing) {
-        const run = this.#slots.get(id);
-        if (run === undefined || !this.#slots.release(id)) continue;
-        report(run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): its job ${id} is gone from Redis (the server restarted without persistence, or the job was deleted)`));
-      }
+      const jobs = this.#slots.jobs();
+      if (jobs.length === 0) return;
+      const states = await readJobs(redis, (id) => queue.toKey(id), jobs.map((j) => j.id));
+      let settled = 0;
+      let resent = 0;
+      jobs.forEach((job, i) => {
+        const s = states[i]!;
+        if (this.#slots.get(job.id) !== job) return; // settled meanwhile
+        if (s.kind === "completed") {
+          settled++;
+          if (isBig(s.reply)) return void this.#fetchBig(job, s.reply);
+          this.#completed(job.id, s.reply, null);
+        } else if (s.kind === "failed") {
+          settled++;
+          this.#failed(job.id, s.reason, null);
+        } else if (s.kind === "active" && !job.started) {
+          this.#started(job.id, s);
+        } else if (s.kind === "gone") {
+          if (this.#resend(job)) resent++;
+        }
+      });
+      if (settled + resent > 0) env.log.warn(env.sessionUid, `QueueBackend "${this.name}": after ${why}: ${settled} task(s) settled from their jobs' state, ${resent} job(s) lost by Redis sent again`);
     } catch (error) {
-      env.log.error(env.sessionUid, `QueueBackend "${this.name}": checking jobs after a reconnect failed: ${describe(error)}`);
+      env.log.error(env.sessionUid, `QueueBackend "${this.name}": reading the state of its jobs after ${why} failed: ${describe(error)}`);
     }
   }
 
-  #active(jobId: string): void {
-    const run = this.#slots.get(jobId);
-    if (run === undefined) return;
-    this.#watch!.started();
-    this.#attachment.report(run, "RUNNING");
+  /** A job Redis lost: sent again if it had not started, or had started once (a new delivery); else its task fails. */
+  #resend(job: Sent): boolean {
+    const { run, id } = job;
+    if (job.started) {
+      if ((job.payload.resent ?? 0) >= 1) {
+        this.#settle(id, run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): its job ${id} is gone from Redis a second time after it had started (the server restarted without persistence, or the job was deleted)`));
+        return false;
+      }
+      job.payload = { ...job.payload, resent: (job.payload.resent ?? 0) + job.deliveries };
+      job.started = false;
+    }
+    if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
+    return true;
   }
 
-  #completed(jobId: string, returned: unknown): void {
-    const run = this.#slots.get(jobId);
-    if (run === undefined) return;
-    this.#slots.release(jobId);
-    const [state, value] = readOutcome(run, returned);
-    this.#attachment.report(run, state, value);
-  }
-
-  // A body's own failure arrives as a completed job; a failed job means the worker could not run it (it died holding it, say).
-  #failed(jobId: string, reason: string): void {
-    const run = this.#slots.get(jobId);
-    if (run === undefined) return;
-    this.#slots.release(jobId);
-    this.#attachment.report(run, "FAILED", new WorkerCrashError(run, new Error(reason)));
+  /** Redis unreachable: once it has been for `unreachableTimeout`, the runs it holds fail, naming the address. */
+  #armOutage(): void {
+    if (this.#closed || this.#outageArmed) return;
+    this.#outageArmed = true;
+    const o = this.#o!;
+    const down = (): number | null => {
+      const since = this.#errors.map((e) => e.downSince).filter((s): s is number => s !== null);
+      return since.length === 0 ? null : Math.min(...since);
+    };
+    const check = (): void => {
+      const since = down();
+      if (since === null || this.#closed) return void (this.#outageArmed = false);
+      const left = since + o.unreachableTimeout - performance.now();
+      if (left > 0) return void setTimeout(check, left).unref();
+      const why = `Redis at ${this.#address} unreachable for ${((performance.now() - since) / 1000).toFixed(1)} s`;
+      for (const { id, run } of this.#slots.jobs()) {
+        this.#settle(id, run, "FAILED", new BackendUnreachableError(`${run.uid} (${run.name}): ${why} (its job ${id} may still run once Redis is back; its result will be ignored)`, this.#address));
+      }
+      setTimeout(check, o.unreachableTimeout).unref();
+    };
+    setTimeout(check, o.unreachableTimeout).unref();
   }
 }

@@ -1,41 +1,47 @@
 /**
- * The worker side of one job: a function task through the shared remote
- * executor, or a command through the shared process runner; the outcome as
- * the job's return value.
+ * The worker side of one job, once checked (schema.ts): a function task
+ * through what the worker trusts (trust.ts) and the shared body runner, or a
+ * command through the shared process runner; the outcome as the job's reply.
  */
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { findUncloneable, fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
-import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { killGroup, runCommand } from "../process/command.js";
-import { executeRemote } from "../remote/execute.js";
-import type { CommandJob, JobData, JobOutcome } from "./protocol.js";
+import { fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
+import { commandOptions, runCommand } from "../process/command.js";
+import { checkResult } from "../remote/clone.js";
+import { freeVariableError } from "../remote/protocol.js";
+import { runBody } from "../remote/execute.js";
+import type { CommandPayload, JobOutcome, Payload } from "./protocol.js";
+import type { Trust } from "./trust.js";
+
+export interface JobControl {
+  readonly signal: AbortSignal;
+  readonly session: string;
+  readonly delivery: number;
+  readonly children: Set<ChildProcess>;
+}
 
 /** Runs a job; never rejects: a failure is the outcome's `error`. */
-export async function runJob(data: JobData, control: { readonly signal: AbortSignal }, children: Set<ChildProcess>): Promise<JobOutcome> {
+export async function runJob(job: Payload, trust: Trust, control: JobControl): Promise<JobOutcome> {
   try {
-    if ("command" in data) return { value: await runCommandJob(data, control.signal, children) };
-    const value = await executeRemote({ ...data, args: data.args.map(fromWire) }, control);
-    const bad = findUncloneable(value);
-    if (bad !== null) throw new InvalidTaskError(data.name, `${data.uid} returned ${bad}, which cannot be sent back from a queue worker`);
+    if (job.kind === "command") {
+      trust.command(job);
+      return { value: await runCommandJob(job, control) };
+    }
+    const { fn, context, shipped } = await trust.function(job);
+    let value: unknown;
+    try {
+      value = await runBody(fn, { uid: job.uid, name: job.name, attempt: job.attempt, args: job.args.map(fromWire), delivery: control.delivery }, control, context);
+    } catch (error) {
+      const missing = error instanceof ReferenceError && shipped ? /^(\S+) is not defined$/.exec(error.message) : null;
+      throw missing ? freeVariableError(job.name, [missing[1]!]) : error;
+    }
+    checkResult(job, value, "a queue worker");
     return { value: toWire(value) };
   } catch (error) {
     return { error: toWire(serializeError(error)) };
   }
 }
 
-function runCommandJob(job: CommandJob, signal: AbortSignal, children: Set<ChildProcess>): Promise<string> {
-  const cwd = job.cwd ?? process.cwd();
-  return runCommand(job, job.command, {
-    cwd,
-    env: job.env,
-    timeout: job.timeout,
-    captureDir: job.captureStdio === true ? join(cwd, job.session) : undefined,
-    signal,
-    children,
-  });
-}
-
-export function killAll(children: Set<ChildProcess>): void {
-  for (const child of children) killGroup(child, "SIGKILL");
+// The worker's cwd stands in for the engine's workDir: captured stdio goes under `<cwd>/<session>/`.
+function runCommandJob(job: CommandPayload, control: JobControl): Promise<string> {
+  return runCommand(job, job.command, commandOptions(job, { workDir: job.cwd ?? process.cwd(), session: control.session }, control.signal, control.children));
 }

@@ -1,52 +1,88 @@
-/** What travels through the queue, and the engine's side of it: a TaskRun into a job, a worker's reply into the run's outcome (job.ts is the worker's side). */
-import { deserializeError, findUncloneable, fromWire, toWire, type SerializedError } from "../../lib/contract/codec.js";
-import { AsyncflowError, InvalidTaskError } from "../../lib/contract/errors.js";
+/**
+ * What travels through the queue, and the engine's side of it: a TaskRun into
+ * a job, a worker's reply into the run's outcome (schema.ts checks jobs on the
+ * worker's side, job.ts runs them).
+ *
+ * A job's data is an envelope `{ v, s, p, sig? }`: the session, the payload as
+ * a JSON string (what is signed is exactly what is parsed), and the HMAC of
+ * `jobId, session, payload` when engine and workers share a secret. A reply is
+ * `{ v, o, sig? }`: the outcome as a JSON string and the HMAC of
+ * `jobId, outcome`; a large outcome stays in the job's hash (`big`), not in the
+ * event stream.
+ */
+import { deserializeError, fromWire, type SerializedError } from "../../lib/contract/codec.js";
+import { AsyncflowError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command } from "../../lib/contract/task.js";
-import type { FunctionRefs, RemoteTask } from "../remote/protocol.js";
+import type { ExecOptions } from "../process/command.js";
+import type { Signer } from "./sign.js";
 
-/**
- * A job's data: a function task (the RemoteTask, each argument through
- * `toWire`, so that arguments keep their types) or an executable task's
- * command, made by the engine and run by the worker.
- */
-export type JobData = RemoteTask | CommandJob;
+export const PROTOCOL = 2;
+/** Outcomes longer than this (bytes of JSON) stay in the job's hash instead of travelling in the event stream. */
+export const INLINE_OUTCOME = 1024;
+/** The job-hash field holding a large outcome. */
+export const OUTCOME_FIELD = "afout";
 
-export interface CommandJob {
+/** A job's data as BullMQ stores it. */
+export interface JobEnvelope {
+  readonly v: number;
+  readonly s: string;
+  readonly p: string;
+  readonly sig?: string;
+}
+
+/** What a worker returns for a job. */
+export interface ReplyEnvelope {
+  readonly v: number;
+  /** The outcome as JSON; absent when it is kept in the job's hash (`big`). */
+  readonly o?: string;
+  readonly big?: true;
+  readonly sig?: string;
+}
+
+interface PayloadBase {
   readonly uid: string;
   readonly name: string;
   readonly attempt: number;
-  readonly command: Command;
-  /** The worker's working directory when not given. */
-  readonly cwd?: string;
-  readonly env?: Record<string, string>;
-  readonly timeout?: number;
-  /** Capture stdout and stderr in files under the worker's `<cwd>/<session>/`; the result is the stdout file's path there. */
-  readonly captureStdio?: boolean;
-  readonly session: string;
+  /** Times the engine sent this job again after Redis lost it once started: added to the worker's count of deliveries. */
+  readonly resent?: number;
+  /** W3C trace context of the run, passed through to the body's context. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
-/** What a queue worker returns for a job: the body's result, or its SerializedError, through `toWire`. */
+/**
+ * A function task: looked up by `name` among the worker's registered
+ * functions; `module` and `source` are what workers that allow them may use
+ * instead.
+ */
+export interface FunctionPayload extends PayloadBase {
+  readonly kind: "function";
+  readonly args: unknown[];
+  readonly module?: { readonly href: string; readonly export: string };
+  readonly source?: { readonly expression: string; readonly context: boolean };
+}
+
+/** An executable task: the command, made by the engine, with what the worker needs to run it. */
+/** `cwd` defaults to the worker's; captured stdout and stderr go in files under `<cwd>/<session>/`, and the result is the stdout file's path there. */
+export interface CommandPayload extends PayloadBase, ExecOptions {
+  readonly kind: "command";
+  readonly command: Command;
+}
+
+export type Payload = FunctionPayload | CommandPayload;
+
+/** What a worker's body ended with: the result, or its SerializedError, through `toWire`. */
 export type JobOutcome = { readonly value: unknown } | { readonly error: unknown };
 
-/** A function task's job, or the error naming the argument that cannot be sent. */
-export function functionJob(run: TaskRun, refs: FunctionRefs): RemoteTask | InvalidTaskError {
-  for (let i = 0; i < run.args.length; i++) {
-    const bad = findUncloneable(run.args[i]);
-    if (bad !== null) return new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a queue worker: it is or holds ${bad}`);
-  }
-  return refs.task(run, run.args.map(toWire));
-}
-
-/** An executable task's job: the command, made by the engine, with the options the worker needs to run it. */
-export function commandJob(run: TaskRun, command: Command, session: string): CommandJob {
+/** An executable task's payload: the command, made by the engine, with the options the worker needs to run it. */
+export function commandPayload(run: TaskRun, command: Command): CommandPayload {
   const o = run.options;
   return {
+    kind: "command",
     uid: run.uid,
     name: run.name,
     attempt: run.attempt,
     command,
-    session,
     ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
     ...(o.env === undefined ? {} : { env: o.env }),
     ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
@@ -54,14 +90,43 @@ export function commandJob(run: TaskRun, command: Command, session: string): Com
   };
 }
 
-/** A worker's reply as the run's final state and value; a reply that is not a JobOutcome fails the task, saying so. */
-export function readOutcome(run: TaskRun, returned: unknown): ["DONE" | "FAILED", unknown] {
-  const outcome = returned as JobOutcome | null;
+/** The job's data for a payload, signed when there is a secret. */
+export function envelope(jobId: string, session: string, payload: Payload, signer: Signer | null): JobEnvelope {
+  const p = JSON.stringify(payload);
+  return signer === null ? { v: PROTOCOL, s: session, p } : { v: PROTOCOL, s: session, p, sig: signer.sign(jobId, session, p) };
+}
+
+/** The reply for an outcome: inline, or `big` (the caller keeps `o` in the job's hash). */
+export function reply(jobId: string, outcome: JobOutcome, signer: Signer | null): { reply: ReplyEnvelope; big: string | null } {
+  const o = JSON.stringify(outcome);
+  const sig = signer === null ? {} : { sig: signer.sign(jobId, o) };
+  return o.length > INLINE_OUTCOME ? { reply: { v: PROTOCOL, big: true, ...sig }, big: o } : { reply: { v: PROTOCOL, o, ...sig }, big: null };
+}
+
+/** Whether a reply's outcome is kept in the job's hash, to be fetched. */
+export function isBig(returned: unknown): boolean {
+  return typeof returned === "object" && returned !== null && (returned as ReplyEnvelope).big === true;
+}
+
+/**
+ * A worker's reply as the run's final state and value. `stored` is the
+ * outcome fetched from the job's hash for a `big` reply. A reply that is not
+ * an asyncflow worker's, or whose signature does not hold, fails the task, saying so.
+ */
+export function readReply(run: TaskRun, jobId: string, returned: unknown, signer: Signer | null, stored?: string | null): ["DONE" | "FAILED", unknown] {
+  const r = returned as ReplyEnvelope | null;
   try {
-    if (outcome !== null && typeof outcome === "object" && "value" in outcome) return ["DONE", fromWire(outcome.value)];
-    if (outcome !== null && typeof outcome === "object" && "error" in outcome) return ["FAILED", deserializeError(fromWire(outcome.error) as SerializedError)];
-    throw new TypeError(`expected { value } or { error }, got ${typeof outcome}`);
+    if (r === null || typeof r !== "object" || r.v !== PROTOCOL) throw new TypeError(`expected an asyncflow reply (protocol ${PROTOCOL}), got ${r === null ? "null" : typeof r === "object" ? `protocol ${String(r.v)}` : typeof r}`);
+    const o = r.big === true ? stored : r.o;
+    if (typeof o !== "string") throw new TypeError(r.big === true ? "its result is gone from the job" : "the reply holds no outcome");
+    if (signer !== null && !signer.verify(r.sig, jobId, o)) {
+      return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): result rejected: ${r.sig === undefined ? "unsigned" : "bad signature"} (job ${jobId}; is every worker given the same secret?)`)];
+    }
+    const outcome = JSON.parse(o) as JobOutcome;
+    if ("value" in outcome) return ["DONE", fromWire(outcome.value)];
+    if ("error" in outcome) return ["FAILED", deserializeError(fromWire(outcome.error) as SerializedError)];
+    throw new TypeError("expected { value } or { error }");
   } catch (error) {
-    return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow-worker of this version?)`, { cause: error })];
+    return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow worker of this version?): ${(error as Error).message}`, { cause: error })];
   }
 }

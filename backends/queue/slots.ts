@@ -1,10 +1,15 @@
 import type { TaskRun } from "../../lib/contract/run.js";
-import type { JobData } from "./protocol.js";
+import type { Payload } from "./protocol.js";
 
-interface Ready {
+/** A job of this engine: its run and payload (kept to send it again if Redis loses it), what became of it so far. */
+export interface Sent {
   readonly id: string;
   readonly run: TaskRun;
-  readonly data: JobData;
+  payload: Payload;
+  /** A worker took it (the engine reported RUNNING, or is about to). */
+  started: boolean;
+  /** Deliveries counted so far (workers that took it). */
+  deliveries: number;
 }
 
 /**
@@ -15,12 +20,12 @@ interface Ready {
 export class Slots {
   readonly #max: number;
   /** Called when a run gets a slot: the job goes out. */
-  readonly #send: (id: string, run: TaskRun, data: JobData) => void;
-  readonly #jobs = new Map<string, TaskRun>();
-  readonly #waiting: (Ready | undefined)[] = [];
+  readonly #send: (job: Sent) => void;
+  readonly #jobs = new Map<string, Sent>();
+  readonly #waiting: (Sent | undefined)[] = [];
   #head = 0;
 
-  constructor(max: number, send: (id: string, run: TaskRun, data: JobData) => void) {
+  constructor(max: number, send: (job: Sent) => void) {
     this.#max = max;
     this.#send = send;
   }
@@ -37,22 +42,26 @@ export class Slots {
     return n;
   }
 
-  get(id: string): TaskRun | undefined {
+  get(id: string): Sent | undefined {
     return this.#jobs.get(id);
   }
 
-  ids(): string[] {
-    return [...this.#jobs.keys()];
+  jobs(): Sent[] {
+    return [...this.#jobs.values()];
   }
 
   /** A ready run: its job goes out now if a slot is free, else when one frees. */
-  admit(id: string, run: TaskRun, data: JobData): void {
+  admit(id: string, run: TaskRun, payload: Payload): void {
+    this.#take({ id, run, payload, started: false, deliveries: 0 });
+  }
+
+  #take(job: Sent): void {
     if (this.#jobs.size >= this.#max) {
-      this.#waiting.push({ id, run, data });
+      this.#waiting.push(job);
       return;
     }
-    this.#jobs.set(id, run);
-    this.#send(id, run, data);
+    this.#jobs.set(job.id, job);
+    this.#send(job);
   }
 
   /**
@@ -66,7 +75,7 @@ export class Slots {
     while (this.#head < waiting.length && this.#jobs.size < this.#max) {
       const next = waiting[this.#head]!;
       waiting[this.#head++] = undefined;
-      if (!next.run.aborted) this.admit(next.id, next.run, next.data);
+      if (!next.run.aborted) this.#take(next);
     }
     if (this.#head === waiting.length) {
       waiting.length = 0;

@@ -1,39 +1,26 @@
-import type { ChildProcess } from "node:child_process";
-import { parseBackendOptions } from "../../lib/contract/options.js";
+import { hostname } from "node:os";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { z } from "zod";
 import { Logger } from "../../lib/contract/log.js";
-import { receiveCancels } from "./cancels.js";
-import type { JobData, JobOutcome } from "./protocol.js";
-import { ErrorReport, connectWithin, redisOptions, type ErrorSource, type RedisConnection } from "./redis.js";
+import { parseBackendOptions } from "../../lib/contract/options.js";
+import { describe } from "../../lib/contract/errors.js";
+import { keys, receiveCancels } from "./cancels.js";
+import type { queueWorkerOptionsSchema } from "./options.js";
+import { OUTCOME_FIELD, reply, type ReplyEnvelope } from "./protocol.js";
+import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
+import { Signer } from "./sign.js";
 
-export interface QueueWorkerOptions {
-  /** The Redis server of the engine's QueueBackend. */
-  connection: RedisConnection;
-  /** @default "asyncflow" */
-  queue?: string;
-  /** Jobs run at once (async bodies interleave on this event loop). @default os.availableParallelism() */
-  concurrency?: number;
-  /** Milliseconds to wait for Redis. @default 10000 */
-  connectTimeout?: number;
-  /**
-   * How fast the jobs of a worker that died are noticed (BullMQ's stall
-   * detection): a job's lock lasts `lockDuration` ms unless its worker renews
-   * it; every `stalledInterval` ms each live worker takes back jobs whose lock
-   * expired, up to `maxStalledCount` times, then fails them (the task fails
-   * with WorkerCrashError). One check runs per interval across all workers
-   * of a queue, so every worker should use the same values.
-   * @default 30000, `lockDuration`, 1 (BullMQ's)
-   */
-  lockDuration?: number;
-  stalledInterval?: number;
-  maxStalledCount?: number;
-}
+/** Options of `startQueueWorker` (and of `asyncflow worker`, flag for flag). */
+export type QueueWorkerOptions = z.input<typeof queueWorkerOptionsSchema>;
 
 /** A running queue worker; `close()` lets the jobs it holds finish, then disconnects. */
 export interface QueueWorker {
   readonly queue: string;
   readonly concurrency: number;
+  /** How it names itself: `<host>:<pid>` unless given. */
+  readonly id: string;
   /** Jobs this worker has finished (a body's failure counts: it is reported, not retried). */
   readonly processed: number;
   close(): Promise<void>;
@@ -45,37 +32,64 @@ const EARLY_CANCELS = 10_000;
 const cancelled = (id: string): Error => new Error(`job ${id} was cancelled by the engine`);
 
 /**
- * Serves a QueueBackend's jobs: the body of `asyncflow-worker`, usable in
- * process too. Each job's body runs through the same executor as a worker
- * thread's; its result or error goes back as the job's return value.
+ * Serves a QueueBackend's jobs: the body of `asyncflow worker`, usable in
+ * process too. Each job is checked (envelope, signature, schema) and runs
+ * only what this worker trusts (trust.ts); its result or error goes back as
+ * the job's reply, signed when there is a secret.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
-  const opts = await parseBackendOptions("startQueueWorker", async () => (await import("./options.js")).queueWorkerOptionsSchema, options);
+  const opts = await parseBackendOptions("startQueueWorker", async () => (await import("./options.js")).queueWorkerOptionsSchema, options).catch((e: unknown) => {
+    throw redactError(e, options);
+  });
+  const connection = connectionOf(opts.connection, "startQueueWorker");
+  const address = describeRedis(connection, opts.tls);
   const concurrency = opts.concurrency ?? availableParallelism();
+  const id = opts.id ?? `${hostname()}:${process.pid}`;
+  const signer = opts.secret === undefined ? null : new Signer(opts.secret);
   // Loaded here, not at import: the executor sets worker globals (`taskContext`), which an engine's process must not get.
-  const [{ Worker }, { Redis }, { runJob, killAll }] = await Promise.all([import("bullmq"), import("ioredis"), import("./job.js")]);
-  let processed = 0;
-  // ASYNCFLOW_LOG_LEVEL=debug shows each job as it starts and ends, named by its task's uid.
+  const [{ Worker, UnrecoverableError }, { Redis: RedisClient }, { runJob }, { killAll }, { readJob }, { Trust, registry }, { WatchedChildren }, { passUnparsable, UNPARSABLE }] = await Promise.all([
+    import("bullmq"),
+    import("ioredis"),
+    import("./job.js"),
+    import("../process/command.js"),
+    import("./schema.js"),
+    import("./trust.js"),
+    import("./watchdog.js"),
+    import("./poison.js"),
+  ]);
+  const trust = new Trust(await registry(opts.modules), opts, id);
   const log = new Logger();
+  if (trust.opensCode && signer === null) {
+    log.warn(id, `asyncflow worker: runs ${[opts.allowSource && "shipped source", opts.allowModules.length > 0 && "modules jobs name", opts.allowExec && "commands"].filter(Boolean).join(", ")} without a secret: anyone who can write to Redis at ${address} can run code here (give it --secret-file, and the engine the same \`secret\`)`);
+  }
+  const ioredis = { ...redisOptions(connection, opts.tls) };
+  const k = keys(opts.prefix, opts.queue);
+  let processed = 0;
   /** Jobs named for cancelling that were not running here: the most recent EARLY_CANCELS of them. */
   const early = new Set<string>();
-  // Processes of command jobs running here: `kill()` kills them.
-  const children = new Set<ChildProcess>();
+  // Processes of command jobs running here: killed by `kill()`, and by the watchdog if this process dies.
+  const children = new WatchedChildren();
   // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
   const running = new Map<string, AbortController | null>();
-  const controller = (id: string): AbortController => {
-    let c = running.get(id) ?? null;
-    if (c === null) running.set(id, (c = new AbortController()));
+  const controller = (jobId: string): AbortController => {
+    let c = running.get(jobId) ?? null;
+    if (c === null) running.set(jobId, (c = new AbortController()));
     return c;
+  };
+  const stopAll = (why: string): void => {
+    // Abort first, so that a command about to start is killed as it starts.
+    for (const jobId of running.keys()) controller(jobId).abort(new Error(`job ${jobId}: ${why}`));
+    killAll(children);
   };
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   // Subscribed before the worker starts, so that no cancel falls between the two.
-  const cancels = new Redis(redisOptions(opts.connection)); // connects now, retrying until the subscribe below gives up
+  const cancels = new RedisClient(ioredis); // connects now, retrying until the subscribe below gives up
   // For looking up, after a reconnect, the cancels sent while the subscription was down.
-  let lookup: InstanceType<typeof Redis> | null = null;
+  let lookup: Redis | null = null;
   const disconnect = (): void => {
     cancels.disconnect();
     lookup?.disconnect();
+    children.close();
   };
   let ready = false;
   // Failures before the worker is ready make startQueueWorker reject; after, they are warnings, each said once while Redis is away.
@@ -92,47 +106,80 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     early.add(jobId);
     if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
   };
-  const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", opts.connection, opts.connectTimeout, errors);
+  const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", address, opts.connectTimeout, errors);
   try {
-    const lookupClient = (): InstanceType<typeof Redis> => (lookup ??= new Redis(redisOptions(opts.connection)).on("error", warnCancel));
-    const subscribed = receiveCancels(cancels, lookupClient, opts.queue, () => [...running.keys()], onCancel, warnCancel);
+    const lookupClient = (): Redis => (lookup ??= new RedisClient(ioredis).on("error", warnCancel));
+    const subscribed = receiveCancels(cancels, lookupClient, k, () => [...running.keys()], onCancel, warnCancel);
     await connected(subscribed, cancels);
   } catch (error) {
     disconnect();
     throw error;
   }
-  const worker: Worker<JobData, JobOutcome> = new Worker<JobData, JobOutcome>(
+  const worker: Worker<unknown, ReplyEnvelope> = new Worker<unknown, ReplyEnvelope>(
     opts.queue,
-    async (job: Job<JobData, JobOutcome>) => {
-      const id = job.id!;
-      running.set(id, null);
-      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
-      if (early.delete(id)) controller(id).abort(cancelled(id));
-      if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} started`);
+    async (job: Job<unknown, ReplyEnvelope>) => {
+      const jobId = job.id!;
+      const data = job.data as Record<string, unknown> | null;
+      let checked: ReturnType<typeof readJob>;
       try {
-        const out = await runJob(job.data, { get signal() { return controller(id).signal; } }, children);
+        if (data !== null && typeof data === "object" && UNPARSABLE in data) throw new UnrecoverableError(`malformed job ${jobId}: ${String(data[UNPARSABLE])}`);
+        checked = readJob(jobId, data, signer);
+      } catch (error) {
+        // Nothing of it ran; it fails (no retry) with the reason, and the reason is logged with its id.
+        log.error(id, `asyncflow worker: ${(error as Error).message}`);
+        throw new UnrecoverableError((error as Error).message);
+      }
+      const { session, payload } = checked;
+      running.set(jobId, null);
+      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
+      if (early.delete(jobId)) controller(jobId).abort(cancelled(jobId));
+      const delivery = Math.max(1, job.attemptsStarted) + (payload.resent ?? 0);
+      if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
+      try {
+        const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
+        const out = await runJob(payload, trust, control);
         processed++;
-        if (log.debugOn) log.debug(job.data.uid, `${job.data.name}: job ${id} ${"value" in out ? "done" : "failed"}`);
-        return out;
+        if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
+        const { reply: r, big } = reply(jobId, out, signer);
+        // Kept in the job's hash, not in the event stream; sent on the connection BullMQ finishes the job on, so it lands first.
+        if (big !== null) void ((await worker.getBackend().client) as unknown as Redis).hset(job.queueQualifiedName + ":" + jobId, OUTCOME_FIELD, big).catch((e: unknown) => log.error(id, `job ${jobId}: its result could not be stored: ${describe(e)}`));
+        return r;
       } finally {
-        running.delete(id);
+        running.delete(jobId);
       }
     },
     {
-      connection: redisOptions(opts.connection),
+      connection: ioredis,
+      prefix: opts.prefix,
+      name: id,
       concurrency,
-      ...(opts.lockDuration === undefined ? {} : { lockDuration: opts.lockDuration }),
-      ...(opts.stalledInterval === undefined && opts.lockDuration === undefined ? {} : { stalledInterval: opts.stalledInterval ?? opts.lockDuration }),
-      ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
+      lockDuration: opts.lockDuration,
+      stalledInterval: opts.stalledInterval ?? Math.max(1, Math.floor(opts.lockDuration / 2)),
+      maxStalledCount: opts.maxStalledCount,
     },
   );
+  passUnparsable(worker as Worker);
   const workerErrors = errorReport("");
+  let outage: NodeJS.Timeout | null = null;
   worker.on("error", (e) => {
-    if (ready) workerErrors.error(e.message);
+    if (!ready) return;
+    workerErrors.error(e.message);
+    // Redis away too long: the bodies running here could not report anyway, and their jobs go to another worker once their locks expire.
+    outage ??= setTimeout(() => {
+      const n = running.size;
+      if (n > 0) stopAll(`Redis at ${address} unreachable for ${opts.unreachableTimeout} ms`);
+      log.error(id, `asyncflow worker: Redis at ${address} unreachable for ${(opts.unreachableTimeout / 1000).toFixed(1)} s${n > 0 ? `: stopped the ${n} job(s) running here (they go back to the queue once Redis is back)` : ""}`);
+    }, opts.unreachableTimeout).unref();
   });
   // BullMQ's worker has two connections, both reporting through its 'error': either being ready again ends the outage
   const backend = worker.getBackend();
-  for (const connection of [backend.connection, backend.blockingConnection]) connection?.on("ready", () => workerErrors.ready());
+  for (const c of [backend.connection, backend.blockingConnection]) {
+    c?.on("ready", () => {
+      workerErrors.ready();
+      if (outage !== null) clearTimeout(outage);
+      outage = null;
+    });
+  }
   try {
     await connected(worker.waitUntilReady(), worker);
   } catch (error) {
@@ -144,6 +191,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   return {
     queue: opts.queue,
     concurrency,
+    id,
     get processed() {
       return processed;
     },
@@ -152,10 +200,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       disconnect();
     },
     kill: async () => {
-      // Abort first, so that a command about to start is killed as it starts.
-      for (const id of running.keys()) controller(id).abort(new Error(`job ${id}: the worker was killed`));
-      killAll(children);
-      await worker.close(true);
+      stopAll("the worker was killed");
+      // With Redis gone, BullMQ's close can wait for it forever: give it a moment, not more.
+      await Promise.race([worker.close(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       disconnect();
     },
   };

@@ -5,10 +5,9 @@
  */
 import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { TYPESCRIPT_FILE, freeVariableError, type RemoteTask } from "./protocol.js";
-import type { ShippedFunction } from "./source.js";
+import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
 
-type AnyFunction = (...args: unknown[]) => unknown;
+export type AnyFunction = (...args: unknown[]) => unknown;
 const g = globalThis as { __name?: unknown; taskContext?: unknown };
 g.__name ??= (fn: Function, name: string) => Object.defineProperty(fn, "name", { value: name, configurable: true });
 g.taskContext = taskContext;
@@ -18,7 +17,9 @@ g.taskContext = taskContext;
 // since a long-lived worker sees the functions of every session it serves.
 const compiled = new Map<string, AnyFunction>();
 const MAX_COMPILED = 1000;
+// Bounded too (Node keeps what it imported, but this map need not grow with every href a worker is sent).
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+const MAX_MODULES = 100;
 let typescript: Promise<void> | null = null;
 
 /**
@@ -31,24 +32,33 @@ export async function executeRemote(task: RemoteTask, control: { readonly signal
   try {
     const ref = task.fn;
     const fn = "expression" in ref ? compile(ref) : await exported(ref.module, ref.export, task.name);
-    if ("expression" in ref && !ref.context) return await fn(...task.args);
-    // `signal` is read through `control`, so that a worker may make it only when a body asks for it
-    const ctx: TaskContext = {
-      uid: task.uid,
-      name: task.name,
-      attempt: task.attempt,
-      get signal() {
-        return control.signal;
-      },
-    };
-    return await runInContext(ctx, fn, task.args);
+    return await runBody(fn, task, control, !("expression" in ref) || ref.context);
   } catch (error) {
     const missing = error instanceof ReferenceError && "expression" in task.fn ? /^(\S+) is not defined$/.exec(error.message) : null;
     throw missing ? freeVariableError(task.name, [missing[1]!]) : error;
   }
 }
 
-function compile(fn: ShippedFunction): AnyFunction {
+/** What a body's context is made of, beyond its signal. */
+export type BodyRun = Pick<RemoteTask, "uid" | "name" | "attempt" | "args"> & { readonly delivery?: number };
+
+/** Runs `fn` on the run's arguments, in a task context unless `context` is false (a shipped body that cannot reach it). */
+export async function runBody(fn: AnyFunction, task: BodyRun, control: { readonly signal: AbortSignal }, context: boolean): Promise<unknown> {
+  if (!context) return await fn(...task.args);
+  // `signal` is read through `control`, so that a worker may make it only when a body asks for it
+  const ctx: TaskContext = {
+    uid: task.uid,
+    name: task.name,
+    attempt: task.attempt,
+    ...(task.delivery === undefined ? {} : { delivery: task.delivery }),
+    get signal() {
+      return control.signal;
+    },
+  };
+  return await runInContext(ctx, fn, task.args);
+}
+
+export function compile(fn: Pick<ShippedFunction, "expression">): AnyFunction {
   let f = compiled.get(fn.expression);
   if (f === undefined) {
     // Compiling shipped source is the point of a shipped function; it was parsed and checked for free variables when the task was defined.
@@ -60,10 +70,11 @@ function compile(fn: ShippedFunction): AnyFunction {
   return f;
 }
 
-async function exported(href: string, name: string, taskName: string): Promise<AnyFunction> {
+export async function exported(href: string, name: string, taskName: string): Promise<AnyFunction> {
   let mod = modules.get(href);
   if (mod === undefined) {
-    mod = load(href);
+    mod = importModule(href);
+    if (modules.size >= MAX_MODULES) modules.delete(modules.keys().next().value!);
     modules.set(href, mod);
   }
   let ns: Record<string, unknown>;
@@ -81,7 +92,9 @@ async function exported(href: string, name: string, taskName: string): Promise<A
   return f as AnyFunction;
 }
 
-async function load(href: string): Promise<Record<string, unknown>> {
+/** Imports a module (a TypeScript file through tsx, registered once). */
+export async function importModule(given: string): Promise<Record<string, unknown>> {
+  const href = given.startsWith("file:") ? (moduleFile(given) ?? given) : given;
   if (TYPESCRIPT_FILE.test(href) && !(globalThis as Record<symbol, unknown>)[Symbol.for("asyncflow.tsx")]) {
     typescript ??= import("tsx/esm/api").then((m) => void m.register());
     await typescript;

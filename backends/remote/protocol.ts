@@ -2,8 +2,6 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import type { TaskRun } from "../../lib/contract/run.js";
-import type { ShippedFunction, shipFunction } from "./source.js";
 
 /**
  * What crosses to a worker (a thread of ThreadBackend, a process of
@@ -20,6 +18,15 @@ export interface RemoteTask {
   readonly transfer: boolean;
 }
 
+/** What a worker compiles: an expression that evaluates to the function (made by `source.ts`). */
+export interface ShippedFunction {
+  /** Unique per function in this process (run-time statistics key it); workers key their compile cache by `expression`, as ids repeat across processes. */
+  readonly id: number;
+  readonly expression: string;
+  /** Whether the body can reach `taskContext()`: only then does a worker run it under AsyncLocalStorage (whose promise hooks slow every promise in the process on Node 20). */
+  readonly context: boolean;
+}
+
 /** A shipped function (compiled once per worker, keyed by `id`) or a module export (always run in a task context). */
 export type FunctionRef = ShippedFunction | { readonly module: string; readonly export: string };
 
@@ -28,7 +35,7 @@ export type FunctionRef = ShippedFunction | { readonly module: string; readonly 
  * a path (relative to the cwd), or a package name or `node:` builtin as given
  * (the worker resolves it from where asyncflow is installed).
  */
-function moduleHref(module: string | URL): string {
+export function moduleHref(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (module.startsWith("file:")) return new URL(module).href;
   if (isBareSpecifier(module)) return module;
@@ -40,9 +47,13 @@ function isBareSpecifier(module: string): boolean {
 }
 
 /** @throws InvalidTaskError naming the module and the task, when the file does not exist or the package cannot be resolved. */
-function checkModuleExists(href: string, taskName: string, exportName: string): void {
+export function checkModuleExists(href: string, taskName: string, exportName: string): void {
   if (href.startsWith("file:")) {
-    if (!existsSync(fileURLToPath(href))) throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist`);
+    if (moduleFile(href) === undefined) {
+      const source = typescriptSource(href);
+      const nor = source === undefined ? "" : ` (nor does ${source})`;
+      throw new InvalidTaskError(taskName, `module ${href} (for export \`${exportName}\`) does not exist${nor}`);
+    }
     return;
   }
   try {
@@ -54,6 +65,27 @@ function checkModuleExists(href: string, taskName: string, exportName: string): 
 
 export const TYPESCRIPT_FILE = /\.[cm]?ts$/;
 
+/** `tasks.js` -> `tasks.ts`, `.mjs` -> `.mts`, `.cjs` -> `.cts`: the source TypeScript compiles to that file. */
+function typescriptSource(href: string): string | undefined {
+  const url = new URL(href);
+  const ts = url.pathname.replace(/\.([cm]?)js$/, ".$1ts");
+  if (ts === url.pathname) return undefined;
+  url.pathname = ts;
+  return url.href;
+}
+
+/**
+ * The file to import for a file: URL, resolved as TypeScript resolves `import "./tasks.js"`:
+ * the file itself, or when it is absent its TypeScript source (`tasks.ts`), which loads under
+ * tsx; undefined when neither exists. The engine checks with it when a task is defined, and
+ * each worker imports what it gives on its own file system.
+ */
+export function moduleFile(href: string): string | undefined {
+  if (existsSync(fileURLToPath(href))) return href;
+  const source = typescriptSource(href);
+  return source !== undefined && existsSync(fileURLToPath(source)) ? source : undefined;
+}
+
 /** The error for a shipped function that uses names the worker lacks; also made from a ReferenceError at run time. */
 export function freeVariableError(taskName: string, names: readonly string[]): InvalidTaskError {
   const list = names.map((n) => `\`${n}\``).join(", ");
@@ -61,47 +93,4 @@ export function freeVariableError(taskName: string, names: readonly string[]): I
     taskName,
     `the function must be self-contained or given a \`module\` to run in a worker: it uses ${list}, which ${names.length > 1 ? "are" : "is"} not defined there`,
   );
-}
-
-/**
- * How a backend names a task's function to its workers, worked out once per
- * task definition (keyed by its options object), not once per run, and
- * checked when the task is defined.
- */
-export class FunctionRefs {
-  readonly #ship: typeof shipFunction;
-  readonly #refs = new WeakMap<object, { readonly fn: FunctionRef; readonly key: string | number }>();
-
-  constructor(ship: typeof shipFunction) {
-    this.#ship = ship;
-  }
-
-  /** @throws InvalidTaskError: a shipped function that is not self-contained, or a module that does not exist. */
-  validate(fn: Function, name: string, options: { module?: string | URL; name?: string }): void {
-    if (options.module === undefined) this.#ship(fn, name);
-    else checkModuleExists(moduleHref(options.module), name, options.name ?? fn.name);
-  }
-
-  /** The run's function reference, and a key that names the function (for run-time statistics). */
-  of(run: TaskRun): { readonly fn: FunctionRef; readonly key: string | number } {
-    const opts = run.options;
-    let ref = this.#refs.get(opts);
-    if (ref === undefined) {
-      const fn: FunctionRef =
-        opts.module === undefined ? this.#ship(run.fn, run.name) : { module: moduleHref(opts.module), export: opts.name ?? run.fn.name };
-      ref = { fn, key: "id" in fn ? fn.id : `${fn.module}#${fn.export}` };
-      this.#refs.set(opts, ref);
-    }
-    return ref;
-  }
-
-  /** The run as it crosses to a worker, with its arguments as given (or as the channel needs them). */
-  task(run: TaskRun, args: unknown[] = run.args): RemoteTask {
-    return { uid: run.uid, name: run.name, attempt: run.attempt, fn: this.of(run).fn, args, transfer: run.options.transfer === true };
-  }
-}
-
-/** A FunctionRefs over the source shipper, loaded on demand (it brings acorn). */
-export async function functionRefs(): Promise<FunctionRefs> {
-  return new FunctionRefs((await import("./source.js")).shipFunction);
 }

@@ -1,6 +1,6 @@
 import detectGlobals from "acorn-globals";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
-import { freeVariableError } from "./protocol.js";
+import { freeVariableError, type ShippedFunction } from "./protocol.js";
 
 /**
  * Turning a self-contained function into source a worker can compile, and
@@ -8,15 +8,6 @@ import { freeVariableError } from "./protocol.js";
  * enclosing scope (it would not exist in a worker thread or a queue worker's
  * process).
  */
-
-/** What a worker compiles: an expression that evaluates to the function. */
-export interface ShippedFunction {
-  /** Unique per function in this process (run-time statistics key it); workers key their compile cache by `expression`, as ids repeat across processes. */
-  readonly id: number;
-  readonly expression: string;
-  /** Whether the body can reach `taskContext()`: only then does a worker run it under AsyncLocalStorage (whose promise hooks slow every promise in the process on Node 20). */
-  readonly context: boolean;
-}
 
 // Names through which a shipped body could reach `taskContext`.
 const CONTEXT_NAMES = new Set(["taskContext", "globalThis", "global", "self", "eval", "Function"]);

@@ -1,30 +1,31 @@
-import { parseBackendOptions } from "../../lib/contract/options.js";
-import { availableParallelism } from "node:os";
 import type { Piscina } from "piscina";
-import { deserializeError, findUncloneable } from "../../lib/contract/codec.js";
-import { InvalidTaskError, WorkerCrashError } from "../../lib/contract/errors.js";
+import type { z } from "zod";
+import { parseBackendOptions } from "../../lib/contract/options.js";
+import { deserializeError } from "../../lib/contract/codec.js";
+import { WorkerCrashError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
-import { ProcessRunner } from "../local/exec.js";
+import { ProcessRunner } from "../process/runner.js";
+import { uncloneableArgument } from "../remote/clone.js";
 import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
 import { RunTimes, batchSize } from "./batch.js";
-import { functionRefs, type FunctionRefs, type RemoteTask } from "../remote/protocol.js";
+import type { RemoteTask } from "../remote/protocol.js";
+import { functionRefs, type FunctionRefs } from "../remote/refs.js";
+import type { threadBackendOptionsSchema } from "./options.js";
 import { isThreadFailure, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
 
-export interface ThreadBackendOptions {
-  /** @default "threads" */
-  name?: string;
-  /** @default os.availableParallelism() */
-  maxThreads?: number;
-  /** Threads kept alive when idle. @default Piscina's default */
-  minThreads?: number;
-  /** Milliseconds an idle thread above `minThreads` lives: a flow is a session, so warm threads stay warm while it works. @default 30000 */
-  idleTimeout?: number;
-  /** Per-thread V8 limits; a thread that exceeds them fails only its task. */
-  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
-  /** Executable tasks routed here run as child processes, at most this many at once. @default os.availableParallelism() */
-  maxProcesses?: number;
-}
+/** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
+export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
 
+let readStats: (b: ThreadBackend) => { runs: number; poolTasks: number };
+
+/**
+ * Runs handed to the pool of `b`, and the pool tasks that carried them (fewer
+ * when small tasks were batched). For tests; not part of the package's API.
+ * @internal
+ */
+export function threadStatsOf(b: ThreadBackend): { runs: number; poolTasks: number } {
+  return readStats(b);
+}
 
 /**
  * Runs function tasks on a pool of worker threads (Piscina), so CPU-bound
@@ -42,12 +43,12 @@ export class ThreadBackend implements ExecutionBackend {
   readonly name: string;
   readonly #given: ThreadBackendOptions;
   readonly #attachment: Attachment;
-  #Pool: typeof Piscina | null = null;
   #refs: FunctionRefs | null = null;
+  /** Starts the pool (on the first thread task), with the options resolved at attach. */
+  #startPool: (() => Piscina) | null = null;
   #pool: Piscina | null = null;
   #processes: ProcessRunner | null = null;
   #maxThreads = 1;
-  #resolved: Omit<ThreadBackendOptions, "name" | "maxProcesses"> = {};
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
   #runs = 0;
@@ -65,21 +66,20 @@ export class ThreadBackend implements ExecutionBackend {
   async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
     const opts = await parseBackendOptions("ThreadBackend", async () => (await import("./options.js")).threadBackendOptionsSchema, this.#given);
     this.#attachment.set(report, env);
-    this.#maxThreads = opts.maxThreads ?? availableParallelism();
     const { name: _name, maxProcesses, ...pool } = opts;
-    this.#resolved = { ...pool, maxThreads: this.#maxThreads };
+    this.#maxThreads = pool.maxThreads; // read by every #pump: kept as a field, set only here
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
-    this.#Pool = (await import("piscina")).Piscina;
+    const { Piscina } = await import("piscina");
+    this.#startPool = () => startPool(Piscina, pool);
     this.#refs = await functionRefs(); // acorn, loaded with the backend
-    this.#processes = await ProcessRunner.create(maxProcesses ?? availableParallelism(), report, env);
+    this.#processes = await ProcessRunner.create(maxProcesses, report, env);
   }
 
-  /** Runs handed to the pool, and the pool tasks that carried them (fewer when small tasks were batched). */
-  get stats(): { runs: number; poolTasks: number } {
-    return { runs: this.#runs, poolTasks: this.#poolTasks };
+  static {
+    readStats = (b) => ({ runs: b.#runs, poolTasks: b.#poolTasks });
   }
 
-  /** Threads the pool runs now (0 until the first thread task). */
+  /** Threads the pool runs now (0 until the first thread task). Public: it shows the pool start on the first thread task and shrink when idle. */
   get threadCount(): number {
     return this.#pool?.threads.length ?? 0;
   }
@@ -90,13 +90,8 @@ export class ThreadBackend implements ExecutionBackend {
 
   submit(run: TaskRun): void {
     if (run.kind === "executable") return this.#processes!.submit(run);
-    for (let i = 0; i < run.args.length; i++) {
-      const bad = findUncloneable(run.args[i]);
-      if (bad !== null) {
-        const error = new InvalidTaskError(run.name, `${run.uid}: argument args[${i}] cannot be sent to a worker thread: it is or holds ${bad}`);
-        return this.#attachment.report(run, "FAILED", error);
-      }
-    }
+    const refused = uncloneableArgument(run, "a worker thread");
+    if (refused !== null) return this.#attachment.report(run, "FAILED", refused);
     this.#queue.push(run);
     this.#pump();
   }
@@ -122,34 +117,14 @@ export class ThreadBackend implements ExecutionBackend {
       queue[this.#head++] = undefined;
       if (run.aborted) continue;
       const task = this.#refs!.task(run);
-      if (!task.transfer && this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
-      else this.#start(run, task);
+      if (task.transfer) this.#start([run], task, { signal: run.signal, transferList: buffersIn(run.args) });
+      else if (this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
+      else this.#start([run], task, { signal: run.signal });
     }
     if (this.#head === queue.length) {
       queue.length = 0;
       this.#head = 0;
     }
-  }
-
-  #start(run: TaskRun, task: RemoteTask): void {
-    const report = this.#attachment.report;
-    const pool = (this.#pool ??= this.#createPool());
-    this.#inFlight++;
-    this.#runs++;
-    this.#poolTasks++;
-    report(run, "RUNNING");
-    const t0 = performance.now();
-    pool
-      .run(task, { signal: run.signal, transferList: task.transfer ? buffersIn(run.args) : undefined })
-      .then(
-        (value: unknown) => report(run, "DONE", value),
-        (error: unknown) => report(run, "FAILED", this.#failure(run, error)),
-      )
-      .finally(() => {
-        this.#times.record(this.#refs!.of(run).key, performance.now() - t0);
-        this.#inFlight--;
-        this.#pump();
-      });
   }
 
   // `first` is small: take the small, untransferred runs queued behind it into one pool task.
@@ -170,23 +145,33 @@ export class ThreadBackend implements ExecutionBackend {
       runs.push(run);
       tasks.push(next);
     }
-    if (runs.length === 1) return this.#start(first, task);
+    if (runs.length === 1) this.#start(runs, task, { signal: first.signal });
+    else this.#start(runs, { batch: tasks } satisfies ThreadBatch);
+  }
+
+  /**
+   * Hands `work` (one run's task, or a batch of them) to the pool: the
+   * bookkeeping of both, and their reports. A single run gets its own signal,
+   * so that cancelling it terminates its thread; a batch's runs do not.
+   */
+  #start(runs: readonly TaskRun[], work: RemoteTask | ThreadBatch, options?: { signal: AbortSignal; transferList?: ArrayBuffer[] }): void {
     const report = this.#attachment.report;
-    const pool = (this.#pool ??= this.#createPool());
+    const pool = (this.#pool ??= this.#startPool!());
     this.#inFlight++;
     this.#runs += runs.length;
     this.#poolTasks++;
     for (const run of runs) report(run, "RUNNING");
     const t0 = performance.now();
     pool
-      .run({ batch: tasks } satisfies ThreadBatch)
+      .run(work, options)
       .then(
-        (outcomes: ThreadOutcome[]) =>
-          outcomes.forEach((o, i) => {
-            const run = runs[i]!;
-            if ("value" in o) report(run, "DONE", o.value);
-            else report(run, "FAILED", deserializeError(o.error));
-          }),
+        (value: unknown) => {
+          if (!("batch" in work)) return report(runs[0]!, "DONE", value);
+          (value as ThreadOutcome[]).forEach((o, i) => {
+            if ("value" in o) report(runs[i]!, "DONE", o.value);
+            else report(runs[i]!, "FAILED", deserializeError(o.error));
+          });
+        },
         (error: unknown) => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error))),
       )
       .finally(() => {
@@ -200,17 +185,14 @@ export class ThreadBackend implements ExecutionBackend {
   #failure(run: TaskRun, error: unknown): Error {
     return isThreadFailure(error) ? deserializeError(error.asyncflowFailure) : new WorkerCrashError(run, error);
   }
+}
 
-  #createPool(): Piscina {
-    const here = import.meta.url;
-    const fromSources = here.endsWith(".ts");
-    const entry = new URL(`./worker.${fromSources ? "ts" : "js"}`, here).href;
-    return new this.#Pool!({
-      filename: new URL("./bootstrap.mjs", here).href,
-      workerData: { asyncflow: { entry, tsx: fromSources } },
-      ...this.#resolved,
-    });
-  }
+/** A pool whose threads load the worker entry (through tsx when running from sources). */
+function startPool(Pool: typeof Piscina, options: Omit<z.output<typeof threadBackendOptionsSchema>, "name" | "maxProcesses">): Piscina {
+  const here = import.meta.url;
+  const fromSources = here.endsWith(".ts");
+  const entry = new URL(`./worker.${fromSources ? "ts" : "js"}`, here).href;
+  return new Pool({ filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources } }, ...options });
 }
 
 /** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */

@@ -4,8 +4,8 @@
  * ThreadFailure.
  */
 import { move } from "piscina";
-import { findUncloneable, serializeError } from "../../lib/contract/codec.js";
-import { InvalidTaskError } from "../../lib/contract/errors.js";
+import { serializeError } from "../../lib/contract/codec.js";
+import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import type { ThreadBatch, ThreadFailure, ThreadOutcome } from "./protocol.js";
@@ -31,14 +31,10 @@ async function runOne(task: RemoteTask): Promise<unknown> {
   let value: unknown;
   try {
     value = await executeRemote(task, control);
+    checkResult(task, value, "a worker thread");
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
     throw fail(error);
-  }
-  const bad = findUncloneable(value);
-  if (bad !== null) {
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
-    throw fail(new InvalidTaskError(task.name, `${task.uid} returned ${bad}, which cannot be sent back from a worker thread`));
   }
   return task.transfer && (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) ? move(value) : value;
 }

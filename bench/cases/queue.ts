@@ -66,7 +66,7 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
 /** QueueBackend: `count` independent no-op tasks; a chain of `hops` tasks awaited at its end. */
 async function ours(redis: RedisServer, count: number, hops: number): Promise<Side> {
   const cli = new URL("../../backends/queue/cli.ts", import.meta.url).pathname;
-  const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", "ours", "--concurrency", String(CONCURRENCY)]);
+  const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", "ours", "--concurrency", String(CONCURRENCY), "--allow-source"]);
   const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: "ours", maxEvents: MAX_EVENTS }) });
   const noop = flow.functionTask((i: number) => i, { name: "noop" });
   return {

@@ -1,3 +1,4 @@
+import { InvalidStateError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { TaskRun } from "./run.js";
 import type { TaskKind } from "./states.js";
@@ -47,8 +48,8 @@ export interface BackendEnvironment {
  * the engine poll or wait.
  *
  * The engine calls `attach` once before any `submit`; `submit` for each run
- * whose inputs are ready (function and executable tasks; blocks run in the
- * engine); `cancel` for a run the user cancelled after it was submitted (its
+ * whose inputs are ready (function and executable tasks; blocks go to the
+ * engine's own runner, which implements this contract too); `cancel` for a run the user cancelled after it was submitted (its
  * `signal` is already aborted); `shutdown` once, after which the backend must
  * hold no handle that keeps the process alive.
  */
@@ -93,17 +94,17 @@ export class Attachment {
   }
   set(report: ReportState, env: BackendEnvironment): void {
     if (this.#report !== null) {
-      throw new Error(`backend "${this.#owner}" is already attached to an engine: give each engine its own backend instance`);
+      throw new InvalidStateError(`backend "${this.#owner}" is already attached to an engine: give each engine its own backend instance`);
     }
     this.#report = report;
     this.#env = env;
   }
   get report(): ReportState {
-    if (this.#report === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
+    if (this.#report === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);
     return this.#report;
   }
   get env(): BackendEnvironment {
-    if (this.#env === null) throw new Error(`backend "${this.#owner}" is not attached to an engine`);
+    if (this.#env === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);
     return this.#env;
   }
 }

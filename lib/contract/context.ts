@@ -8,6 +8,12 @@ export interface TaskContext {
   readonly name: string;
   /** 1 on the first run; retries count up from there. */
   readonly attempt: number;
+  /**
+   * Queue workers: how many times this run was handed to a worker, 2 and up
+   * when it was redelivered after a worker (or Redis) was lost while running
+   * it, so the body may have run before: bodies should be idempotent.
+   */
+  readonly delivery?: number;
   /** Aborted when the task is cancelled: pass it to fetch, child processes, timers. */
   readonly signal: AbortSignal;
 }
@@ -77,7 +83,10 @@ export function runTracked<A extends unknown[], R>(ctx: TaskContext, fn: (...arg
   bodies.inFlight++;
   let out: R;
   try {
-    out = storage.run(ctx, fn, ...args);
+    // `storage.run(ctx, fn, ...args)` would spread twice (into run's rest parameter, then into
+    // `fn`): two frames of 100,000 arguments overflow the stack where the user's one spread
+    // (`sink(...futures)`) does not. The array goes through whole and is spread once, in `apply`.
+    out = storage.run(ctx, apply, fn, args);
   } catch (error) {
     bodyEnded();
     throw error;
@@ -89,6 +98,11 @@ export function runTracked<A extends unknown[], R>(ctx: TaskContext, fn: (...arg
 /** Runs `fn(...args)` with `ctx` as the task context; a thenable it returns is followed to know when the body ended. */
 export function runInContext<A extends unknown[], R>(ctx: TaskContext, fn: (...args: A) => R, args: A): R {
   const out = runTracked(ctx, fn, args);
-  if (isThenable(out)) out.then(bodyEnded, bodyEnded);
+  // through a native promise: exactly one of the two runs, once, whatever the thenable does
+  if (isThenable(out)) void Promise.resolve(out).then(bodyEnded, bodyEnded);
   return out;
+}
+
+function apply<A extends unknown[], R>(fn: (...args: A) => R, args: A): R {
+  return fn(...args);
 }

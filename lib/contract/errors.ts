@@ -15,11 +15,23 @@ export class AsyncflowError extends Error {
   override name = "AsyncflowError";
 }
 
-/** A task did not run because one of its dependencies failed. */
-export class DependencyFailureError extends AsyncflowError {
-  override name = "DependencyFailureError";
+/** An error about one task: its message starts with `task.000003 (times)`, and it names the task in fields. */
+export class TaskError extends AsyncflowError {
+  override name = "TaskError";
   readonly taskUid: string;
   readonly taskName: string;
+
+  /** The message is `<uid> (<name>)` followed by `problem` (which starts with its own separator). */
+  constructor(task: TaskLabel, problem: string, options?: ErrorOptions) {
+    super(`${label(task)}${problem}`, options);
+    this.taskUid = task.uid;
+    this.taskName = task.name;
+  }
+}
+
+/** A task did not run because one of its dependencies failed. */
+export class DependencyFailureError extends TaskError {
+  override name = "DependencyFailureError";
   /** Names of the direct dependencies that failed. */
   readonly failedDependencies: readonly string[];
   /** The error that started the failure, however long the chain: never a DependencyFailureError. */
@@ -27,34 +39,26 @@ export class DependencyFailureError extends AsyncflowError {
 
   constructor(task: TaskLabel, failed: TaskLabel, error: unknown) {
     const rootCause = error instanceof DependencyFailureError ? error.rootCause : error;
-    super(`${label(task)} did not run: dependency ${label(failed)} failed: ${describe(rootCause)}`, { cause: error });
-    this.taskUid = task.uid;
-    this.taskName = task.name;
+    super(task, ` did not run: dependency ${label(failed)} failed: ${describe(rootCause)}`, { cause: error });
     this.failedDependencies = [failed.name];
     this.rootCause = rootCause;
   }
 }
 
 /** A task was cancelled, by `cancel()`, by its block, by a cancelled dependency or by shutdown. */
-export class TaskCancelledError extends AsyncflowError {
+export class TaskCancelledError extends TaskError {
   override name = "TaskCancelledError";
-  readonly taskUid: string;
-  readonly taskName: string;
   readonly reason: string;
 
   constructor(task: TaskLabel, reason: string) {
-    super(`${label(task)} was cancelled: ${reason}`);
-    this.taskUid = task.uid;
-    this.taskName = task.name;
+    super(task, ` was cancelled: ${reason}`);
     this.reason = reason;
   }
 }
 
 /** An executable task's process exited non-zero, was killed by a signal, or could not start. */
-export class ExecutableError extends AsyncflowError {
+export class ExecutableError extends TaskError {
   override name = "ExecutableError";
-  readonly taskUid: string;
-  readonly taskName: string;
   /** The command as the task returned it: a shell string or an argv array. */
   readonly command: string | readonly string[];
   readonly exitCode: number | null;
@@ -77,11 +81,7 @@ export class ExecutableError extends AsyncflowError {
     const why =
       fields.why ?? (fields.signal ? `was killed by ${fields.signal}` : `exited with code ${fields.exitCode}`);
     const tail = fields.stderr.trim().split("\n").slice(-3).join("\n");
-    super(`${label(task)}: command ${JSON.stringify(fields.command)} ${why}${tail ? `\n${tail}` : ""}`, {
-      cause: fields.cause,
-    });
-    this.taskUid = task.uid;
-    this.taskName = task.name;
+    super(task, `: command ${JSON.stringify(fields.command)} ${why}${tail ? `\n${tail}` : ""}`, { cause: fields.cause });
     this.command = fields.command;
     this.exitCode = fields.exitCode;
     this.signal = fields.signal;
@@ -122,14 +122,26 @@ export function describe(error: unknown): string {
 }
 
 /** The worker thread (or process) running a task died: exited, ran out of memory, or was terminated. */
-export class WorkerCrashError extends AsyncflowError {
+export class WorkerCrashError extends TaskError {
   override name = "WorkerCrashError";
-  readonly taskUid: string;
-  readonly taskName: string;
 
   constructor(task: TaskLabel, cause: unknown) {
-    super(`${label(task)}: its worker died: ${describe(cause)}`, { cause });
-    this.taskUid = task.uid;
-    this.taskName = task.name;
+    super(task, `: its worker died: ${describe(cause)}`, { cause });
   }
+}
+
+/** A backend's server (Redis, for the queue) stayed unreachable: the runs it held fail with this. `address` never carries a password. */
+export class BackendUnreachableError extends AsyncflowError {
+  override name = "BackendUnreachableError";
+  readonly address: string;
+
+  constructor(message: string, address: string, options?: ErrorOptions) {
+    super(message, options);
+    this.address = address;
+  }
+}
+
+/** A queue worker refused a job before running anything of it: malformed, unsigned or badly signed, or asking for what the worker does not allow. */
+export class JobRefusedError extends AsyncflowError {
+  override name = "JobRefusedError";
 }

@@ -1,35 +1,32 @@
-import { randomBytes } from "node:crypto";
 import type { Graph } from "@dagrejs/graphlib";
+import type { z } from "zod";
 import type { ExecutionBackend } from "../contract/backend.js";
-import { LocalBackend } from "../../backends/local/index.js";
-import { NoopBackend } from "../../backends/noop.js";
 import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "../contract/errors.js";
-import type { TaskFuture } from "./future.js";
-import { exportGraph, type NodeLabel } from "./graph.js";
 import { Logger } from "../contract/log.js";
 import { parseOptions } from "../contract/options.js";
+import { TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions, BlockOptions, Command, ExecutableTaskOptions, FunctionTaskOptions } from "../contract/task.js";
+import type { TaskFuture } from "./future.js";
+import { exportGraph, type NodeLabel } from "./graph.js";
+import type { engineOptionsSchema } from "./options.js";
 import { Session } from "./session.js";
 import { unwatchSignals, watchSignals } from "./signals.js";
-import { TaskKind } from "../contract/states.js";
-import type { AnyTaskOptions, Command, ExecutableTaskOptions, FunctionTaskOptions, TaskOptions } from "../contract/task.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
 
 type OptionsModule = typeof import("./options.js");
 
-/** Options of {@link WorkflowEngine.create}. */
-export interface EngineOptions {
-  /** One backend or several; the first is the default route. @default new LocalBackend() */
-  backend?: ExecutionBackend | ExecutionBackend[];
-  /** Run no task body and spawn no process: every backend becomes a NoopBackend of the same name. @default false */
-  dryRun?: boolean;
-  /** The session id. @default "asyncflow.session.<hex8>" */
-  uid?: string;
-  /** Where captured stdio goes (under `<workDir>/<uid>/`). @default process.cwd() */
-  workDir?: string;
-  /** On SIGINT/SIGTERM shut down gracefully, then exit with 130/143. @default true */
-  handleSignals?: boolean;
-  /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
-  history?: number;
+/** Options of {@link WorkflowEngine.create}; documented, with their defaults, in `options.ts`. */
+export type EngineOptions = z.input<typeof engineOptionsSchema>;
+
+/**
+ * The backends the engine uses when told none, wired in by the package entry
+ * (the engine knows no concrete backend).
+ */
+export interface DefaultBackends {
+  /** The backend of an engine created without `backend`. */
+  readonly backend: () => ExecutionBackend;
+  /** What takes the place of the backend named `name` in a dry run. */
+  readonly dryRun: (name: string) => ExecutionBackend;
 }
 
 /**
@@ -53,7 +50,10 @@ export class WorkflowEngine {
   readonly #handleSignals: boolean;
   #shutdown: Promise<void> | null = null;
 
-  private constructor(session: Session, options: OptionsModule, handleSignals: boolean) {
+  /** @internal set by the package entry's WorkflowEngine; see {@link DefaultBackends} */
+  protected static readonly defaults: DefaultBackends | null = null;
+
+  protected constructor(session: Session, options: OptionsModule, handleSignals: boolean) {
     this.#session = session;
     this.#options = options;
     this.#handleSignals = handleSignals;
@@ -64,32 +64,29 @@ export class WorkflowEngine {
   static async create(options: EngineOptions = {}): Promise<WorkflowEngine> {
     const mod = await import("./options.js");
     const opts = parseOptions(mod.engineOptionsSchema, options, (m) => new InvalidOptionsError(`WorkflowEngine.create: ${m}`));
-    const given = opts.backend === undefined ? [new LocalBackend()] : Array.isArray(opts.backend) ? opts.backend : [opts.backend];
+    const defaults = this.defaults;
+    if (defaults === null) throw new InvalidOptionsError("WorkflowEngine.create: no default backends are wired in: import WorkflowEngine from the package entry");
+    const given = opts.backend === undefined ? [defaults.backend()] : Array.isArray(opts.backend) ? opts.backend : [opts.backend];
     const names = new Set<string>();
     for (const b of given) {
       if (names.has(b.name)) throw new InvalidOptionsError(`WorkflowEngine.create: two backends are named "${b.name}": give each a unique \`name\``);
       names.add(b.name);
     }
-    const backends = opts.dryRun ? given.map((b) => new NoopBackend({ name: b.name })) : given;
+    const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
     const log = new Logger();
-    const session = new Session({
-      uid: opts.uid ?? `asyncflow.session.${randomBytes(4).toString("hex")}`,
-      workDir: opts.workDir ?? process.cwd(),
-      log,
-      history: opts.history,
-      backends,
-    });
+    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends });
     const env = { sessionUid: session.uid, workDir: session.workDir, log };
-    const attached = await Promise.allSettled(backends.map(async (b) => b.attach(session.dispatcher.report, env)));
+    // The BlockRunner last: `failed` below indexes the user's backends.
+    const attached = await Promise.allSettled([...backends, session.blocks].map(async (b) => b.attach(session.dispatcher.report, env)));
     const failed = attached.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
       await Promise.allSettled(backends.map((b) => b.shutdown()));
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
-      if (reason instanceof AsyncflowError) throw reason; // already says what is wrong (bad backend options)
+      if (reason instanceof InvalidOptionsError) throw reason; // already says what is wrong
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
-    return new WorkflowEngine(session, mod, opts.handleSignals);
+    return new this(session, mod, opts.handleSignals);
   }
 
   /** The session id. */
@@ -125,11 +122,12 @@ export class WorkflowEngine {
    * arguments are resolved, and the tasks it creates belong to it (cancelling
    * the block cancels them).
    */
-  block<A extends unknown[], R>(fn: (...args: A) => R, opts?: TaskOptions): TaskWrapper<A, Awaited<R>> {
-    return this.#define(TaskKind.BLOCK, fn, opts, this.#options.blockOptionsSchema) as TaskWrapper<A, Awaited<R>>;
+  block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>> {
+    return this.#define(TaskKind.BLOCK, fn, opts, this.#options.blockOptionsSchema, this.#session.blocks) as TaskWrapper<A, Awaited<R>>;
   }
 
-  #define(kind: TaskKind, fn: unknown, opts: unknown, schema: import("zod").ZodType): unknown {
+  /** `runner`: where every task of this definition runs; by default the backend its options name. */
+  #define(kind: TaskKind, fn: unknown, opts: unknown, schema: z.ZodType, runner?: ExecutionBackend): unknown {
     const session = this.#session;
     const optName = typeof opts === "object" && opts !== null ? (opts as { name?: unknown }).name : undefined;
     const label = typeof optName === "string" ? optName : typeof fn === "function" ? taskName(fn) : "anonymous";
@@ -138,9 +136,9 @@ export class WorkflowEngine {
       throw new InvalidTaskError(label, `expected a function to wrap, got ${fn === null ? "null" : typeof fn}`);
     }
     const options = parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
-    const backend = session.backendFor(options.backend, label);
-    if (kind !== TaskKind.BLOCK) backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
-    return defineTask(session, kind, fn as (...args: never[]) => unknown, options, kind === TaskKind.BLOCK ? null : backend);
+    const backend = runner ?? session.backendFor(options.backend, label);
+    backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
+    return defineTask(session, kind, fn as (...args: never[]) => unknown, options, backend);
   }
 
   /**
@@ -170,7 +168,7 @@ export class WorkflowEngine {
     session.closed = true;
     for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
     if (this.#handleSignals) unwatchSignals(this);
-    const results = await Promise.allSettled([...session.backends.values()].map((b) => b.shutdown()));
+    const results = await Promise.allSettled([...session.backends.values(), session.blocks].map((b) => b.shutdown()));
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
     }

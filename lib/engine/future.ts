@@ -1,10 +1,36 @@
+import type { ExecutionBackend } from "../contract/backend.js";
 import { InvalidStateError } from "../contract/errors.js";
-import { TaskState, isFinal } from "../contract/states.js";
-import type { TaskDefinition } from "./task.js";
 import type { TaskRun } from "../contract/run.js";
+import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
+import type { AnyTaskOptions } from "../contract/task.js";
 
 /** Called once with the future when it reaches a final state. */
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;
+
+/**
+ * What futures and task wrappers need of the session that made them (the
+ * engine's Session). An interface here keeps the future at the bottom of the
+ * engine: nothing it imports imports it. Not exported by the package.
+ */
+export interface TaskHost {
+  /** Registers a call of `def`'s wrapper: define -> future -> graph. */
+  call(def: TaskDefinition, args: unknown[]): TaskFuture;
+  cancel(f: TaskFuture, reason: string): boolean;
+  /** Runs a done-callback, guarded. */
+  callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+}
+
+/** A wrapped function, shared by every call of its wrapper. Not exported by the package. */
+export interface TaskDefinition {
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly fn: (...args: never[]) => unknown;
+  /** Where it runs: a backend of the engine, or for blocks the engine's BlockRunner. */
+  readonly backend: ExecutionBackend;
+  readonly options: AnyTaskOptions;
+  readonly session: TaskHost;
+}
+
 
 // The resolve function of the promise a future is, handed from the executor
 // to the constructor (the executor runs inside super(), before `this`

@@ -1,10 +1,12 @@
 /**
- * The engine's option schemas (zod): the engine's own and each task kind's.
- * Backends keep theirs next to their code.
+ * The engine's option schema (zod): the one declaration of its options, with
+ * their docs and defaults; `EngineOptions` is derived from it. Task kinds keep
+ * theirs in the contract (`task-options.ts`), backends next to their code.
  *
  * zod takes ~40 ms to import, so this module is loaded by
  * `WorkflowEngine.create()`, never by `import "asyncflow"`.
  */
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { isExecutionBackend, type ExecutionBackend } from "../contract/backend.js";
 
@@ -14,30 +16,18 @@ const backends = z.custom<ExecutionBackend | ExecutionBackend[]>(
 );
 
 export const engineOptionsSchema = z.strictObject({
+  /** One backend or several; the first is the default route. @default new LocalBackend() */
   backend: backends.optional(),
+  /** Run no task body and spawn no process: every backend becomes a NoopBackend of the same name. @default false */
   dryRun: z.boolean().default(false),
-  uid: z.string().min(1).optional(),
-  workDir: z.string().min(1).optional(),
+  /** The session id. @default "asyncflow.session.<hex8>" */
+  uid: z.string().min(1).default(() => `asyncflow.session.${randomBytes(4).toString("hex")}`),
+  /** Where captured stdio goes (under `<workDir>/<uid>/`). @default process.cwd() */
+  workDir: z.string().min(1).default(() => process.cwd()),
+  /** On SIGINT/SIGTERM shut down gracefully, then exit with 130/143. @default true */
   handleSignals: z.boolean().default(true),
+  /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
   history: z.number().int().min(0).default(10_000),
 });
 
-const name = z.string().min(1).optional();
-const base = { name, backend: z.string().min(1).optional() };
-
-export const functionOptionsSchema = z.strictObject({
-  ...base,
-  /** A module that exports the function under `name ?? fn.name`: worker backends import it there. */
-  module: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
-  transfer: z.boolean().optional(),
-});
-
-export const executableOptionsSchema = z.strictObject({
-  ...base,
-  cwd: z.string().min(1).optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  timeout: z.number().int().positive().optional(),
-  captureStdio: z.boolean().optional(),
-});
-
-export const blockOptionsSchema = z.strictObject(base);
+export { blockOptionsSchema, executableOptionsSchema, functionOptionsSchema } from "../contract/task-options.js";

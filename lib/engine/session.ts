@@ -1,9 +1,10 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import { ArgumentDepthError } from "./args.js";
+import { BlockRunner } from "./blocks.js";
 import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
-import { TaskFuture, depKeys, type DoneCallback } from "./future.js";
+import { TaskFuture, depKeys, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
@@ -11,14 +12,13 @@ import type { Logger } from "../contract/log.js";
 import { TaskRun } from "../contract/run.js";
 import { Lifecycle } from "./settle.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
-import type { TaskDefinition } from "./task.js";
 
 /**
  * The engine's working state, shared by the steps of the data path: the live
  * tasks, the retained history, the lifecycle (transitions) and the dispatcher
  * (ready -> backend). `WorkflowEngine` is the public face of one session.
  */
-export class Session {
+export class Session implements TaskHost {
   readonly uid: string;
   readonly workDir: string;
   readonly log: Logger;
@@ -29,6 +29,8 @@ export class Session {
   readonly dispatcher: Dispatcher;
   readonly backends: ReadonlyMap<string, ExecutionBackend>;
   readonly defaultBackend: ExecutionBackend;
+  /** Runs blocks, in the engine; not one of `backends` (no task routes to it by name). */
+  readonly blocks = new BlockRunner((f, reason) => this.cancel(f, reason));
   closed = false;
   #lastId = 0;
 

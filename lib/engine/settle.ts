@@ -1,7 +1,19 @@
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
-import type { TaskFuture } from "./future.js";
-import type { Session } from "./session.js";
+import type { Logger } from "../contract/log.js";
+import type { DoneCallback, TaskFuture } from "./future.js";
+import type { History } from "./history.js";
+import type { LiveTasks } from "./live.js";
 import { TaskState, isFinal, type FinalState } from "../contract/states.js";
+import { WorkList } from "./worklist.js";
+
+/** What the lifecycle works on: the session's parts (the Session is one). */
+export interface LifecycleParts {
+  readonly log: Logger;
+  readonly live: LiveTasks;
+  readonly history: History;
+  readonly dispatcher: { ready(f: TaskFuture): void };
+  callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+}
 
 const ignore = (): void => {};
 const markHandled = (f: TaskFuture): void => void Promise.prototype.then.call(f, undefined, ignore);
@@ -19,11 +31,13 @@ const rejecting = (error: unknown): { then(resolve: unknown, reject: (e: unknown
  * length uses constant stack.
  */
 export class Lifecycle {
-  readonly #session: Session;
-  readonly #pending: (TaskFuture | undefined)[] = [];
-  #draining = false;
+  readonly #session: LifecycleParts;
+  readonly #pending = new WorkList<TaskFuture>((f) => {
+    this.#propagate(f);
+    this.#notify(f);
+  });
 
-  constructor(session: Session) {
+  constructor(session: LifecycleParts) {
     this.#session = session;
   }
 
@@ -32,7 +46,7 @@ export class Lifecycle {
     if (f._state !== TaskState.PENDING) return;
     f._state = TaskState.RUNNING;
     const log = this.#session.log;
-    if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend?.name ?? "the engine"}`);
+    if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend.name}`);
   }
 
   /**
@@ -56,38 +70,20 @@ export class Lifecycle {
     if (state === TaskState.CANCELLED && run !== null) {
       run.abort(value);
       const backend = f._def.backend;
-      if (backend !== null) {
-        try {
-          backend.cancel(run);
-        } catch (error) {
-          session.log.error(f.uid, `backend "${backend.name}" failed to cancel: ${describe(error)}`);
-        }
+      try {
+        backend.cancel(run);
+      } catch (error) {
+        session.log.error(f.uid, `backend "${backend.name}" failed to cancel: ${describe(error)}`);
       }
     }
     this.#pending.push(f);
-    if (!this.#draining) this.#drain();
+    this.#pending.drain();
     return true;
   }
 
   /** `f` was registered with a dependency that had already failed or been cancelled. */
   dependencyEnded(f: TaskFuture, d: TaskFuture): void {
     this.#release(d, f);
-  }
-
-  #drain(): void {
-    this.#draining = true;
-    const pending = this.#pending;
-    try {
-      for (let i = 0; i < pending.length; i++) {
-        const f = pending[i]!;
-        pending[i] = undefined;
-        this.#propagate(f);
-        this.#notify(f);
-      }
-    } finally {
-      pending.length = 0;
-      this.#draining = false;
-    }
   }
 
   #propagate(f: TaskFuture): void {

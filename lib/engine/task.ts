@@ -1,8 +1,7 @@
 import type { ExecutionBackend } from "../contract/backend.js";
-import type { TaskFuture } from "./future.js";
-import type { Session } from "./session.js";
 import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
+import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 
 /** A value, or a future of it, or (for plain arrays and objects) a structure holding futures at any depth. */
 export type Input<T> =
@@ -22,28 +21,17 @@ export type Inputs<A extends unknown[]> = { [K in keyof A]: Input<A[K]> };
 /** What calling a task wrapper looks like. */
 export type TaskWrapper<A extends unknown[], R> = (...args: Inputs<A>) => TaskFuture<R>;
 
-/** @internal a wrapped function, shared by every call of its wrapper */
-export interface TaskDefinition {
-  readonly name: string;
-  readonly kind: TaskKind;
-  readonly fn: (...args: never[]) => unknown;
-  /** null for blocks, which run in the engine */
-  readonly backend: ExecutionBackend | null;
-  readonly options: AnyTaskOptions;
-  readonly session: Session;
-}
-
 /**
  * Makes the wrapper for `fn`: a function with `fn`'s name that registers a
  * task and returns its future. Options are validated before this (engine.ts).
  * @internal
  */
 export function defineTask(
-  session: Session,
+  session: TaskHost,
   kind: TaskKind,
   fn: (...args: never[]) => unknown,
   options: AnyTaskOptions,
-  backend: ExecutionBackend | null,
+  backend: ExecutionBackend,
 ): (...args: unknown[]) => TaskFuture {
   const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session };
   const wrapper = (...args: unknown[]): TaskFuture => session.call(def, args);

@@ -1,10 +1,11 @@
-import type { TaskRun } from "../lib/contract/run.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../lib/contract/backend.js";
+import type { z } from "zod";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../../lib/contract/backend.js";
+import { parseBackendOptions } from "../../lib/contract/options.js";
+import type { TaskRun } from "../../lib/contract/run.js";
+import type { noopBackendOptionsSchema } from "./options.js";
 
-export interface NoopBackendOptions {
-  /** @default "noop" */
-  name?: string;
-}
+/** Options of a {@link NoopBackend}; documented in `options.ts`. */
+export type NoopBackendOptions = z.input<typeof noopBackendOptionsSchema>;
 
 /** The result a dry-run task resolves to: a string that says what it stands for. */
 export function placeholder(run: TaskRun): string {
@@ -18,14 +19,17 @@ export function placeholder(run: TaskRun): string {
  */
 export class NoopBackend implements ExecutionBackend {
   readonly name: string;
+  readonly #given: NoopBackendOptions;
   readonly #attachment: Attachment;
 
   constructor(options: NoopBackendOptions = {}) {
-    this.name = options.name ?? "noop";
+    this.#given = options;
+    this.name = typeof options.name === "string" ? options.name : "noop";
     this.#attachment = new Attachment(this.name);
   }
 
-  attach(report: ReportState, env: BackendEnvironment): void {
+  async attach(report: ReportState, env: BackendEnvironment): Promise<void> {
+    await parseBackendOptions("NoopBackend", async () => (await import("./options.js")).noopBackendOptionsSchema, this.#given);
     this.#attachment.set(report, env);
   }
 

@@ -1,28 +1,25 @@
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import type PQueue from "p-queue";
-import { runInContext } from "../../lib/contract/context.js";
 import type { TaskRun } from "../../lib/contract/run.js";
-import type { Command } from "../../lib/contract/task.js";
 import type { BackendEnvironment, ReportState } from "../../lib/contract/backend.js";
-import { checkCommand, killGroup, runCommand } from "../process/command.js";
+import { commandOf, commandOptions, killAll, runCommand } from "./command.js";
 
 /**
  * Runs executable tasks as child processes of this process, at most
  * `maxProcesses` at a time: asks the task's function for the command, runs
  * it, and reports the stdout or the ExecutableError. Shared by every backend
- * that runs processes on this machine.
+ * that runs processes on this machine (local, threads).
  */
 export class ProcessRunner {
   readonly #queue: PQueue;
   readonly #report: ReportState;
-  readonly #env: BackendEnvironment;
+  readonly #at: { readonly workDir: string; readonly session: string };
   readonly #children = new Set<ChildProcess>();
 
   private constructor(queue: PQueue, report: ReportState, env: BackendEnvironment) {
     this.#queue = queue;
     this.#report = report;
-    this.#env = env;
+    this.#at = { workDir: env.workDir, session: env.sessionUid };
   }
 
   // p-queue is loaded here, not at import, to keep `import "asyncflow"` light.
@@ -39,7 +36,7 @@ export class ProcessRunner {
   /** Kills every process still running and drops the queued ones. */
   shutdown(): void {
     this.#queue.clear();
-    for (const child of this.#children) killGroup(child, "SIGKILL");
+    killAll(this.#children);
   }
 
   async #run(run: TaskRun): Promise<void> {
@@ -48,23 +45,9 @@ export class ProcessRunner {
     try {
       const command = await commandOf(run);
       if (run.aborted) return;
-      const opts = run.options;
-      const stdout = await runCommand(run, command, {
-        cwd: opts.cwd ?? this.#env.workDir,
-        env: opts.env,
-        timeout: opts.timeout,
-        captureDir: opts.captureStdio === true ? join(this.#env.workDir, this.#env.sessionUid) : undefined,
-        signal: run.signal,
-        children: this.#children,
-      });
-      report(run, "DONE", stdout);
+      report(run, "DONE", await runCommand(run, command, commandOptions(run.options, this.#at, run.signal, this.#children)));
     } catch (error) {
       report(run, "FAILED", error);
     }
   }
-}
-
-/** The command an executable task's function returns for this run (called in its context), checked. */
-export async function commandOf(run: TaskRun): Promise<Command> {
-  return checkCommand(run, await runInContext(run, run.fn as (...a: unknown[]) => unknown, run.args));
 }

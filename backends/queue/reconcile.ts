@@ -1,0 +1,68 @@
+/**
+ * Completions arrive as events of the queue's stream, which Redis trims to a
+ * length that any BullMQ client of the queue may set (a default `new Queue`
+ * elsewhere sets 10,000). Events trimmed before this engine read them would
+ * leave tasks waiting forever, so the engine watches for a gap (the stream
+ * lost entries newer than the last one read) and, on a gap or a reconnect,
+ * reads the state of its jobs from the jobs themselves.
+ */
+import type { Redis } from "ioredis";
+import { OUTCOME_FIELD } from "./protocol.js";
+
+/** What Redis holds of a job: finished with a reply or a failure, taken by a worker, waiting, or gone. */
+export type JobState =
+  | { readonly kind: "completed"; readonly reply: unknown; readonly stored: string | null }
+  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "active"; readonly where: string | null; readonly delivery: number }
+  | { readonly kind: "waiting" }
+  | { readonly kind: "gone" };
+
+/** Reads the state of each job (`jobKey(id)` is its hash), in one round trip. */
+export async function readJobs(redis: Redis, jobKey: (id: string) => string, ids: readonly string[]): Promise<JobState[]> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(jobKey(id), "timestamp", "finishedOn", "returnvalue", "failedReason", "processedOn", "pb", "ats", OUTCOME_FIELD);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, fields]): JobState => {
+    if (error) throw error;
+    const [timestamp, finishedOn, returnvalue, failedReason, processedOn, pb, ats, stored] = fields as (string | null)[];
+    if (timestamp == null) return { kind: "gone" }; // every job's hash has one
+
+    if (finishedOn != null && returnvalue != null && failedReason == null) return { kind: "completed", reply: parse(returnvalue), stored: stored ?? null };
+    if (finishedOn != null) return { kind: "failed", reason: failedReason ?? "failed" };
+    if (processedOn != null) return { kind: "active", where: pb ?? null, delivery: Number(ats ?? 1) };
+    return { kind: "waiting" };
+  });
+}
+
+function parse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Stream ids (`ms-seq`) in order. */
+export function streamIdAfter(a: string, b: string): boolean {
+  const [am, as] = a.split("-").map(Number) as [number, number];
+  const [bm, bs] = b.split("-").map(Number) as [number, number];
+  return am > bm || (am === bm && as > bs);
+}
+
+/**
+ * The id of the newest entry the stream lost to trimming (Redis 7's
+ * `max-deleted-entry-id`; before 7, the entry before its first one is taken
+ * as lost), or null for an empty stream.
+ */
+export async function newestTrimmed(redis: Redis, stream: string): Promise<string | null> {
+  const info = (await redis.call("XINFO", "STREAM", stream).catch(() => null)) as unknown[] | null;
+  if (info === null) return null;
+  for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === "max-deleted-entry-id") return String(info[i + 1]);
+  for (let i = 0; i + 1 < info.length; i += 2) {
+    if (info[i] === "first-entry" && Array.isArray(info[i + 1])) {
+      const [ms, seq] = String((info[i + 1] as unknown[])[0]).split("-").map(Number) as [number, number];
+      return seq > 0 ? `${ms}-${seq - 1}` : `${Math.max(0, ms - 1)}-${Number.MAX_SAFE_INTEGER}`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,66 @@
+/**
+ * The worker's first look at a job: the envelope, its signature when the
+ * worker has a secret, then the payload against a schema, before anything of
+ * the job is evaluated, imported or run. Each refusal names the job.
+ */
+import { z } from "zod";
+import { JobRefusedError } from "../../lib/contract/errors.js";
+import { PROTOCOL, type Payload } from "./protocol.js";
+import type { Signer } from "./sign.js";
+
+const strings = z.record(z.string(), z.string());
+const base = {
+  uid: z.string().min(1).max(200),
+  name: z.string().max(500),
+  attempt: z.number().int().min(1),
+  resent: z.number().int().min(0).optional(),
+  trace: strings.optional(),
+};
+
+const payloadSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("function"),
+    ...base,
+    args: z.array(z.unknown()),
+    module: z.strictObject({ href: z.string().min(1), export: z.string().min(1) }).optional(),
+    source: z.strictObject({ expression: z.string().min(1), context: z.boolean() }).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("command"),
+    ...base,
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    cwd: z.string().min(1).optional(),
+    env: strings.optional(),
+    timeout: z.number().int().positive().optional(),
+    captureStdio: z.boolean().optional(),
+  }),
+]);
+
+// The session names a directory on the worker (captured output): a plain name, never a path.
+const envelopeSchema = z.object({ v: z.literal(PROTOCOL), s: z.string().regex(/^(?!\.\.?$)[^/\\\0]{1,200}$/, "expected a session uid (a name, not a path)"), p: z.string(), sig: z.string().optional() });
+
+/** The job's payload, checked. @throws JobRefusedError "malformed job <id>: ..." or "job <id> refused: ...". */
+export function readJob(id: string, data: unknown, signer: Signer | null): { session: string; payload: Payload } {
+  const env = envelopeSchema.safeParse(data);
+  if (!env.success) throw new JobRefusedError(`malformed job ${id}: not an asyncflow job (protocol ${PROTOCOL}): ${issues(env.error)}`);
+  const { s, p, sig } = env.data;
+  if (signer !== null && !signer.verify(sig, id, s, p)) {
+    throw new JobRefusedError(`job ${id} refused: ${sig === undefined ? "unsigned" : "bad signature"}, and this worker has a secret (is the engine given the same one?)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(p);
+  } catch (error) {
+    throw new JobRefusedError(`malformed job ${id}: its payload is not JSON: ${(error as Error).message}`);
+  }
+  const payload = payloadSchema.safeParse(raw);
+  if (!payload.success) throw new JobRefusedError(`malformed job ${id}: ${issues(payload.error)}`);
+  return { session: s, payload: payload.data };
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length === 0 ? "" : `${i.path.join(".")}: `}${i.message}`)
+    .join("; ");
+}

@@ -1,0 +1,44 @@
+/**
+ * Signing what crosses Redis with a secret the engine and its workers share:
+ * HMAC-SHA256 over a job's id, session and payload, and over a result's job
+ * id and value. Anyone who can write to Redis can add jobs and events; only
+ * holders of the secret can make ones that are accepted. The secret itself
+ * never leaves this process.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+export type Secret = string | Uint8Array;
+
+export class Signer {
+  readonly #key: Buffer;
+
+  constructor(secret: Secret) {
+    this.#key = Buffer.from(secret);
+  }
+
+  /** base64url HMAC of the parts, separated by a byte no id or session holds. */
+  sign(...parts: string[]): string {
+    const h = createHmac("sha256", this.#key);
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) h.update("\0");
+      h.update(parts[i]!);
+    }
+    return h.digest("base64url");
+  }
+
+  /** Whether `signature` is the HMAC of the parts (in constant time). */
+  verify(signature: unknown, ...parts: string[]): boolean {
+    if (typeof signature !== "string") return false;
+    const want = Buffer.from(this.sign(...parts));
+    const got = Buffer.from(signature);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  // Never printed, never serialized: inspecting or logging a Signer shows no key.
+  toJSON(): string {
+    return "[Signer]";
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[Signer]";
+  }
+}
