@@ -1,9 +1,10 @@
 /** The named benchmark cases, in the order a full run prints them. Each returns rows: our figure, the baseline measured in the same run, the ratio, the target. */
 import { backendCases } from "./cases/backends.js";
 import type { Case } from "./cases/common.js";
+import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
 import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases };

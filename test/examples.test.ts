@@ -10,6 +10,10 @@ const examples: [string, string | RegExp][] = [
   // the two bad items may fail before or after the root: only the totals are fixed
   ["04-callbacks.ts", /^(task\.\d+ failed: item [49] is bad\n)*collected 8 results\n(task\.\d+ failed: item [49] is bad\n)*done=8 failed=2 cancelled=0\n$/],
   ["05-threads.ts", "fib sum = 1028458\nprimes below 200000 = 17984\nevent loop stayed responsive: true\n"],
+  [
+    "08-debugging.ts",
+    /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge with Error: HTTP 503\n$/,
+  ],
   ["06-queue.ts", "below 50000: 5133 primes\nbelow 100000: 9592 primes\nbelow 150000: 13848 primes\nbelow 200000: 17984 primes\nworker-side\n"],
 ];
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, vi } from "vitest";
-import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportedState, type TaskFuture } from "../lib/index.js";
+import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportState, type ReportedState, type TaskFuture, type TaskRun } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
 
@@ -51,16 +51,26 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Records every report `backend` makes to its engine, in order, as `uid:STATE`; call before the engine attaches it. */
-export function recorded(backend: ExecutionBackend): string[] {
-  const seen: string[] = [];
+/** What a backend reported to its engine: `seen` as `uid:STATE` in order, the runs it reported on by uid, and the engine's report callback. */
+export interface Recorder {
+  readonly seen: string[];
+  readonly runs: Map<string, TaskRun>;
+  report: ReportState;
+}
+
+/** Records every report `backend` makes to its engine; call before the engine attaches it. */
+export function recorded(backend: ExecutionBackend): Recorder {
+  const rec: Recorder = { seen: [], runs: new Map(), report: () => undefined };
   const attach = backend.attach.bind(backend);
-  backend.attach = (report, env) =>
-    attach((run, state: ReportedState, value, info) => {
-      seen.push(`${run.uid}:${state}`);
+  backend.attach = (report, env) => {
+    rec.report = report;
+    return attach((run, state: ReportedState, value, info) => {
+      rec.seen.push(`${run.uid}:${state}`);
+      rec.runs.set(run.uid, run);
       report(run, state, value, info);
     }, env);
-  return seen;
+  };
+  return rec;
 }
 
 /** Whether process `pid` runs and is not a zombie (a container's init may not reap orphans). */

@@ -382,11 +382,11 @@ describe("QueueBackend", () => {
     expect(f.state).toBe("CANCELLED");
   });
 
-  it("with Redis gone, the process exits soon after shutdown() returns", async () => {
+  it("with Redis gone and jobs out, the process exits soon after shutdown() returns", async () => {
     const own = await startRedis();
     try {
       const fixture = new URL("./fixtures/queue-exit.ts", import.meta.url).pathname;
-      const child = spawn(process.execPath, ["--import", "tsx", fixture, own.url, "500"], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, own.url, "500"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ASYNCFLOW_QUEUE_SECRET: TEST_SECRET } });
       let shutAt = 0;
       let output = "";
       child.stdout.on("data", (d: Buffer) => {
@@ -398,8 +398,9 @@ describe("QueueBackend", () => {
       expect(code, output).toBe(0);
       expect(shutAt, output).toBeGreaterThan(0);
       // BullMQ's watchdog on its event read (10 s + 1 s by default) and ioredis's wait for a socket to close
-      // (2 s) used to hold the process 6-8.5 s here
-      expect(performance.now() - shutAt).toBeLessThan(1500);
+      // (2 s) used to hold the process 6-8.5 s here, and with jobs out its reconnect timer held it for good;
+      // the contract is about 2 s: this bound leaves a loaded machine room, and still fails either
+      expect(performance.now() - shutAt).toBeLessThan(5000);
     } finally {
       await own.stop();
     }

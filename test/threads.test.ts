@@ -361,7 +361,7 @@ describe("ThreadBackend", () => {
 
   it("a queued thread run that is cancelled never starts, and the runs behind it do", async () => {
     const threads = new ThreadBackend({ maxThreads: 1 });
-    const reports = recorded(threads);
+    const { seen: reports } = recorded(threads);
     const flow = await engine({ backend: threads });
     const hold = flow.functionTask((_c: Int32Array, _s: number, _ms: number) => 0, { name: "hold", module: tasksModule });
     const cells = gateCells();

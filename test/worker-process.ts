@@ -10,7 +10,7 @@ export interface WorkerProcess {
   readonly serving: boolean;
   /** Its exit code when it exited before serving. */
   readonly code: number | null;
-  /** What it printed so far, stdout and stderr together. */
+  /** What it printed so far, stdout and stderr together (read again for what came since). */
   readonly output: string;
 }
 
@@ -18,14 +18,22 @@ export interface WorkerProcess {
 export function startWorkerProcess(args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let output = "";
+  const made = (serving: boolean, code: number | null): WorkerProcess => ({
+    child,
+    serving,
+    code,
+    get output() {
+      return output;
+    },
+  });
   return new Promise((resolve) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (output.includes("serving queue")) resolve({ child, serving: true, code: null, output });
+      if (output.includes("serving queue")) resolve(made(true, null));
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.once("exit", (code) => resolve({ child, serving: false, code, output }));
+    child.once("exit", (code) => resolve(made(false, code)));
   });
 }
 

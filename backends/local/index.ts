@@ -2,9 +2,9 @@ import type PQueue from "p-queue";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import type { TaskRun } from "../../lib/contract/run.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState } from "../../lib/contract/backend.js";
+import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription } from "../../lib/contract/backend.js";
 import { callFunction } from "./call.js";
-import { ProcessRunner } from "../process/runner.js";
+import { ProcessRunner, queuedIn } from "../process/runner.js";
 import type { localBackendOptionsSchema } from "./options.js";
 
 /** Options of a {@link LocalBackend}; documented, with their defaults, in `options.ts`. */
@@ -38,6 +38,7 @@ export class LocalBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     const report = this.#attachment.report;
     if (run.kind === "executable") this.#processes!.submit(run);
     else if (this.#functions === null) void callFunction(run, report); // reports its own outcome
@@ -48,7 +49,15 @@ export class LocalBackend implements ExecutionBackend {
   // process is killed by it, and a running body may listen to it.
   cancel(): void {}
 
+  // Unbounded function runs start as they are submitted: only the two queues hold runs back.
+  describe(run: TaskRun, started: boolean): RunDescription | undefined {
+    if (started) return undefined;
+    if (run.kind === "executable") return this.#processes?.describe();
+    return this.#functions === null ? undefined : queuedIn(this.#functions, `event loop (concurrency ${this.#functions.concurrency})`);
+  }
+
   shutdown(): Promise<void> {
+    this.#attachment.close();
     this.#functions?.clear();
     this.#processes?.shutdown();
     return Promise.resolve();

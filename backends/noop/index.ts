@@ -34,6 +34,7 @@ export class NoopBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     const report = this.#attachment.report;
     report(run, "RUNNING");
     report(run, "DONE", placeholder(run));
@@ -41,5 +42,8 @@ export class NoopBackend implements ExecutionBackend {
 
   cancel(): void {}
 
-  async shutdown(): Promise<void> {}
+  shutdown(): Promise<void> {
+    this.#attachment.close();
+    return Promise.resolve();
+  }
 }

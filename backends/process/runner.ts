@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type PQueue from "p-queue";
 import type { TaskRun } from "../../lib/contract/run.js";
-import type { BackendEnvironment, ReportState } from "../../lib/contract/backend.js";
+import type { BackendEnvironment, ReportState, RunDescription } from "../../lib/contract/backend.js";
 import { commandOf, commandOptions, killAll, runCommand } from "./command.js";
 
 /**
@@ -33,6 +33,11 @@ export class ProcessRunner {
     this.#queue.add(() => this.#run(run), { signal: run.signal }).catch(() => undefined);
   }
 
+  /** A run submitted here and not started waits for one of `maxProcesses`. */
+  describe(): RunDescription {
+    return queuedIn(this.#queue, "processes");
+  }
+
   /** Kills every process still running and drops the queued ones. */
   shutdown(): void {
     this.#queue.clear();
@@ -50,4 +55,9 @@ export class ProcessRunner {
       report(run, "FAILED", error);
     }
   }
+}
+
+/** A run waiting in a p-queue: how many wait (p-queue keeps no positions) and how many run at once. */
+export function queuedIn(queue: PQueue, where: string): RunDescription {
+  return { reason: "QUEUED", length: queue.size, capacity: queue.concurrency, where };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
+import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
 import { AsyncflowError, BackendUnreachableError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import { toWire } from "../../lib/contract/codec.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
@@ -12,12 +12,13 @@ import { uncloneableArgument } from "../remote/clone.js";
 import { CancelSender, keys } from "./cancels.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
-import { newestTrimmed, readJobs, streamIdAfter } from "./reconcile.js";
+import { firstEntry, readJobs, streamIdAfter } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
 import { Slots, type Sent } from "./slots.js";
 import { IdleQueueWatch } from "./watch.js";
+import { QueueView } from "./describe.js";
 
 /** QueueBackend's options, as given (see the schema in `options.ts` for each one's default). */
 export type QueueBackendOptions = z.input<typeof queueBackendOptionsSchema>;
@@ -81,10 +82,12 @@ export class QueueBackend implements ExecutionBackend {
   #closed = false;
   #watch: IdleQueueWatch | null = null;
   #lastEvent = "0-0";
-  #reconciledTo = "0-0";
+  /** The last event read when the previous gap check ran. */
+  #readAtCheck = "0-0";
   #timer: NodeJS.Timeout | null = null;
   #errors: ErrorReport[] = [];
   #outageArmed = false;
+  #view: QueueView | null = null;
 
   constructor(options: QueueBackendOptions) {
     this.#given = options;
@@ -142,7 +145,7 @@ export class QueueBackend implements ExecutionBackend {
     queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
     const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
-    this.#lastEvent = this.#reconciledTo = last[0]?.[0] ?? "0-0";
+    this.#lastEvent = this.#readAtCheck = last[0]?.[0] ?? "0-0";
     const events = (this.#events = new QueueEvents(o.queue, {
       connection: ioredis,
       prefix: o.prefix,
@@ -160,15 +163,20 @@ export class QueueBackend implements ExecutionBackend {
     events.on("stalled", ({ jobId }, id) => this.#stalled(jobId, id));
     await within(events.waitUntilReady(), events);
     this.#refs = await queueRefs();
+    const startOne = `asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`;
+    const view = (this.#view = new QueueView(o.queue, startOne, async () => {
+      const [workers, waiting] = await Promise.all([queue.getWorkers(), queue.getWaitingCount()]);
+      return { workers: workers.map((w) => w.rawname ?? w.name ?? ""), waiting };
+    }));
     this.#watch = new IdleQueueWatch(
       o.noWorkerWarning,
       () => this.#slots.size,
-      () => queue.getWorkersCount(),
+      async () => (await view.reading()).workers.length,
       (idleMs, jobs) =>
         env.log.warn(
           env.sessionUid,
           `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${o.queue}" at ${this.#address}. ` +
-            `Start one: asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`,
+            `Start one: ${startOne}`,
         ),
     );
   }
@@ -187,11 +195,24 @@ export class QueueBackend implements ExecutionBackend {
     return this.#slots.waiting;
   }
 
+  describe(run: TaskRun, started: boolean): RunDescription | undefined {
+    const view = this.#view;
+    if (view === null) return undefined;
+    const job = this.#slots.get(this.#jobId(run));
+    // Not in Redis: held for a slot (or its command is still being made).
+    if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
+    // A job whose worker was lost and that the queue took back has been delivered, and is not started.
+    return view.sent(started && job.started, job.deliveries > 0 && !job.started);
+  }
+
+  readonly #places = oncePerBurst(() => this.#slots.places());
+
   validate(task: TaskDescription): void {
     if (task.kind === "function") this.#refs!.validate(task.fn, task.name, task.options);
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return void this.#submitCommand(run);
     const bad = uncloneableArgument(run, "a queue worker");
     if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
@@ -221,6 +242,7 @@ export class QueueBackend implements ExecutionBackend {
 
   async shutdown(): Promise<void> {
     if (this.#closed) return;
+    this.#attachment.close();
     this.#closed = true;
     this.#watch?.stop();
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -313,14 +335,20 @@ export class QueueBackend implements ExecutionBackend {
     if (job === undefined) return;
     if (!job.started) this.#started(jobId, null);
     if (isBig(returned)) return void this.#fetchBig(job, returned);
-    const [state, value] = readReply(job.run, jobId, returned, this.#signer);
-    if (this.#settle(jobId, job.run, state, value)) this.#doneWith(jobId);
+    this.#read(job, returned, null);
   }
 
   async #fetchBig(job: Sent, returned: unknown): Promise<void> {
     const stored = await this.#redis!.hget(this.#queue!.toKey(job.id), OUTCOME_FIELD).catch(() => null);
-    const [state, value] = readReply(job.run, job.id, returned, this.#signer, stored);
-    if (this.#settle(job.id, job.run, state, value)) this.#doneWith(job.id);
+    this.#read(job, returned, stored);
+  }
+
+  #read(job: Sent, returned: unknown, stored: string | null): void {
+    const [state, value, rejected] = readReply(job.run, job.id, returned, this.#signer, stored);
+    if (!this.#settle(job.id, job.run, state, value)) return;
+    // A rejected result was not the job's: the job itself may still be running on a worker, which is told to stop.
+    if (rejected) this.#cancels?.send(job.id);
+    else this.#doneWith(job.id);
   }
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
@@ -369,9 +397,15 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   async #checkGap(): Promise<void> {
-    const trimmed = await newestTrimmed(this.#redis!, this.#queue!.keys.events!).catch(() => null);
-    if (trimmed === null || !streamIdAfter(trimmed, this.#lastEvent) || !streamIdAfter(trimmed, this.#reconciledTo)) return;
-    this.#reconciledTo = trimmed;
+    // Entries newer than what was read at the previous check, and older than the stream's first entry now, were trimmed
+    // before this engine read them, or read in between (then the reconciliation finds nothing to do). Compared with the
+    // previous check, not with the last event read now: once the engine is free again (after a long synchronous stretch,
+    // say), its reader skips what was trimmed and reads on, and the gap no longer shows against its position.
+    const since = this.#readAtCheck;
+    const first = await firstEntry(this.#redis!, this.#queue!.keys.events!).catch(() => null);
+    this.#readAtCheck = this.#lastEvent;
+    if (first === null || !streamIdAfter(first, since)) return;
+    this.#readAtCheck = first;
     await this.#reconcile("events trimmed from the queue's stream before they were read");
   }
 

@@ -113,14 +113,14 @@ export function isBig(returned: unknown): boolean {
  * outcome fetched from the job's hash for a `big` reply. A reply that is not
  * an asyncflow worker's, or whose signature does not hold, fails the task, saying so.
  */
-export function readReply(run: TaskRun, jobId: string, returned: unknown, signer: Signer | null, stored?: string | null): ["DONE" | "FAILED", unknown] {
+export function readReply(run: TaskRun, jobId: string, returned: unknown, signer: Signer | null, stored?: string | null): ["DONE" | "FAILED", unknown, rejected?: true] {
   const r = returned as ReplyEnvelope | null;
   try {
     if (r === null || typeof r !== "object" || r.v !== PROTOCOL) throw new TypeError(`expected an asyncflow reply (protocol ${PROTOCOL}), got ${r === null ? "null" : typeof r === "object" ? `protocol ${String(r.v)}` : typeof r}`);
     const o = r.big === true ? stored : r.o;
     if (typeof o !== "string") throw new TypeError(r.big === true ? "its result is gone from the job" : "the reply holds no outcome");
     if (signer !== null && !signer.verify(r.sig, jobId, o)) {
-      return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): result rejected: ${r.sig === undefined ? "unsigned" : "bad signature"} (job ${jobId}; is every worker given the same secret?)`)];
+      return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): result rejected: ${r.sig === undefined ? "unsigned" : "bad signature"} (job ${jobId}; is every worker given the same secret?)`), true];
     }
     const outcome = JSON.parse(o) as JobOutcome;
     if ("value" in outcome) return ["DONE", fromWire(outcome.value)];

@@ -50,19 +50,11 @@ export function streamIdAfter(a: string, b: string): boolean {
 }
 
 /**
- * The id of the newest entry the stream lost to trimming (Redis 7's
- * `max-deleted-entry-id`; before 7, the entry before its first one is taken
- * as lost), or null for an empty stream.
+ * The id of the stream's first entry (null for an empty or missing stream).
+ * When it is newer than the last entry read, entries in between may have been
+ * trimmed unread (Redis 7's max-deleted-entry-id does not count trimming).
  */
-export async function newestTrimmed(redis: Redis, stream: string): Promise<string | null> {
-  const info = (await redis.call("XINFO", "STREAM", stream).catch(() => null)) as unknown[] | null;
-  if (info === null) return null;
-  for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === "max-deleted-entry-id") return String(info[i + 1]);
-  for (let i = 0; i + 1 < info.length; i += 2) {
-    if (info[i] === "first-entry" && Array.isArray(info[i + 1])) {
-      const [ms, seq] = String((info[i + 1] as unknown[])[0]).split("-").map(Number) as [number, number];
-      return seq > 0 ? `${ms}-${seq - 1}` : `${Math.max(0, ms - 1)}-${Number.MAX_SAFE_INTEGER}`;
-    }
-  }
-  return null;
+export async function firstEntry(redis: Redis, stream: string): Promise<string | null> {
+  const first = await redis.xrange(stream, "-", "+", "COUNT", 1);
+  return first[0]?.[0] ?? null;
 }

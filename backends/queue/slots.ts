@@ -84,6 +84,16 @@ export class Slots {
     return true;
   }
 
+  /** Places of the runs waiting for a slot, 1 for the next; O(backlog). */
+  places(): Map<TaskRun, number> {
+    const places = new Map<TaskRun, number>();
+    for (let i = this.#head; i < this.#waiting.length; i++) {
+      const run = this.#waiting[i]?.run;
+      if (run !== undefined && !run.aborted) places.set(run, places.size + 1);
+    }
+    return places;
+  }
+
   clear(): void {
     this.#jobs.clear();
     this.#waiting.length = 0;

@@ -17,7 +17,7 @@ while read -r op pid; do
     -) groups=$(printf '%s' "$groups" | sed "s/ $pid / /") ;;
   esac
 done
-for pid in $groups; do kill -KILL -- "-$pid" 2>/dev/null; done`;
+for pid in $groups; do kill -9 "-$pid" 2>/dev/null; done`;
 
 /** A Set of running command processes that tells the watchdog about each one it holds. */
 export class WatchedChildren extends Set<ChildProcess> {

@@ -6,7 +6,7 @@ import { WorkerCrashError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { ProcessRunner } from "../process/runner.js";
 import { uncloneableArgument } from "../remote/clone.js";
-import { Attachment, type BackendEnvironment, type ExecutionBackend, type ReportState, type TaskDescription } from "../../lib/contract/backend.js";
+import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
 import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
@@ -56,6 +56,15 @@ export class ThreadBackend implements ExecutionBackend {
   #head = 0;
   #inFlight = 0;
   #closed = false;
+  /** Places in #queue, 1 for the next to start. */
+  readonly #places = oncePerBurst(() => {
+    const places = new Map<TaskRun, number>();
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const run = this.#queue[i];
+      if (run !== undefined && !run.aborted) places.set(run, places.size + 1);
+    }
+    return places;
+  });
 
   constructor(options: ThreadBackendOptions = {}) {
     this.#given = options;
@@ -89,6 +98,7 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   submit(run: TaskRun): void {
+    this.#attachment.admit(run);
     if (run.kind === "executable") return this.#processes!.submit(run);
     const refused = uncloneableArgument(run, "a worker thread");
     if (refused !== null) return this.#attachment.report(run, "FAILED", refused);
@@ -100,7 +110,15 @@ export class ThreadBackend implements ExecutionBackend {
   // aborted through Piscina by its signal (the worker is terminated and replaced).
   cancel(): void {}
 
+  describe(run: TaskRun, started: boolean): RunDescription | undefined {
+    if (started) return undefined;
+    if (run.kind === "executable") return this.#processes?.describe();
+    const places = this.#places();
+    return { reason: "QUEUED", position: places.get(run), length: places.size, capacity: this.#maxThreads, where: `thread pool "${this.name}"` };
+  }
+
   async shutdown(): Promise<void> {
+    this.#attachment.close();
     this.#closed = true;
     this.#queue.length = 0;
     this.#head = 0;

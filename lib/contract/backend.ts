@@ -1,4 +1,4 @@
-import { InvalidStateError } from "./errors.js";
+import { EngineShutdownError, InvalidStateError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { TaskRun } from "./run.js";
 import type { TaskKind } from "./states.js";
@@ -26,6 +26,52 @@ export interface RunInfo {
  */
 export type ReportState = (run: TaskRun, state: ReportedState, value?: unknown, info?: RunInfo) => void;
 
+/**
+ * Why a submitted run has not finished, as its backend sees it: what
+ * `flow.inspect()` and `flow.explain()` show. Figures are the backend's own,
+ * given where it knows them.
+ */
+export interface RunDescription {
+  /**
+   * `QUEUED`: not started because the backend is full; `NO_WORKER`: waiting on
+   * a queue no worker serves; `RUNNING`: its body runs; `STALLED`: the worker
+   * that ran it was lost, and it waits to be handed to another.
+   */
+  readonly reason: "QUEUED" | "NO_WORKER" | "RUNNING" | "STALLED";
+  /** Its place among the runs waiting in the backend, 1 for the next to start. */
+  readonly position?: number;
+  /** Runs waiting in the backend (this one included). */
+  readonly length?: number;
+  /** How many runs the backend runs at once (threads, slots, `concurrency`). */
+  readonly capacity?: number;
+  /** What runs it or what it waits in: `"thread pool"`, `queue "etl"`, `"worker host-a:4711"`. */
+  readonly where?: string;
+  /** What a user can do about it, e.g. the command that starts a worker. */
+  readonly hint?: string;
+}
+
+/**
+ * For `describe`: `make()` computed once per synchronous burst (one
+ * `inspect()` asks about every run at once) and dropped at the next
+ * microtask, so that a backend answering n runs from an O(n) index costs
+ * O(n) in all, not O(n^2).
+ */
+export function oncePerBurst<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let held = false;
+  return () => {
+    if (!held) {
+      value = make();
+      held = true;
+      queueMicrotask(() => {
+        value = undefined;
+        held = false;
+      });
+    }
+    return value as T;
+  };
+}
+
 /** A task definition as a backend's `validate` sees it. */
 export interface TaskDescription {
   readonly name: string;
@@ -51,7 +97,8 @@ export interface BackendEnvironment {
  * whose inputs are ready (function and executable tasks; blocks go to the
  * engine's own runner, which implements this contract too); `cancel` for a run the user cancelled after it was submitted (its
  * `signal` is already aborted); `shutdown` once, after which the backend must
- * hold no handle that keeps the process alive.
+ * hold no handle that keeps the process alive, and `submit` throws
+ * EngineShutdownError ({@link Attachment.admit}) without starting anything.
  */
 export interface ExecutionBackend {
   /** Unique among an engine's backends; tasks route to it by `opts.backend`. */
@@ -65,6 +112,14 @@ export interface ExecutionBackend {
   validate?(task: TaskDescription): void;
   submit(run: TaskRun): void;
   cancel(run: TaskRun): void;
+  /**
+   * Optional: why `run` (submitted, not finished; `started` once it reported
+   * `RUNNING`) is not done, with the backend's own figures. Synchronous and
+   * cheap: `inspect()` calls it for every submitted run, so a backend answers
+   * from what it holds in memory. Undefined leaves it to the engine (`QUEUED`
+   * before `RUNNING`, `RUNNING` after).
+   */
+  describe?(run: TaskRun, started: boolean): RunDescription | undefined;
   shutdown(): Promise<void>;
 }
 
@@ -81,12 +136,14 @@ export function isExecutionBackend(x: unknown): x is ExecutionBackend {
 }
 
 /**
- * Keeps the `report` callback a backend was attached with, and refuses a
- * second attach: a backend instance serves one engine.
+ * Keeps the `report` callback a backend was attached with, refuses a second
+ * attach (a backend instance serves one engine), and refuses runs once the
+ * backend is shut down.
  */
 export class Attachment {
   #report: ReportState | null = null;
   #env: BackendEnvironment | null = null;
+  #closed = false;
   readonly #owner: string;
 
   constructor(owner: string) {
@@ -98,6 +155,17 @@ export class Attachment {
     }
     this.#report = report;
     this.#env = env;
+  }
+  /** Called by the backend's `shutdown`: from now on {@link Attachment.admit} refuses runs. */
+  close(): void {
+    this.#closed = true;
+  }
+  /**
+   * Checked first in `submit`: a run handed over after shutdown is refused
+   * before anything of it starts (the engine fails the task with this error).
+   */
+  admit(run: TaskRun): void {
+    if (this.#closed) throw new EngineShutdownError(`backend "${this.#owner}" is shut down: it cannot run ${run.uid} (${run.name})`);
   }
   get report(): ReportState {
     if (this.#report === null) throw new InvalidStateError(`backend "${this.#owner}" is not attached to an engine`);

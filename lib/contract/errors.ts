@@ -36,12 +36,15 @@ export class DependencyFailureError extends TaskError {
   readonly failedDependencies: readonly string[];
   /** The error that started the failure, however long the chain: never a DependencyFailureError. */
   readonly rootCause: unknown;
+  /** The task that failed first, however long the chain. */
+  readonly rootTask: TaskLabel;
 
   constructor(task: TaskLabel, failed: TaskLabel, error: unknown) {
     const rootCause = error instanceof DependencyFailureError ? error.rootCause : error;
     super(task, ` did not run: dependency ${label(failed)} failed: ${describe(rootCause)}`, { cause: error });
     this.failedDependencies = [failed.name];
     this.rootCause = rootCause;
+    this.rootTask = error instanceof DependencyFailureError ? error.rootTask : { uid: failed.uid, name: failed.name };
   }
 }
 

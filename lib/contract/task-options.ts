@@ -9,6 +9,11 @@ import { z } from "zod";
 const common = {
   /** Shown in uids' companions, logs, errors and `graph()`. @default fn.name */
   name: z.string().min(1).optional(),
+  /**
+   * Milliseconds of running after which the task is reported as slow, by
+   * name, once: a warning in the log (and a `TaskSlow` event). Unset: never.
+   */
+  warnAfter: z.number().int().positive().optional(),
 };
 
 export const taskOptionsSchema = z.strictObject({

@@ -10,7 +10,11 @@ import type { TaskFuture } from "./future.js";
 import { exportGraph, type NodeLabel } from "./graph.js";
 import type { engineOptionsSchema } from "./options.js";
 import { Session } from "./session.js";
-import { unwatchSignals, watchSignals } from "./signals.js";
+import { unwatchExit, unwatchSignals, watchExit, watchSignals, type Reporting } from "./signals.js";
+import type { InspectRow } from "../contract/inspect.js";
+import { Explainer } from "./explain.js";
+import { LiveView } from "./inspect.js";
+import { explainRoots, table } from "./unfinished.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
 
 type OptionsModule = typeof import("./options.js");
@@ -48,16 +52,33 @@ export class WorkflowEngine {
   readonly #session: Session;
   readonly #options: OptionsModule;
   readonly #handleSignals: boolean;
+  readonly #dumpSignal: NodeJS.Signals | false;
+  readonly #reporting: Reporting;
   #shutdown: Promise<void> | null = null;
 
   /** @internal set by the package entry's WorkflowEngine; see {@link DefaultBackends} */
   protected static readonly defaults: DefaultBackends | null = null;
 
-  protected constructor(session: Session, options: OptionsModule, handleSignals: boolean) {
+  protected constructor(session: Session, options: OptionsModule, handleSignals: boolean, dumpSignal: NodeJS.Signals | false) {
     this.#session = session;
     this.#options = options;
     this.#handleSignals = handleSignals;
+    this.#dumpSignal = dumpSignal;
     if (handleSignals) watchSignals(this);
+    // What the process prints of this engine at exit (if never shut down) and on the dump signal.
+    this.#reporting = {
+      unfinished: () => {
+        if (session.live.size === 0) return [];
+        const lines = explainRoots(session.live.toArray(), performance.now(), 19);
+        return [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down and ${session.live.size} task(s) are unfinished:`, ...lines.map((l) => `  ${l}`)];
+      },
+      dump: () => {
+        const rows = this.inspect();
+        const lines = rows.length === 0 ? [] : explainRoots(session.live.toArray(), performance.now());
+        return [`asyncflow: engine ${session.uid}: ${rows.length} unfinished task(s)`, ...table(rows).map((l) => `  ${l}`), ...lines.map((l) => `  ${l}`)];
+      },
+    };
+    watchExit(this.#reporting, dumpSignal);
   }
 
   /** Validates the options, attaches every backend and returns a running engine. */
@@ -74,7 +95,7 @@ export class WorkflowEngine {
     }
     const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
     const log = new Logger();
-    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends });
+    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout });
     const env = { sessionUid: session.uid, workDir: session.workDir, log };
     // The BlockRunner last: `failed` below indexes the user's backends.
     const attached = await Promise.allSettled([...backends, session.blocks].map(async (b) => b.attach(session.dispatcher.report, env)));
@@ -86,7 +107,7 @@ export class WorkflowEngine {
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
-    return new this(session, mod, opts.handleSignals);
+    return new this(session, mod, opts.handleSignals, opts.dumpSignal);
   }
 
   /** The session id. */
@@ -149,6 +170,32 @@ export class WorkflowEngine {
     return exportGraph(this.#session.history.records(), this.#session.live);
   }
 
+  /**
+   * One row per unfinished task, in the order they were created: its state
+   * and why it is not done (`reason`: WAITING on `waitingFor`, QUEUED in a
+   * full backend with the backend's figures, NO_WORKER, RUNNING on `where`,
+   * STALLED), its age and time in its state. O(tasks + edges).
+   */
+  inspect(): InspectRow[] {
+    const live = this.#session.live.toArray();
+    const view = new LiveView(live, performance.now());
+    return live.map((f) => view.row(f));
+  }
+
+  /**
+   * Why `future` is not done, in a sentence: the chain of waits from it down
+   * to what holds it up, fan-ins grouped by what holds their inputs up. For a
+   * finished future, how it ended (for a failure, the task that failed first
+   * and its error). Linear in the unfinished tasks.
+   */
+  explain<T>(future: TaskFuture<T>): string {
+    const session = this.#session;
+    if (typeof future !== "object" || future === null || (future as Partial<TaskFuture<T>>)._def?.session !== session) {
+      throw new TypeError(`explain expects a future of engine ${session.uid}`);
+    }
+    return new Explainer(new LiveView(session.live.toArray(), performance.now())).explain(future as TaskFuture);
+  }
+
   /** Tasks that have not finished yet, in the order they were created. */
   pending(): TaskFuture[] {
     return this.#session.live.toArray();
@@ -168,6 +215,8 @@ export class WorkflowEngine {
     session.closed = true;
     for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
     if (this.#handleSignals) unwatchSignals(this);
+    unwatchExit(this.#reporting, this.#dumpSignal);
+    session.watch.stop();
     const results = await Promise.allSettled([...session.backends.values(), session.blocks].map((b) => b.shutdown()));
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);

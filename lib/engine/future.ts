@@ -78,6 +78,8 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal settles the promise side; dropped once final */ _resolve: ((value: unknown) => void) | null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
+  /** @internal performance.now() when made (see Observers.now) */ _created = 0;
+  /** @internal performance.now() when the body started; 0 until then */ _started = 0;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {

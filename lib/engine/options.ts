@@ -28,6 +28,19 @@ export const engineOptionsSchema = z.strictObject({
   handleSignals: z.boolean().default(true),
   /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
   history: z.number().int().min(0).default(10_000),
+  /**
+   * Milliseconds with unfinished tasks and no completion (nor any report from a
+   * backend) after which the engine warns, with what holds the flow up, and
+   * emits `FlowStalled`. Unset: never.
+   */
+  stallTimeout: z.number().int().positive().optional(),
+  /**
+   * The signal that prints `inspect()` and what holds each unfinished task up
+   * to stderr, without disturbing the flow (`kill -USR2 <pid>`); installed only
+   * while the engine is open. `false`: none. SIGUSR1 is Node's (the inspector).
+   * @default "SIGUSR2"
+   */
+  dumpSignal: z.union([z.literal(false), z.enum(["SIGUSR2", "SIGHUP", "SIGWINCH"])]).default("SIGUSR2"),
 });
 
 export { blockOptionsSchema, executableOptionsSchema, functionOptionsSchema } from "../contract/task-options.js";

@@ -11,6 +11,9 @@ import { LiveTasks } from "./live.js";
 import type { Logger } from "../contract/log.js";
 import { TaskRun } from "../contract/run.js";
 import { Lifecycle } from "./settle.js";
+import { duration } from "./explain.js";
+import { StallWatch } from "./stall.js";
+import { explainRoots } from "./unfinished.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 
 /**
@@ -29,12 +32,15 @@ export class Session implements TaskHost {
   readonly dispatcher: Dispatcher;
   readonly backends: ReadonlyMap<string, ExecutionBackend>;
   readonly defaultBackend: ExecutionBackend;
+  /** stallTimeout and warnAfter. */
+  readonly watch: StallWatch;
   /** Runs blocks, in the engine; not one of `backends` (no task routes to it by name). */
   readonly blocks = new BlockRunner((f, reason) => this.cancel(f, reason));
   closed = false;
   #lastId = 0;
+  #stamp = -1;
 
-  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[] }) {
+  constructor(fields: { uid: string; workDir: string; log: Logger; history: number; backends: ExecutionBackend[]; stallTimeout?: number }) {
     this.uid = fields.uid;
     this.workDir = fields.workDir;
     this.log = fields.log;
@@ -43,7 +49,31 @@ export class Session implements TaskHost {
     this.dispatcher = new Dispatcher(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
+    this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {
+      stalled: (ms) => {
+        const lines = explainRoots(this.live.toArray(), performance.now(), 19);
+        this.log.warn(this.uid, `no task finished for ${duration(ms)} (stallTimeout) while ${this.live.size} are unfinished:\n  ${lines.join("\n  ")}`);
+      },
+      slow: (f, ms) => this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`),
+    });
   }
+
+  /**
+   * performance.now(), shared by the tasks of one synchronous burst: read at
+   * the burst's first request and dropped at the next microtask, so that the
+   * timestamps futures keep for inspect() cost a branch per task, not a clock call.
+   */
+  now(): number {
+    if (this.#stamp < 0) {
+      this.#stamp = performance.now();
+      queueMicrotask(this.#expire);
+    }
+    return this.#stamp;
+  }
+
+  readonly #expire = (): void => {
+    this.#stamp = -1;
+  };
 
   /** The backend a task routes to. @throws InvalidTaskError naming the known backends. */
   backendFor(name: string | undefined, taskName: string): ExecutionBackend {
@@ -60,6 +90,7 @@ export class Session implements TaskHost {
   call(def: TaskDefinition, args: unknown[]): TaskFuture {
     if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
     const f = TaskFuture._create(def, ++this.#lastId, args);
+    f._created = this.now();
     let ended: TaskFuture | null;
     try {
       ended = link(f, args);
@@ -80,6 +111,7 @@ export class Session implements TaskHost {
         }
       }
     }
+    if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
     if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));

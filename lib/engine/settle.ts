@@ -5,6 +5,7 @@ import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
 import { TaskState, isFinal, type FinalState } from "../contract/states.js";
 import { WorkList } from "./worklist.js";
+import type { StallWatch } from "./stall.js";
 
 /** What the lifecycle works on: the session's parts (the Session is one). */
 export interface LifecycleParts {
@@ -12,7 +13,11 @@ export interface LifecycleParts {
   readonly live: LiveTasks;
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
+  /** stallTimeout and warnAfter: told of starts and completions. */
+  readonly watch: StallWatch;
   callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+  /** The session's clock (performance.now(), shared by a synchronous burst). */
+  now(): number;
 }
 
 const ignore = (): void => {};
@@ -45,7 +50,13 @@ export class Lifecycle {
   started(f: TaskFuture): void {
     if (f._state !== TaskState.PENDING) return;
     f._state = TaskState.RUNNING;
-    const log = this.#session.log;
+    const session = this.#session;
+    const now = (f._started = session.now());
+    const watch = session.watch;
+    if (watch.stallMs !== undefined) watch.lastProgress = now;
+    const warnAfter = f._def.options.warnAfter;
+    if (warnAfter !== undefined) watch.started(f, warnAfter);
+    const log = session.log;
     if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend.name}`);
   }
 
@@ -63,6 +74,7 @@ export class Lifecycle {
     f._args = null;
     const session = this.#session;
     session.live.delete(f);
+    if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     session.history.record(f, state);
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`);

@@ -1,0 +1,292 @@
+import { spawn, spawnSync } from "node:child_process";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LocalBackend, ThreadBackend, type TaskFuture } from "../lib/index.js";
+import { captureStderr, engine, gate, tick, until } from "./helpers.js";
+
+const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
+
+describe("inspect()", () => {
+  it("rows say WAITING on what, QUEUED behind `concurrency: 1` with the queue's figures, RUNNING on what and since when", async () => {
+    const flow = await engine({ backend: new LocalBackend({ concurrency: 1 }) });
+    const hold = gate<number>();
+    const callApi = flow.functionTask(async function callApi() {
+      return hold.promise;
+    });
+    const fetch = flow.functionTask(async function fetch(i: number) {
+      return i;
+    });
+    const merge = flow.functionTask(function merge(a: number, b: number) {
+      return a + b;
+    });
+    const api = callApi();
+    const [f1, f2] = [fetch(1), fetch(2)];
+    const m = merge(api, f1);
+    await until(() => api.state === "RUNNING");
+    const rows = flow.inspect();
+    expect(rows.map((r) => [r.uid, r.name, r.state, r.reason])).toEqual([
+      [api.uid, "callApi", "RUNNING", "RUNNING"],
+      [f1.uid, "fetch", "PENDING", "QUEUED"],
+      [f2.uid, "fetch", "PENDING", "QUEUED"],
+      [m.uid, "merge", "PENDING", "WAITING"],
+    ]);
+    expect(rows[0]).toMatchObject({ kind: "function", backend: "local", where: "local", attempt: 1, waitingFor: [] });
+    expect(rows[1]).toMatchObject({ queueLength: 2, capacity: 1 });
+    expect(rows[3]!.waitingFor).toEqual([
+      { uid: api.uid, name: "callApi", state: "RUNNING" },
+      { uid: f1.uid, name: "fetch", state: "PENDING" },
+    ]);
+    for (const r of rows) expect(r.ageMs).toBeGreaterThanOrEqual(r.inStateMs);
+    hold.open(1);
+    expect(await m).toBe(2);
+    expect(flow.inspect()).toEqual([]);
+  });
+
+  it("QUEUED on a full thread pool, with each run's position, the queue's length and the pool's threads", async () => {
+    const threads = new ThreadBackend({ maxThreads: 1 });
+    const flow = await engine({ backend: [new LocalBackend(), threads] });
+    const hold = flow.functionTask((_c: Int32Array, _s: number, _ms: number) => 0, { name: "hold", backend: "threads", module: tasksModule });
+    const cells = new Int32Array(new SharedArrayBuffer(16));
+    try {
+      const long = hold(cells, 1, 0); // holds the only thread until cells[0] is set
+      const queued = [hold(cells, 2, 0), hold(cells, 3, 0)];
+      await until(() => long.state === "RUNNING" && Atomics.load(cells, 1) !== 0, 10_000);
+      const rows = flow.inspect();
+      expect(rows.map((r) => r.reason)).toEqual(["RUNNING", "QUEUED", "QUEUED"]);
+      expect(rows[1]).toMatchObject({ uid: queued[0]!.uid, position: 1, queueLength: 2, capacity: 1, where: 'thread pool "threads"' });
+      expect(rows[2]).toMatchObject({ uid: queued[1]!.uid, position: 2, queueLength: 2, capacity: 1 });
+      expect(flow.explain(queued[1]!)).toMatch(/^hold \(task\.000003\) is PENDING: QUEUED on thread pool "threads" for [\d.]+ m?s \(position 2 of 2, 1 at a time\)$/);
+    } finally {
+      Atomics.store(cells, 0, 1);
+      Atomics.notify(cells, 0);
+    }
+  });
+});
+
+describe("explain()", () => {
+  async function chain() {
+    const flow = await engine();
+    const hold = gate<number>();
+    const callExternalApi = flow.functionTask(async function callExternalApi() {
+      return hold.promise;
+    });
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    const report = flow.functionTask(function report(a: number) {
+      return a;
+    });
+    return { flow, hold, callExternalApi, merge, report };
+  }
+
+  it("follows a chain of waits to the task that holds it up", async () => {
+    const { flow, hold, callExternalApi, merge, report } = await chain();
+    const api = callExternalApi();
+    const r = report(merge(api));
+    await until(() => api.state === "RUNNING");
+    expect(flow.explain(r)).toMatch(
+      /^report \(task\.000003\) is PENDING: it waits on merge \(task\.000002\), which waits on callExternalApi \(task\.000001\): RUNNING on local for [\d.]+ m?s, attempt 1$/,
+    );
+    expect(flow.explain(api)).toMatch(/^callExternalApi \(task\.000001\) is RUNNING: RUNNING on local for [\d.]+ m?s, attempt 1$/);
+    hold.open(7);
+    await r;
+    expect(flow.explain(r)).toBe("report (task.000003) is DONE");
+  });
+
+  it("counts a long chain instead of spelling it out, in time linear in its length", async () => {
+    const { flow, hold, callExternalApi, merge } = await chain();
+    let f: TaskFuture<number> = callExternalApi();
+    for (let i = 0; i < 5000; i++) f = merge(f);
+    await tick();
+    expect(flow.explain(f)).toMatch(
+      /^merge \(task\.005001\) is PENDING: it waits on merge \(task\.005000\), which waits on merge \(task\.004999\), which waits on merge \(task\.004998\), which waits on a chain of 4997 tasks down to callExternalApi \(task\.000001\): RUNNING on local for [\d.]+ m?s, attempt 1$/,
+    );
+    hold.open(1);
+    await f;
+  });
+
+  it("groups a fan-in by what holds its inputs up", async () => {
+    const flow = await engine({ backend: new LocalBackend({ concurrency: 1 }) });
+    const hold = gate<number>();
+    const fetch = flow.functionTask(async function fetch(_i: number) {
+      return hold.promise;
+    });
+    const parse = flow.functionTask(function parse(x: number) {
+      return x;
+    });
+    const sum = flow.functionTask(function sum(xs: number[]) {
+      return xs.length;
+    });
+    const first = fetch(0);
+    const late = [fetch(1), fetch(2)];
+    const s = sum([...Array.from({ length: 36 }, () => parse(first)), ...late, 5, 6]);
+    await until(() => first.state === "RUNNING");
+    expect(flow.explain(s)).toMatch(
+      /^sum \(task\.000040\) is PENDING: it waits on 38 of 38 inputs; 36 of them wait on fetch \(task\.000001\): RUNNING on local for [\d.]+ m?s, attempt 1; 2 are fetch tasks like task\.000002: QUEUED on event loop \(concurrency 1\) for [\d.]+ m?s \(2 waiting, 1 at a time\)$/,
+    );
+    hold.open(1);
+    expect(await s).toBe(40);
+  });
+
+  it("names the root cause of a failure, and the reason of a cancel", async () => {
+    const { flow, hold, callExternalApi, merge, report } = await chain();
+    const boom = flow.functionTask(function callExternalApi(): number {
+      throw new RangeError("HTTP 503");
+    });
+    const r = report(merge(boom()));
+    await expect(r).rejects.toThrow();
+    expect(flow.explain(r)).toBe("report (task.000003) FAILED without running: root cause callExternalApi (task.000001) failed through merge with RangeError: HTTP 503");
+    const c = report(callExternalApi());
+    c.cancel("not needed");
+    expect(flow.explain(c)).toBe("report (task.000005) was CANCELLED: not needed");
+    hold.open(0);
+  });
+
+  it("refuses what is not a future of this engine", async () => {
+    const flow = await engine();
+    const other = await engine();
+    const t = other.functionTask(function t() {
+      return 1;
+    })();
+    expect(() => flow.explain(t)).toThrow(TypeError);
+    expect(() => flow.explain({} as TaskFuture)).toThrow(/explain expects a future of engine/);
+  });
+});
+
+describe("stall detection", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("warns once, naming the stuck task and what waits on it, when nothing completes for stallTimeout", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const err = captureStderr();
+    const flow = await engine({ stallTimeout: 1000 });
+    const never = gate<number>();
+    const callExternalApi = flow.functionTask(async function callExternalApi() {
+      return never.promise;
+    });
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    merge(callExternalApi());
+    await tick();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(err.text()).toMatch(
+      /no task finished for 1\.0 s \(stallTimeout\) while 2 are unfinished:\n {2}merge \(task\.000002\) is PENDING: it waits on callExternalApi \(task\.000001\): RUNNING on local for 1\.0 s, attempt 1/,
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(err.text().match(/stallTimeout/g)).toHaveLength(1);
+  });
+
+  it("stays quiet while tasks keep completing or starting, each sooner than stallTimeout after the last, however long the flow", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const err = captureStderr();
+    const flow = await engine({ stallTimeout: 1000 });
+    const step = flow.functionTask(async function step(g: Promise<number>) {
+      return g;
+    });
+    // All start at once; then one completes every 900 ms: only completions restart the clock.
+    const gates = Array.from({ length: 6 }, () => gate<number>());
+    const steps = gates.map((g) => step(g.promise));
+    await tick();
+    for (const [i, g] of gates.entries()) {
+      await vi.advanceTimersByTimeAsync(900);
+      g.open(i);
+      await steps[i];
+    }
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    // Then one at a time, each started as the last completes, 900 ms apart.
+    for (let i = 0; i < 4; i++) {
+      const g = gate<number>();
+      const f = step(g.promise);
+      await vi.advanceTimersByTimeAsync(900);
+      g.open(i);
+      await f;
+    }
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    // Then none completes for 4.5 s, but a block starts a task every 900 ms: each start (a report) restarts the clock.
+    const held = gates.map(() => gate<number>());
+    const feeder = flow.block(async function feeder() {
+      const started = [];
+      for (const g of held) {
+        started.push(step(g.promise));
+        await new Promise((r) => setTimeout(r, 900));
+      }
+      return started.length;
+    });
+    const fed = feeder();
+    await vi.advanceTimersByTimeAsync(900 * held.length - 1);
+    expect(err.text()).not.toMatch(/stallTimeout/);
+    for (const [i, g] of held.entries()) g.open(i);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await fed).toBe(held.length);
+    const g = gate<number>();
+    const f = step(g.promise);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(err.text()).toMatch(/stallTimeout/); // the same flow, stuck, is reported
+    g.open(0);
+    await f;
+  });
+
+  it("warnAfter reports a task running longer than that, by name, once", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const err = captureStderr();
+    // stallTimeout keeps the timer ticking after the warning: a second warning would show.
+    const flow = await engine({ stallTimeout: 200 });
+    const g = gate<number>();
+    const slow = flow.functionTask(async function crunch() {
+      return g.promise;
+    }, { warnAfter: 500 });
+    const f = slow();
+    await tick();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(err.text()).not.toMatch(/warnAfter/);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(err.text().match(/crunch: running for [\d.]+ (ms|s), longer than its warnAfter \(500 ms\)/g)).toHaveLength(1);
+    expect(err.text()).toContain(f.uid);
+    g.open(1);
+    await f;
+  });
+});
+
+describe("a flow never ends silently", () => {
+  const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+  it("a process whose top-level await never settles prints what is unfinished and why, then exits", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", fixture("stuck.ts")], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(13); // Node's code for an unsettled top-level await
+    expect(r.stderr).toMatch(/asyncflow: the process is exiting, but engine asyncflow\.session\.[0-9a-f]+ was not shut down and 3 task\(s\) are unfinished:/);
+    expect(r.stderr).toMatch(
+      /\n {2}report \(task\.000003\) is PENDING: it waits on merge \(task\.000002\), which waits on callExternalApi \(task\.000001\): RUNNING on local for [\d.]+ m?s, attempt 1\n/,
+    );
+    expect(r.stderr.match(/the process is exiting/g)).toHaveLength(1);
+  });
+
+  it("SIGUSR2 prints the inspect() table and the explanations of a live process, which then finishes undisturbed", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", fixture("dump.ts")], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += String(d)));
+    child.stderr.on("data", (d: Buffer) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await until(() => out.includes("ready"), 60_000);
+      expect(out).toContain("ready");
+      child.kill("SIGUSR2");
+      await until(() => err.includes("total (task.000002) is PENDING"), 30_000);
+      expect(err).toMatch(/asyncflow: engine asyncflow\.session\.[0-9a-f]+: 2 unfinished task\(s\)\n/);
+      expect(err).toMatch(/\n {2}uid +name +reason +where +age +in state +waiting for\n/);
+      expect(err).toMatch(/\n {2}task\.000001 +fetch +RUNNING +local +[\d.]+ m?s +[\d.]+ m?s\n/);
+      expect(err).toMatch(/\n {2}task\.000002 +total +WAITING +local +[\d.]+ m?s +[\d.]+ m?s +task\.000001\n/);
+      expect(err).toMatch(/\n {2}total \(task\.000002\) is PENDING: it waits on fetch \(task\.000001\): RUNNING on local for [\d.]+ m?s, attempt 1\n/);
+      child.stdin.write("21\n");
+      expect(await exited).toBe(0);
+      expect(out).toContain("total 42");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 120_000);
+});

@@ -1,0 +1,153 @@
+/**
+ * QueueBackend through faults, on real redis-servers with worker processes
+ * started through the CLI: completions trimmed from the event stream by
+ * another client's cap, Redis gone mid-run, a worker killed with SIGKILL, a
+ * worker told to stop while Redis is gone.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { describe, expect, it } from "vitest";
+import { BackendUnreachableError, QueueBackend, type QueueBackendOptions } from "../lib/index.js";
+import * as tasks from "./fixtures/tasks.js";
+import { captureStderr, engine, running, until } from "./helpers.js";
+import { startRedis, type RedisServer } from "./redis.js";
+import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
+
+async function withRedis(test: (redis: RedisServer, workers: WorkerProcess[]) => Promise<void>): Promise<void> {
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  try {
+    await test(redis, workers);
+  } finally {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+    await redis.stop();
+  }
+}
+
+async function worker(redis: RedisServer, workers: WorkerProcess[], flags: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const w = await startAsyncflowWorker(["--connection", redis.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, ...flags], env);
+  if (!w.serving) throw new Error(w.output);
+  workers.push(w);
+  return w;
+}
+
+const queued = (redis: RedisServer, o: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, secret: TEST_SECRET, ...o });
+
+/** A field of the stream's XINFO, asked synchronously (redis-cli), so that it can be asked while the engine's event loop is held. */
+function streamInfo(redis: RedisServer, stream: string, field: string): string | undefined {
+  const r = spawnSync("redis-cli", ["-p", String(redis.port), "XINFO", "STREAM", stream], { encoding: "utf8" });
+  return new RegExp(`${field}\\n(\\S+)`).exec(r.stdout)?.[1];
+}
+
+/** How many entries were ever added to the stream, and how many it holds. */
+const added = (redis: RedisServer, stream: string): number => Number(streamInfo(redis, stream, "entries-added") ?? 0);
+
+describe("QueueBackend through faults", () => {
+  it("a default BullMQ Queue elsewhere resetting the event cap while 6,000 tasks run, the engine busy: nothing is lost", async () => {
+    await withRedis(async (redis, workers) => {
+      await worker(redis, workers, ["--queue", "cap", "--concurrency", "16", "--allow-source"]);
+      const flow = await engine({ backend: queued(redis, { queue: "cap" }), history: 0 });
+      const id = flow.functionTask((i: number) => i, { name: "id" });
+      const n = 6000;
+      const fs = Array.from({ length: n }, (_, i) => id(i));
+      // a dashboard or a producer script: BullMQ's default cap of 10,000 events now holds for this queue
+      const other = new Queue("cap", { connection: { host: redis.host, port: redis.port } });
+      await other.getVersion(); // once it has written its settings, the cap among them
+      await other.close();
+      const cap = spawnSync("redis-cli", ["-p", String(redis.port), "HGET", "bull:cap:meta", "opts.maxLenEvents"], { encoding: "utf8" });
+      expect(cap.stdout.trim()).toBe("10000");
+      // every job added (an "added" event each) before the engine is held
+      for (const end = performance.now() + 30_000; added(redis, "bull:cap:events") < n && performance.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // the engine busy (its event loop held) while the worker finishes most jobs (4 events each) and Redis trims
+      // past 10,000 events the engine has not read: completions among them
+      const end = performance.now() + 60_000;
+      while (added(redis, "bull:cap:events") < 3.5 * n && performance.now() < end) spawnSync("sleep", ["0.05"]);
+      expect(added(redis, "bull:cap:events")).toBeGreaterThanOrEqual(3.5 * n);
+      const err = captureStderr();
+      const results = await Promise.all(fs);
+      expect(results.every((r, i) => r === i)).toBe(true);
+      // (without the reconciliation, dozens to hundreds of these futures never settled)
+      expect(err.text()).toMatch(/WARN \S+ QueueBackend "queue": after events trimmed from the queue's stream before they were read: \d+ task\(s\) settled from their jobs' state/);
+    });
+  }, 120_000);
+
+  it("Redis gone longer than unreachableTimeout: the runs it holds fail, naming the address and the outage", async () => {
+    await withRedis(async (redis, workers) => {
+      await worker(redis, workers, ["--queue", "gone"]);
+      const err = captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "gone", unreachableTimeout: 1000 }) });
+      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+      await running(f);
+      await redis.stop();
+      const e = await f.catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(BackendUnreachableError);
+      expect((e as Error).message).toMatch(
+        /^task\.000001 \(untilAborted\): Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for \d+\.\d s \(its job \S+ may still run once Redis is back; its result will be ignored\)$/,
+      );
+      expect((e as BackendUnreachableError).address).toBe(`redis://127.0.0.1:${redis.port}`);
+      expect(err.text()).toMatch(/ERROR \S+ QueueBackend "queue": .*ECONNREFUSED/);
+    });
+  });
+
+  it("a worker holding a job while Redis is gone exits 1 on the second signal, at once", async () => {
+    await withRedis(async (redis, workers) => {
+      const w = await worker(redis, workers, ["--queue", "stuck"]);
+      const err = captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "stuck" }) });
+      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+      f.catch(() => undefined);
+      await running(f);
+      await redis.stop();
+      const exited = new Promise<number | null>((r) => w.child.once("exit", r));
+      w.child.kill("SIGTERM");
+      await until(() => w.output.includes("ECONNREFUSED") || w.output.includes("Connection is closed"), 5000);
+      w.child.kill("SIGTERM");
+      expect(await exited).toBe(1);
+      expect(w.output).toContain("asyncflow worker: killed");
+      expect(err.text()).toMatch(/QueueBackend "queue"/);
+    });
+  });
+
+  it("kill -9 of a worker: its job finishes on another within ~10 s (defaults), as delivery 2, settled once; its command's processes die with it", async () => {
+    await withRedis(async (redis, workers) => {
+      const dir = mkdtempSync(join(tmpdir(), "af-dead-"));
+      const first = await worker(redis, workers, ["--queue", "dead", "--allow-exec"]);
+      const err = captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "dead" }) });
+      // on the first worker it runs long; on the second (FAST=1) it ends at once
+      const job = flow.executableTask(() => `echo $$ >> ${dir}/pids; [ -n "$FAST" ] && exit 0; sleep 60`, { name: "job" })();
+      let settled = 0;
+      job.addDoneCallback(() => settled++);
+      await until(() => readFileSync(join(dir, "pids"), { encoding: "utf8", flag: "a+" }).trim() !== "", 10_000);
+      const pid = Number(readFileSync(join(dir, "pids"), "utf8").trim());
+      await worker(redis, workers, ["--queue", "dead", "--allow-exec"], { FAST: "1" });
+      const t0 = performance.now();
+      first.child.kill("SIGKILL");
+      expect(await job).toBe("");
+      const took = performance.now() - t0;
+      // lockDuration 5 s + stalledInterval 2.5 s: within 10 s, with room for a loaded machine
+      expect(took).toBeLessThan(20_000);
+      expect(settled).toBe(1);
+      expect(readFileSync(join(dir, "pids"), "utf8").trim().split("\n")).toHaveLength(2);
+      expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": job: the worker running job \S+ was lost/);
+      expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": job: job \S+ delivered again \(delivery 2, to worker \S+:\d+\): the body may have run before/);
+      // the first run's process group (sh and its sleep) died with its worker, not left under PID 1
+      const alive = (): boolean => {
+        try {
+          process.kill(-pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await until(() => !alive(), 10_000);
+      expect(alive()).toBe(false);
+      await Promise.all(workers.slice(1).map((w) => stopWorkerProcess(w.child)));
+    });
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+// Type-level contract, checked by the type-checker under `npm test` (vitest typecheck mode, see vitest.config.ts):
+// an `expectTypeOf` that does not hold, or a `@ts-expect-error` line that compiles, fails its test.
+import { describe, expectTypeOf, it } from "vitest";
+import { QueueBackend, TaskFuture, startQueueWorker, type QueueWorker, type TaskState, type WorkflowEngine } from "../lib/index.js";
+
+declare const flow: WorkflowEngine;
+
+interface Point {
+  x: number;
+  y: number;
+}
+
+describe("task wrappers", () => {
+  const times = flow.functionTask(async (s: string, k: number) => Number(s) * k);
+  const echo = flow.executableTask((n: number) => `/bin/echo ${n}`);
+
+  it("return TaskFuture<Awaited<R>>; executables resolve to their stdout", () => {
+    const ls = flow.executableTask((dir: string) => ["ls", "-1", dir]);
+    const blk = flow.block(async (x: number) => times(echo(x), 2));
+    expectTypeOf(echo).returns.toEqualTypeOf<TaskFuture<string>>();
+    expectTypeOf(ls).returns.toEqualTypeOf<TaskFuture<string>>();
+    expectTypeOf(times).returns.toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(blk).returns.toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(times("1", 1).state).toEqualTypeOf<TaskState>();
+  });
+
+  it("take T | TaskFuture<T> for each parameter, also inside arrays, objects and interfaces", () => {
+    const total = flow.functionTask((xs: number[]) => xs.reduce((a, b) => a + b, 0));
+    const cfg = flow.functionTask((o: { a: number; nested: { b: string[] } }) => o.a);
+    const norm = flow.functionTask((p: Point, tags: Map<string, number>) => Math.hypot(p.x, p.y) + tags.size);
+    expectTypeOf(times(echo(5), 4)).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(total([times("1", 1), 2])).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(cfg({ a: times("1", 1), nested: { b: [echo(1), "x"] } })).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(norm({ x: times("1", 1), y: 2 }, new Map())).toEqualTypeOf<TaskFuture<number>>();
+    // @ts-expect-error a future of the wrong type inside an interface
+    norm({ x: echo(1), y: 2 }, new Map());
+  });
+
+  it("refuse what does not fit: wrong types, wrong futures, missing arguments", () => {
+    // @ts-expect-error a number where a string is expected
+    times(5, 4);
+    // @ts-expect-error a future of the wrong type
+    times(times("1", 1), 4);
+    // @ts-expect-error too few arguments
+    times("1");
+    // @ts-expect-error an executable must return a command (string or argv), not a number
+    flow.executableTask(() => 42);
+  });
+
+  it("futures come from task wrappers only", () => {
+    // @ts-expect-error the constructor is private
+    new TaskFuture();
+  });
+});
+
+describe("awaiting", () => {
+  it("gives the function's result type, as does result()", () => {
+    const f = flow.functionTask(() => ({ ok: true as const }))();
+    expectTypeOf<Awaited<typeof f>>().toEqualTypeOf<{ ok: true }>();
+    expectTypeOf(f.result()).toEqualTypeOf<{ ok: true }>();
+    // @ts-expect-error the result is not a string
+    expectTypeOf<Awaited<typeof f>>().toEqualTypeOf<string>();
+  });
+});
+
+describe("queue backend and worker options", () => {
+  it("are typed", () => {
+    new QueueBackend({ connection: "redis://127.0.0.1:6379", queue: "q" });
+    new QueueBackend({ connection: { host: "h", port: 1, password: "p", db: 0 } });
+    // @ts-expect-error tls is a boolean or the PEM material
+    new QueueBackend({ connection: "rediss://h", tls: "yes" });
+    // @ts-expect-error a port is a number
+    new QueueBackend({ connection: { port: "6379" } });
+    expectTypeOf(startQueueWorker({ connection: "redis://h" })).resolves.toEqualTypeOf<QueueWorker>();
+    expectTypeOf<QueueWorker["processed"]>().toEqualTypeOf<number>();
+  });
+});
