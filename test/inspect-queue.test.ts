@@ -13,6 +13,7 @@ import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker } fro
 
 let redis: RedisServer;
 let worker: ChildProcess | undefined;
+const others: ChildProcess[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -20,8 +21,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   worker?.kill("SIGKILL");
+  for (const w of others) w.kill("SIGKILL");
   await redis?.stop();
 });
+
+const workerArgs = (queue: string): string[] => ["--redis", redis.url, "--queue", queue, "--concurrency", "1", "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--allow-source"];
 
 const reasons = (rows: { reason: string }[]): string[] => rows.map((r) => r.reason);
 
@@ -43,7 +47,7 @@ describe("inspect() on a QueueBackend", () => {
       `park (task.000002) is PENDING: QUEUED on queue "${queue}" (no worker serves it: start one with asyncflow worker --connection ${redis.url} --queue ${queue} --module <your tasks>)`,
     );
 
-    const started = await startAsyncflowWorker(["--redis", redis.url, "--queue", queue, "--concurrency", "1", "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--allow-source"]);
+    const started = await startAsyncflowWorker(workerArgs(queue));
     expect(started.serving, started.output).toBe(true);
     worker = started.child;
     await until(() => first.state === "RUNNING" || second.state === "RUNNING", 30_000);
@@ -60,5 +64,27 @@ describe("inspect() on a QueueBackend", () => {
     expect(flow.explain(runs)).toMatch(
       new RegExp(`^park \\(${runs.uid.replace(".", "\\.")}\\) is RUNNING: STALLED on queue "${queue}" for [\\d.]+ m?s, attempt 1 \\(the worker running it is gone; the job goes to the next worker once its lock expires \\(lockDuration\\): start one with asyncflow worker`),
     );
+  }, 120_000);
+
+  it("STALLED when the worker that took the job is killed, while another worker still serves the queue", async () => {
+    const queue = `inspect-${randomBytes(4).toString("hex")}`;
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue, noWorkerWarning: 0, secret: TEST_SECRET }) });
+    const park = flow.functionTask(async function park(ms: number): Promise<number> {
+      await new Promise((r) => setTimeout(r, ms));
+      return ms;
+    });
+    // Locks that outlast the test: BullMQ never takes the job back, so only the missing worker can tell.
+    const first = await startAsyncflowWorker([...workerArgs(queue), "--lock-duration", "600000"]);
+    expect(first.serving, first.output).toBe(true);
+    others.push(first.child);
+    const job = park(600_000);
+    await until(() => job.state === "RUNNING", 30_000);
+    const second = await startAsyncflowWorker([...workerArgs(queue), "--lock-duration", "600000"]);
+    expect(second.serving, second.output).toBe(true);
+    others.push(second.child);
+    expect(flow.inspect()[0]).toMatchObject({ reason: "RUNNING" });
+    first.child.kill("SIGKILL");
+    await until(() => flow.inspect()[0]?.reason === "STALLED", 30_000);
+    expect(flow.inspect()[0]).toMatchObject({ uid: job.uid, state: "RUNNING", reason: "STALLED" });
   }, 120_000);
 });

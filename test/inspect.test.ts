@@ -141,6 +141,21 @@ describe("explain()", () => {
     hold.open(0);
   });
 
+  it("a running block waits on the tasks its body made that nothing else of it waits on", async () => {
+    const { flow, hold, callExternalApi, merge } = await chain();
+    const pipeline = flow.block(async function pipeline() {
+      return await merge(callExternalApi());
+    });
+    const b = pipeline();
+    await until(() => flow.inspect().length === 3 && flow.inspect()[1]?.state === "RUNNING");
+    expect(flow.explain(b)).toMatch(
+      /^pipeline \(block\.000001\) is RUNNING: its body waits on merge \(task\.000003\), which waits on callExternalApi \(task\.000002\): RUNNING on local for [\d.]+ m?s, attempt 1$/,
+    );
+    expect(flow.inspect()[0]).toMatchObject({ uid: "block.000001", kind: "block", reason: "RUNNING", backend: "engine", where: "the engine", waitingFor: [{ uid: "task.000003", name: "merge", state: "PENDING" }] });
+    hold.open(3);
+    expect(await b).toBe(3);
+  });
+
   it("refuses what is not a future of this engine", async () => {
     const flow = await engine();
     const other = await engine();
@@ -249,6 +264,26 @@ describe("stall detection", () => {
     expect(err.text()).toContain(f.uid);
     g.open(1);
     await f;
+  });
+});
+
+describe("the dump signal", () => {
+  it("is listened to only while an engine is open, once for all of them; `false` installs none; SIGUSR1 is refused and left alone", async () => {
+    const count = (): [number, number] => [process.listenerCount("SIGUSR2"), process.listenerCount("SIGUSR1")];
+    const [usr2, usr1] = count();
+    const a = await engine();
+    expect(count()).toEqual([usr2 + 1, usr1]);
+    const b = await engine();
+    const none = await engine({ dumpSignal: false });
+    expect(count()).toEqual([usr2 + 1, usr1]);
+    await a.shutdown();
+    expect(count()).toEqual([usr2 + 1, usr1]);
+    await b.shutdown();
+    expect(count()).toEqual([usr2, usr1]);
+    await none.shutdown();
+    // @ts-expect-error: SIGUSR1 is Node's (the inspector)
+    await expect(engine({ dumpSignal: "SIGUSR1" })).rejects.toThrow(/option `dumpSignal`/);
+    expect(count()).toEqual([usr2, usr1]);
   });
 });
 

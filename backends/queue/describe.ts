@@ -49,19 +49,22 @@ export class QueueView {
   }
 
   /**
-   * A run whose job is in Redis: taken by a worker (`started`), or not; `lost`:
-   * its worker died and the queue took it back (BullMQ's stall detection).
+   * A run whose job is in Redis: taken by a worker (`started`, by the worker
+   * named `worker` when known), or not; `lost`: its worker died and the queue
+   * took it back (BullMQ's stall detection).
    */
-  sent(started: boolean, lost: boolean): RunDescription | undefined {
+  sent(started: boolean, lost: boolean, worker?: string): RunDescription | undefined {
     if (performance.now() - this.#at > FRESH_MS) void this.reading().catch(() => undefined);
     const last = this.#last;
     const none = last !== null && last.workers.length === 0;
+    // BullMQ names a worker's connection `<prefix>:<queue>:w:<name>`: one that Redis no longer lists is gone.
+    const gone = none || (last !== null && worker !== undefined && !last.workers.some((w) => w.endsWith(`:w:${worker}`)));
     if (lost) return { reason: "STALLED", where: `queue "${this.#queue}"`, hint: `its worker was lost; the job waits for another${none ? `, and no worker serves the queue: start one with ${this.#startCommand}` : ""}` };
     if (!started) {
       if (none) return { reason: "NO_WORKER", where: `queue "${this.#queue}"`, hint: `no worker serves it: start one with ${this.#startCommand}` };
       return { reason: "QUEUED", length: last?.waiting, where: `queue "${this.#queue}"` };
     }
-    if (!none) return undefined;
+    if (!gone) return undefined;
     return {
       reason: "STALLED",
       where: `queue "${this.#queue}"`,

@@ -202,7 +202,7 @@ export class QueueBackend implements ExecutionBackend {
     // Not in Redis: held for a slot (or its command is still being made).
     if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
     // A job whose worker was lost and that the queue took back has been delivered, and is not started.
-    return view.sent(started && job.started, job.deliveries > 0 && !job.started);
+    return view.sent(started && job.started, job.deliveries > 0 && !job.started, job.worker);
   }
 
   readonly #places = oncePerBurst(() => this.#slots.places());
@@ -321,6 +321,7 @@ export class QueueBackend implements ExecutionBackend {
     job.started = true;
     const delivery = (state?.kind === "active" ? state.delivery : Math.max(1, job.deliveries + 1)) + (job.payload.resent ?? 0);
     job.deliveries = delivery;
+    job.worker = state?.kind === "active" ? (state.where ?? undefined) : undefined;
     const where = state?.kind === "active" && state.where !== null ? `worker ${state.where}` : undefined;
     if (delivery > 1) {
       const env = this.#attachment.env;

@@ -10,6 +10,8 @@ export interface Sent {
   started: boolean;
   /** Deliveries counted so far (workers that took it). */
   deliveries: number;
+  /** The name of the worker that took it last, when Redis said. */
+  worker?: string;
 }
 
 /**

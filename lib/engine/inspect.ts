@@ -1,6 +1,6 @@
 import type { RunDescription } from "../contract/backend.js";
 import type { InspectReason, InspectRow } from "../contract/inspect.js";
-import { TaskKind, TaskState } from "../contract/states.js";
+import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import { depKeys, type TaskFuture } from "./future.js";
 
 /**
@@ -30,7 +30,8 @@ export class LiveView {
     if (f._run === null) {
       for (const key of depKeys(f._deps)) this.#push(out, this.#byKey.get(key));
     } else if (f._def.kind === TaskKind.BLOCK && f._children !== null) {
-      for (const c of f._children) this.#push(out, this.#byKey.get(c._key));
+      // What the body awaits: its tasks that none of its other unfinished tasks waits on.
+      for (const c of f._children) if (!(c._dependents?.some((d) => !isFinal(d._state)) ?? false)) this.#push(out, this.#byKey.get(c._key));
     }
     if (out.length < 2) return out;
     out.sort((a, b) => a._id - b._id); // TimSort: linear on sorted input
