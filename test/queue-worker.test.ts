@@ -122,7 +122,8 @@ describe("queue workers", () => {
     const flow = await engine({ backend: queued({ queue: "nobody", noWorkerWarning: 200 }) });
     const add = flow.functionTask((a: number, b: number) => a + b);
     const f = add(1, 2);
-    await new Promise((r) => setTimeout(r, 800));
+    const warned = (): number => lines.filter((l) => l.includes("lists no worker")).length;
+    await until(() => warned() >= 1, 10_000);
     expect(f.state).toBe("PENDING");
     const warnings = lines.filter((l) => l.includes("lists no worker"));
     expect(warnings).toHaveLength(1);
@@ -131,10 +132,11 @@ describe("queue workers", () => {
     );
     // all of them cancelled, then a new wait: a warning of its own
     f.cancel();
+    // the watch looks every noWorkerWarning ms: one look with no job out ends the first wait
     await new Promise((r) => setTimeout(r, 300));
     const g = add(2, 3);
-    await new Promise((r) => setTimeout(r, 800));
-    expect(lines.filter((l) => l.includes("lists no worker"))).toHaveLength(2);
+    await until(() => warned() >= 2, 10_000);
+    expect(warned()).toBe(2);
     const local = await localWorker({ queue: "nobody", concurrency: 1 });
     try {
       expect(await g).toBe(5);
@@ -188,7 +190,7 @@ describe("queue workers", () => {
       f.cancel();
       await until(() => local.processed > 0);
       expect(local.processed).toBe(1);
-      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(performance.now() - t0).toBeLessThan(15_000); // the command sleeps 30 s: ended by the kill, on a machine however loaded
     } finally {
       await local.close();
     }

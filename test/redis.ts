@@ -22,10 +22,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `redis-server` (Debian's package; `.ci/run` installs it), with `extra` arguments, and resolves once it accepts connections. */
-export async function startRedis(extra: string[] = []): Promise<RedisServer> {
+/**
+ * Starts `redis-server` (Debian's package; `.ci/run` installs it), with `extra` arguments, and resolves once it
+ * accepts connections. With `tls` (PEM files), it serves TLS only, on the port (`url` is then `rediss://`).
+ */
+export async function startRedis(extra: string[] = [], tls?: { cert: string; key: string }): Promise<RedisServer> {
   const port = await freePort();
-  let child = await serve(port, extra);
+  if (tls !== undefined) extra = ["--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.cert, "--tls-auth-clients", "no", ...extra];
+  let child = await serve(tls === undefined ? port : 0, extra);
   const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -35,14 +39,14 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
   return {
     host: "127.0.0.1",
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     stop,
     async restart(downMs = 0) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-      child = await serve(port, extra);
+      child = await serve(tls === undefined ? port : 0, extra);
     },
   };
 }

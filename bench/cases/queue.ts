@@ -4,6 +4,7 @@
  * (asyncflow-worker vs. a bare BullMQ Worker).
  */
 import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { Queue, QueueEvents } from "bullmq";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../../lib/index.js";
 import { startRedis, type RedisServer } from "../../test/redis.js";
@@ -14,8 +15,8 @@ import { tasksPerSecond } from "../runners.js";
 const CONCURRENCY = 8;
 const MAX_EVENTS = 100_000;
 
-async function serve(command: string[]): Promise<ChildProcess> {
-  const started = await startWorkerProcess(command);
+async function serve(command: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+  const started = await startWorkerProcess(command, env);
   if (!started.serving) throw new Error(`${command.join(" ")} exited with ${started.code}: ${started.output}`);
   return started.child;
 }
@@ -63,11 +64,12 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
   };
 }
 
-/** QueueBackend: `count` independent no-op tasks; a chain of `hops` tasks awaited at its end. */
-async function ours(redis: RedisServer, count: number, hops: number): Promise<Side> {
+/** QueueBackend: `count` independent no-op tasks; a chain of `hops` tasks awaited at its end. With `secret`, jobs and results are signed. */
+async function ours(redis: RedisServer, count: number, hops: number, secret?: string): Promise<Side> {
   const cli = new URL("../../backends/queue/cli.ts", import.meta.url).pathname;
-  const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", "ours", "--concurrency", String(CONCURRENCY), "--allow-source"]);
-  const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue: "ours", maxEvents: MAX_EVENTS }) });
+  const queue = secret === undefined ? "ours" : "ours-signed";
+  const worker = await serve(["--import", "tsx", cli, "--redis", redis.url, "--queue", queue, "--concurrency", String(CONCURRENCY), "--allow-source", "--id", queue], secret === undefined ? {} : { ASYNCFLOW_QUEUE_SECRET: secret });
+  const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue, maxEvents: MAX_EVENTS, ...(secret === undefined ? {} : { secret }) }) });
   const noop = flow.functionTask((i: number) => i, { name: "noop" });
   return {
     throughput: () => tasksPerSecond(noop, count),
@@ -147,18 +149,22 @@ export async function queueCase(s: Settings): Promise<Row[]> {
   try {
     const base = await raw(redis, count, hops);
     sides.push(base);
-    const mine = await ours(redis, count, hops);
-    sides.push(mine);
-    const [rawRate, ourRate] = await alternate(s, base.throughput, mine.throughput);
-    const [rawHop, ourHop] = await alternate(s, base.hop, mine.hop);
-    const speed = ourRate.median / rawRate.median;
-    const latency = ourHop.median / rawHop.median;
-    const shutdown = await shutdownRow(redis, s, count);
-    return [
-      { case: `queue: ${count.toLocaleString("en")} no-op jobs`, metric: "tasks/s", ours: ourRate, baselineName: "raw BullMQ", baseline: rawRate, ratio: speed, peers: {}, target: ">= 0.8 of raw BullMQ", pass: speed >= 0.8, note: `worker processes, concurrency ${CONCURRENCY}` },
-      { case: `queue: chain of ${hops}`, metric: "ms/hop", ours: ourHop, baselineName: "raw add->completed", baseline: rawHop, ratio: latency, peers: {}, target: "<= 1.3x raw round trip", pass: latency <= 1.3 },
-      shutdown,
-    ];
+    const rows: Row[] = [];
+    for (const secret of [undefined, randomBytes(32).toString("hex")]) {
+      const mine = await ours(redis, count, hops, secret);
+      sides.push(mine);
+      const [rawRate, ourRate] = await alternate(s, base.throughput, mine.throughput);
+      const [rawHop, ourHop] = await alternate(s, base.hop, mine.hop);
+      const speed = ourRate.median / rawRate.median;
+      const latency = ourHop.median / rawHop.median;
+      const signing = secret === undefined ? "unsigned" : "signed (HMAC-SHA256)";
+      rows.push(
+        { case: `queue: ${count.toLocaleString("en")} no-op jobs, ${signing}`, metric: "tasks/s", ours: ourRate, baselineName: "raw BullMQ", baseline: rawRate, ratio: speed, peers: {}, target: ">= 0.8 of raw BullMQ", pass: speed >= 0.8, note: `worker processes, concurrency ${CONCURRENCY}` },
+        { case: `queue: chain of ${hops}, ${signing}`, metric: "ms/hop", ours: ourHop, baselineName: "raw add->completed", baseline: rawHop, ratio: latency, peers: {}, target: "<= 1.3x raw round trip", pass: latency <= 1.3 },
+      );
+    }
+    rows.push(await shutdownRow(redis, s, count));
+    return rows;
   } finally {
     for (const side of sides) await side.close();
     await redis.stop();
