@@ -6,5 +6,6 @@ import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
 import { reportCase } from "./cases/report.js";
+import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, report: reportCase };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, report: reportCase };

@@ -54,7 +54,8 @@ export class Dispatcher {
   };
 
   #dispatch(f: TaskFuture): void {
-    const args = f._deps === null ? f._args! : substitute(f._args!);
+    const given = f._args!;
+    const args = !Array.isArray(given) ? [given._value] : f._deps === null ? given : substitute(given);
     f._args = null;
     const run = new TaskRun(f, args, 1);
     f._run = run;

@@ -1,4 +1,4 @@
-import { depUid, type TaskFuture } from "./future.js";
+import { depKeys, depUid, type DepKeys, type TaskFuture } from "./future.js";
 import type { FinalState, TaskKind, TaskState } from "../contract/states.js";
 
 /** What the engine keeps of a task after it finished: a few fields, no arguments, no result. */
@@ -16,7 +16,7 @@ export interface TaskRecord {
 // so fresh ones would cost old-generation collections at a steady rate).
 class FinishedTask implements TaskRecord {
   #key = 0;
-  #deps: readonly number[] | null = null;
+  #deps: DepKeys = null;
   name = "";
   kind: TaskKind = "function";
   state: FinalState = "DONE";
@@ -33,7 +33,7 @@ class FinishedTask implements TaskRecord {
     return depUid(this.#key);
   }
   get dependencies(): string[] {
-    return this.#deps === null ? [] : this.#deps.map(depUid);
+    return depKeys(this.#deps).map(depUid);
   }
 }
 
