@@ -1,6 +1,7 @@
 /** The named benchmark cases, in the order a full run prints them. Each returns rows: our figure, the baseline measured in the same run, the ratio, the target. */
 import { backendCases } from "./cases/backends.js";
 import type { Case } from "./cases/common.js";
+import { contractCases } from "./cases/contracts.js";
 import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
@@ -8,4 +9,4 @@ import { queueCase } from "./cases/queue.js";
 import { reportCase } from "./cases/report.js";
 import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, report: reportCase };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases, report: reportCase };

@@ -52,7 +52,17 @@ export {
   InvalidOptionsError,
   InvalidStateError,
 } from "./contract/errors.js";
-export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, BlockOptions, AnyTaskOptions, Command } from "./contract/task.js";
+export {
+  InputValidationError,
+  OutputValidationError,
+  ExitCodeError,
+  ExitRequest,
+  NonRetryableError,
+  TaskTimeoutError,
+  type SchemaIssue,
+} from "./contract/contract-errors.js";
+export type { TaskOptions, FunctionTaskOptions, ExecutableTaskOptions, BlockOptions, AnyTaskOptions, ValidationOptions, AttemptOptions, Command } from "./contract/task.js";
+export type { Schema, StandardSchema, SafeParseSchema, SchemaInput, SchemaOutput } from "./contract/schema.js";
 export type { Input, Inputs, TaskWrapper } from "./engine/task.js";
 export type { TaskRecord } from "./engine/history.js";
 export type { NodeLabel } from "./engine/graph.js";

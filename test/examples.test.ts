@@ -14,6 +14,10 @@ const examples: [string, string | RegExp][] = [
     "08-debugging.ts",
     /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge with Error: HTTP 503\n$/,
   ],
+  [
+    "09-contracts.ts",
+    "add(2) = 3\nrefused at the call: argument 0: Invalid input: expected int, received number\nexit code 418 ERROR_NEGATIVE: the sum came out negative\nok on attempt 3 (3 calls)\nparse: the input file is corrupt\nanswered on attempt 2\nhopeless: deadline of 350 ms passed\ngraph: add \"adder\" (adds two integers)\n",
+  ],
   ["06-queue.ts", "below 50000: 5133 primes\nbelow 100000: 9592 primes\nbelow 150000: 13848 primes\nbelow 200000: 17984 primes\nworker-side\n"],
 ];
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ExecutableError, InvalidTaskError, TaskCancelledError, taskContext } from "../lib/index.js";
+import { ExecutableError, InvalidTaskError, TaskCancelledError, TaskTimeoutError, taskContext } from "../lib/index.js";
 import { runCommand } from "../backends/process/command.js";
 import { alive, engine, until } from "./helpers.js";
 
@@ -87,10 +87,11 @@ describe("executable tasks", () => {
     const pwd = flow.executableTask(() => "pwd; echo $AF_X", { name: "pwd", cwd: dir, env: { AF_X: "hello" } });
     expect(await pwd()).toBe(`${dir}\nhello\n`);
     const slow = flow.executableTask(() => "sleep 5", { name: "slow", timeout: 100 });
-    const err = (await slow().catch((e: unknown) => e)) as ExecutableError;
-    expect(err).toBeInstanceOf(ExecutableError);
-    expect(err.signal).toBe("SIGTERM");
-    expect(err.message).toMatch(/timed out after 100 ms/);
+    const err = (await slow().catch((e: unknown) => e)) as TaskTimeoutError;
+    expect(err).toBeInstanceOf(TaskTimeoutError);
+    expect(err).toMatchObject({ what: "attempt", ms: 100, attempt: 1, signal: "SIGTERM", command: "sleep 5" });
+    expect(err.cause).toBeInstanceOf(ExecutableError);
+    expect(err.message).toMatch(/slow\): attempt 1 timed out after 100 ms/);
   });
 
   it("captureStdio writes <workDir>/<session>/<task>.stdout|.stderr and resolves to the stdout path", async () => {

@@ -237,7 +237,7 @@ describe("QueueBackend", () => {
     expect(err.command).toBe("echo out; echo oops >&2; exit 3");
     expect(err.message).toMatch(/task\.000001 \(fail\): command .* exited with code 3\noops/);
     const slow = flow.executableTask(() => "sleep 5", { timeout: 100, name: "slow" });
-    await expect(slow()).rejects.toThrow(/task\.000002 \(slow\): command "sleep 5" timed out after 100 ms/);
+    await expect(slow()).rejects.toThrow(/task\.000002 \(slow\): attempt 1 timed out after 100 ms/);
     const bad = flow.executableTask(() => 42 as unknown as string, { name: "bad" });
     await expect(bad()).rejects.toThrow(/Task "bad": task\.000003 must return a command \(a string, or an argv array of strings\), got number/);
   });

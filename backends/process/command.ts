@@ -3,6 +3,7 @@ import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runInContext } from "../../lib/contract/context.js";
 import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
+import { TaskTimeoutError } from "../../lib/contract/contract-errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js";
 
@@ -10,6 +11,7 @@ import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js"
 export interface CommandOptions {
   readonly cwd: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Milliseconds before the process group is killed and the attempt fails with TaskTimeoutError. */
   readonly timeout?: number;
   /** Write stdout and stderr to `<dir>/<uid>.stdout|.stderr`; the result is then the stdout file's path. */
   readonly captureDir?: string;
@@ -49,7 +51,7 @@ export function commandOptions(
  * ExecutableError that carries everything needed to see why. Shared by every
  * place that runs processes: the local ProcessRunner and queue workers.
  */
-export async function runCommand(task: TaskLabel, command: Command, o: CommandOptions): Promise<string> {
+export async function runCommand(task: TaskLabel & { readonly attempt?: number }, command: Command, o: CommandOptions): Promise<string> {
   const capture = o.captureDir === undefined ? null : await captureFiles(o.captureDir, task.uid);
   const [file, args] = typeof command === "string" ? ["/bin/sh", ["-c", command]] : [command[0]!, command.slice(1)];
   const child = spawn(file, args, {
@@ -84,7 +86,8 @@ export async function runCommand(task: TaskLabel, command: Command, o: CommandOp
     const stdout = capture === null ? Buffer.concat(out).toString() : await readFile(capture.paths[0], "utf8");
     const stderr = capture === null ? Buffer.concat(err).toString() : await readFile(capture.paths[1], "utf8");
     const why = timedOut ? `timed out after ${o.timeout} ms` : spawnError !== null ? `could not start: ${describe(spawnError)}` : undefined;
-    throw new ExecutableError(task, { command, exitCode, signal, stdout, stderr, why, cause: spawnError ?? undefined });
+    const failure = new ExecutableError(task, { command, exitCode, signal, stdout, stderr, why, cause: spawnError ?? undefined });
+    throw timedOut ? new TaskTimeoutError(task, { what: "attempt", ms: o.timeout!, attempt: task.attempt ?? 1, cause: failure }) : failure;
   } finally {
     clearTimeout(timer);
     o.signal.removeEventListener("abort", onAbort);

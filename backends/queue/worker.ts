@@ -3,12 +3,13 @@ import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
+import { serializeError, toWire } from "../../lib/contract/codec.js";
 import { Logger } from "../../lib/contract/log.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { describe } from "../../lib/contract/errors.js";
 import { keys, receiveCancels } from "./cancels.js";
 import type { queueWorkerOptionsSchema } from "./options.js";
-import { OUTCOME_FIELD, reply, type ReplyEnvelope } from "./protocol.js";
+import { OUTCOME_FIELD, reply, type JobOutcome, type ReplyEnvelope } from "./protocol.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import { Signer } from "./sign.js";
 
@@ -71,6 +72,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const children = new WatchedChildren();
   // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
   const running = new Map<string, AbortController | null>();
+  // A cancelled job's handler returns at once, so that a body that ignores its signal (a timed-out attempt) does not hold a slot.
+  const release = new Map<string, (outcome: JobOutcome) => void>();
   const controller = (jobId: string): AbortController => {
     let c = running.get(jobId) ?? null;
     if (c === null) running.set(jobId, (c = new AbortController()));
@@ -101,7 +104,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   cancels.on("error", warnCancel);
   cancels.on("ready", () => cancelErrors.ready());
   const onCancel = (jobId: string): void => {
-    if (running.has(jobId)) return controller(jobId).abort(cancelled(jobId));
+    if (running.has(jobId)) {
+      controller(jobId).abort(cancelled(jobId));
+      return release.get(jobId)?.({ error: toWire(serializeError(cancelled(jobId))) });
+    }
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
     early.add(jobId);
     if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
@@ -137,7 +143,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
         const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
-        const out = await runJob(payload, trust, control);
+        const out = await Promise.race([runJob(payload, trust, control), new Promise<JobOutcome>((r) => release.set(jobId, r))]);
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
         const { reply: r, big } = reply(jobId, out, signer);
@@ -146,6 +152,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         return r;
       } finally {
         running.delete(jobId);
+        release.delete(jobId);
       }
     },
     {

@@ -3,7 +3,7 @@
  * compiles shipped functions (once per function per worker) or imports module
  * exports, and runs the body in a task context.
  */
-import { runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
+import { exitTask, runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
 
@@ -50,6 +50,7 @@ export async function runBody(fn: AnyFunction, task: BodyRun, control: { readonl
     uid: task.uid,
     name: task.name,
     attempt: task.attempt,
+    exit: exitTask,
     ...(task.delivery === undefined ? {} : { delivery: task.delivery }),
     get signal() {
       return control.signal;

@@ -11,6 +11,7 @@
  * and the common case costs no serializer.
  */
 import { deserialize, serialize } from "node:v8";
+import * as contractErrors from "./contract-errors.js";
 import * as errors from "./errors.js";
 
 const V8 = "$asyncflow.v8";
@@ -103,9 +104,9 @@ const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
 
 // asyncflow's own errors come back as their class (their fields travel as data),
 // so that `instanceof ExecutableError` holds for a task that failed in a worker.
-// Every error class errors.ts exports, by name: a new one needs no entry here.
+// Every error class errors.ts and contract-errors.ts export, by name: a new one needs no entry here.
 const OWN_ERRORS: Record<string, { prototype: Error }> = Object.fromEntries(
-  Object.values(errors)
+  [...Object.values(errors), ...Object.values(contractErrors)]
     .filter((x): x is typeof errors.AsyncflowError => typeof x === "function" && (x === errors.AsyncflowError || x.prototype instanceof errors.AsyncflowError))
     .map((c) => [c.name, c]),
 );

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { AsyncflowError } from "./errors.js";
+import { ExitRequest } from "./contract-errors.js";
 
 /** What a task body can ask of its surroundings, through {@link taskContext}. */
 export interface TaskContext {
@@ -16,6 +17,17 @@ export interface TaskContext {
   readonly delivery?: number;
   /** Aborted when the task is cancelled: pass it to fetch, child processes, timers. */
   readonly signal: AbortSignal;
+  /**
+   * Ends the task FAILED with the ExitCodeError of `label`, one of its declared
+   * `exitCodes` (an undeclared label fails it with an error listing them).
+   * Throws: the code after it does not run.
+   */
+  exit(label: string): never;
+}
+
+/** What `exit(label)` does in every context: the engine maps the ExitRequest onto the task's exit codes. */
+export function exitTask(label: string): never {
+  throw new ExitRequest(label);
 }
 
 // Keyed on the global symbol registry so that a task module that imports

@@ -1,4 +1,4 @@
-import type { TaskContext } from "./context.js";
+import { exitTask, type TaskContext } from "./context.js";
 import type { TaskKind } from "./states.js";
 import type { AnyTaskOptions } from "./task.js";
 
@@ -52,6 +52,10 @@ export class TaskRun implements TaskContext {
   /** Made on first use: most bodies never look at it. */
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
+  }
+
+  exit(label: string): never {
+    return exitTask(label);
   }
 
   /** Whether the run was cancelled. For backends: unlike `signal.aborted`, it makes no AbortController. */

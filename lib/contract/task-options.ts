@@ -5,6 +5,7 @@
  * `import "asyncflow"`.
  */
 import { z } from "zod";
+import { attemptOptions, validationOptions } from "./contract-options.js";
 
 const common = {
   /** Shown in uids' companions, logs, errors and `graph()`. @default fn.name */
@@ -18,6 +19,8 @@ const common = {
 
 export const taskOptionsSchema = z.strictObject({
   ...common,
+  ...validationOptions,
+  ...attemptOptions,
   /** The backend that runs the task, by its name. @default the engine's first backend */
   backend: z.string().min(1).optional(),
 });
@@ -42,14 +45,13 @@ export const executableOptionsSchema = taskOptionsSchema.extend({
   cwd: z.string().min(1).optional(),
   /** Variables added to the parent's environment. */
   env: z.record(z.string(), z.string()).optional(),
-  /** Milliseconds before the process is sent SIGTERM and the task fails. */
-  timeout: z.number().int().positive().optional(),
   /** Write stdout/stderr to `<workDir>/<session uid>/<task uid>.stdout|.stderr`; the task resolves to the stdout path. */
   captureStdio: z.boolean().optional(),
 });
 
 export const blockOptionsSchema = z.strictObject({
   ...common,
+  ...validationOptions,
   /** Refused: a block runs in the engine, whatever backends its tasks use. */
   backend: z.never({ error: "a block runs in the engine, not on a backend: give its tasks a `backend` instead" }).optional(),
 });

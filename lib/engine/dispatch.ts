@@ -6,11 +6,16 @@ import type { TaskFuture } from "./future.js";
 import type { Logger } from "../contract/log.js";
 import type { Lifecycle } from "./settle.js";
 import { WorkList } from "./worklist.js";
+import { InputValidationError, OutputValidationError } from "../contract/contract-errors.js";
+import type { Checked } from "../contract/schema.js";
+import { AttemptState, type Attempts } from "./attempts.js";
+import { checkInputs, checkOutput, exitFailure, type Contract } from "./contract.js";
 
 /** What dispatch works with: the session's parts (the Session is one). */
 export interface DispatchParts {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
+  readonly attempts: Attempts;
 }
 
 /**
@@ -42,11 +47,36 @@ export class Dispatcher {
   /** The callback every backend reports through. */
   readonly report: ReportState = (run, state, value) => {
     const f = run.future as TaskFuture; // every run is made by #dispatch, of a TaskFuture
-    if (f._run !== run) return; // cancelled (or superseded): a late report is dropped
-    const lifecycle = this.#session.lifecycle;
-    if (state === TaskState.RUNNING) lifecycle.started(f);
-    else lifecycle.finish(f, state, value);
+    if (f._run !== run) return; // cancelled, timed out (or superseded): a late report is dropped
+    const c = f._def.contract;
+    if (c === null) {
+      if (state === TaskState.RUNNING) this.#session.lifecycle.started(f);
+      else this.#session.lifecycle.finish(f, state, value);
+    } else if (state === TaskState.RUNNING) {
+      this.#session.lifecycle.started(f);
+      if (c.attempts) this.#session.attempts.started(f, c);
+    } else if (state === TaskState.DONE) {
+      this.#done(f, run, c, value);
+    } else {
+      const error = exitFailure(f, c.exitCodes, value);
+      if (!this.#session.attempts.failed(f, c, run, error)) this.#session.lifecycle.finish(f, TaskState.FAILED, error);
+    }
   };
+
+  #done(f: TaskFuture, run: TaskRun, c: Contract, value: unknown): void {
+    if (c.output === undefined) return void this.#session.lifecycle.finish(f, TaskState.DONE, value);
+    const checked = checkOutput(f, c.output, value);
+    if (!(checked instanceof Promise)) return this.#checkedOutput(f, run, checked);
+    checked.then(
+      (r) => f._run === run && this.#checkedOutput(f, run, r),
+      (e: unknown) => f._run === run && this.#session.lifecycle.finish(f, TaskState.FAILED, e),
+    );
+  }
+
+  #checkedOutput(f: TaskFuture, run: TaskRun, r: Checked | OutputValidationError): void {
+    if (r instanceof OutputValidationError) this.#session.lifecycle.finish(f, TaskState.FAILED, r);
+    else if (r.ok) this.#session.lifecycle.finish(f, TaskState.DONE, r.value);
+  }
 
   readonly #flush = (): void => {
     this.#scheduled = false;
@@ -54,10 +84,33 @@ export class Dispatcher {
   };
 
   #dispatch(f: TaskFuture): void {
+    const retry = f._attempts;
+    if (retry !== null) return this.#submit(f, retry.args, retry.attempt);
     const given = f._args!;
     const args = !Array.isArray(given) ? [given._value] : f._deps === null ? given : substitute(given);
     f._args = null;
-    const run = new TaskRun(f, args, 1);
+    const c = f._def.contract;
+    // Arguments without futures were validated at the call (session.ts).
+    if (c?.inputs === undefined || f._deps === null) return this.#submit(f, args, 1);
+    const checked = checkInputs(f, c.inputs, args);
+    if (!(checked instanceof Promise)) return this.#validated(f, checked);
+    f._args = args; // held while an asynchronous schema validates
+    checked.then(
+      (r) => this.#validated(f, r),
+      (e: unknown) => this.#session.lifecycle.finish(f, TaskState.FAILED, e),
+    );
+  }
+
+  /** Arguments checked against `inputs` at ready time: submitted, or the task fails before any backend sees it. */
+  #validated(f: TaskFuture, r: unknown[] | InputValidationError): void {
+    if (f._state !== TaskState.PENDING) return; // cancelled while an asynchronous schema ran
+    if (r instanceof InputValidationError) this.#session.lifecycle.finish(f, TaskState.FAILED, r);
+    else this.#submit(f, r, 1);
+  }
+
+  #submit(f: TaskFuture, args: unknown[], attempt: number): void {
+    if (attempt === 1 && f._def.contract?.attempts === true) f._attempts = new AttemptState(f, args);
+    const run = new TaskRun(f, args, attempt);
     f._run = run;
     const backend = f._def.backend;
     const log = this.#session.log;

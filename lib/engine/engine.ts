@@ -16,6 +16,12 @@ import { Explainer } from "./explain.js";
 import { LiveView } from "./inspect.js";
 import { explainRoots, table } from "./unfinished.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
+import type { Schema, SchemaInput, SchemaOutput } from "../contract/schema.js";
+
+// With `inputs`, the wrapper's parameters follow the schema's input type, and
+// the body receives its output; a schema that does not say its types gives `unknown[]`.
+type ArgsIn<S> = SchemaInput<S> extends unknown[] ? SchemaInput<S> : unknown[];
+type ArgsOut<S> = SchemaOutput<S> extends unknown[] ? SchemaOutput<S> : unknown[];
 
 type OptionsModule = typeof import("./options.js");
 
@@ -122,7 +128,12 @@ export class WorkflowEngine {
     return [...this.#session.backends.keys()];
   }
 
-  /** Wraps `fn` (sync or async) into a task run by a backend. */
+  /**
+   * Wraps `fn` (sync or async) into a task run by a backend. With `inputs`, the
+   * wrapper's parameters are the schema's input type and `fn` receives its output.
+   */
+  functionTask<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: FunctionTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
+  functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>>;
   functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>> {
     return this.#define(TaskKind.FUNCTION, fn, opts, this.#options.functionOptionsSchema) as TaskWrapper<A, Awaited<R>>;
   }
@@ -131,6 +142,8 @@ export class WorkflowEngine {
    * Wraps `fn`, which returns a command (a string run by `/bin/sh -c`, or an
    * argv array run without a shell), into a task whose result is the stdout.
    */
+  executableTask<S extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, string>;
+  executableTask<A extends unknown[]>(fn: (...args: A) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions): TaskWrapper<A, string>;
   executableTask<A extends unknown[]>(
     fn: (...args: A) => Command | PromiseLike<Command>,
     opts?: ExecutableTaskOptions,
@@ -143,6 +156,8 @@ export class WorkflowEngine {
    * arguments are resolved, and the tasks it creates belong to it (cancelling
    * the block cancels them).
    */
+  block<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: BlockOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
+  block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>>;
   block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>> {
     return this.#define(TaskKind.BLOCK, fn, opts, this.#options.blockOptionsSchema, this.#session.blocks) as TaskWrapper<A, Awaited<R>>;
   }

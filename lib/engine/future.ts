@@ -1,6 +1,8 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import { InvalidStateError } from "../contract/errors.js";
 import type { TaskRun } from "../contract/run.js";
+import type { Contract } from "./contract.js";
+import type { TimerEntry } from "./timers.js";
 import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
 
@@ -28,6 +30,8 @@ export interface TaskDefinition {
   /** Where it runs: a backend of the engine, or for blocks the engine's BlockRunner. */
   readonly backend: ExecutionBackend;
   readonly options: AnyTaskOptions;
+  /** Validation, exit codes, retries and limits; null when it declares none */
+  readonly contract: Contract | null;
   readonly session: TaskHost;
 }
 
@@ -46,6 +50,21 @@ const capture = (resolve: (value: unknown) => void): void => {
 // awaited, and linters (no-floating-promises) would ask for every call that
 // drops a Promise to be awaited or voided.
 const ThenableBase = Promise as unknown as new (executor: typeof capture) => object;
+/**
+ * What the engine keeps of the attempts of a task with retries, a timeout or
+ * a deadline (attempts.ts); made at its first dispatch. Engine-internal: not
+ * tagged internal only because attempts.ts's declarations name it.
+ */
+export interface AttemptRecord {
+  /** The attempt running, or the next one while waiting to retry. */
+  attempt: number;
+  /** The arguments, validated: every attempt gets them. */
+  readonly args: unknown[];
+  lastError: unknown;
+  /** The running attempt's timeout, or the delay before the next attempt. */
+  readonly attemptLimit: TimerEntry;
+  deadlineLimit: TimerEntry | null;
+}
 
 const UID_DIGITS = 6;
 
@@ -78,6 +97,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal settles the promise side; dropped once final */ _resolve: ((value: unknown) => void) | null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
+  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
   /** @internal performance.now() when made (see Observers.now) */ _created = 0;
   /** @internal performance.now() when the body started; 0 until then */ _started = 0;
 

@@ -77,6 +77,17 @@ export interface NodeLabel {
   name: string;
   state: TaskState;
   kind: TaskKind;
+  /** The task's `label` option, when given. */
+  label?: string;
+  /** The task's `description` option, when given. */
+  description?: string;
+}
+
+function node(name: string, state: TaskState, kind: TaskKind, label: string | undefined, description: string | undefined): NodeLabel {
+  const n: NodeLabel = { name, state, kind };
+  if (label !== undefined) n.label = label;
+  if (description !== undefined) n.description = description;
+  return n;
 }
 
 /**
@@ -88,12 +99,12 @@ export function exportGraph(history: Iterable<TaskRecord>, live: Iterable<TaskFu
   const g = new Graph<object, NodeLabel, undefined>({ directed: true });
   const edges: [string, string][] = [];
   for (const r of history) {
-    g.setNode(r.uid, { name: r.name, state: r.state, kind: r.kind });
+    g.setNode(r.uid, node(r.name, r.state, r.kind, r.label, r.description));
     for (const d of r.dependencies) edges.push([d, r.uid]);
   }
   for (const f of live) {
     const uid = f.uid;
-    g.setNode(uid, { name: f.name, state: f.state, kind: f._def.kind });
+    g.setNode(uid, node(f.name, f.state, f._def.kind, f._def.options.label, f._def.options.description));
     for (const key of depKeys(f._deps)) edges.push([depUid(key), uid]);
   }
   for (const [from, to] of edges) if (g.hasNode(from)) g.setEdge(from, to);

@@ -1,5 +1,6 @@
 import { depKeys, depUid, type DepKeys, type TaskFuture } from "./future.js";
 import type { FinalState, TaskKind, TaskState } from "../contract/states.js";
+import type { TaskDefinition } from "./future.js";
 
 /** What the engine keeps of a task after it finished: a few fields, no arguments, no result. */
 export interface TaskRecord {
@@ -7,6 +8,9 @@ export interface TaskRecord {
   readonly name: string;
   readonly kind: TaskKind;
   readonly state: TaskState;
+  /** The task's `label` and `description` options, when given. */
+  readonly label: string | undefined;
+  readonly description: string | undefined;
   /** uids of the task's dependencies */
   readonly dependencies: readonly string[];
 }
@@ -17,17 +21,27 @@ export interface TaskRecord {
 class FinishedTask implements TaskRecord {
   #key = 0;
   #deps: DepKeys = null;
-  name = "";
-  kind: TaskKind = "function";
+  #def: TaskDefinition | null = null;
   state: FinalState = "DONE";
 
   set(f: TaskFuture, state: FinalState): this {
     this.#key = f._key;
     this.#deps = f._deps;
-    this.name = f._def.name;
-    this.kind = f._def.kind;
+    this.#def = f._def;
     this.state = state;
     return this;
+  }
+  get name(): string {
+    return this.#def!.name;
+  }
+  get kind(): TaskKind {
+    return this.#def!.kind;
+  }
+  get label(): string | undefined {
+    return this.#def!.options.label;
+  }
+  get description(): string | undefined {
+    return this.#def!.options.description;
   }
   get uid(): string {
     return depUid(this.#key);

@@ -1,9 +1,12 @@
 import type { ExecutionBackend } from "../contract/backend.js";
-import { ArgumentDepthError } from "./args.js";
+import { ArgumentDepthError, forEachFuture, hasObject } from "./args.js";
+import { Attempts } from "./attempts.js";
+import { checkInputs } from "./contract.js";
 import { BlockRunner } from "./blocks.js";
 import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
+import { InputValidationError } from "../contract/contract-errors.js";
 import { TaskFuture, depKeys, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
@@ -30,6 +33,7 @@ export class Session implements TaskHost {
   readonly history: History;
   readonly lifecycle: Lifecycle;
   readonly dispatcher: Dispatcher;
+  readonly attempts: Attempts;
   readonly backends: ReadonlyMap<string, ExecutionBackend>;
   readonly defaultBackend: ExecutionBackend;
   /** stallTimeout and warnAfter. */
@@ -47,6 +51,7 @@ export class Session implements TaskHost {
     this.history = new History(fields.history);
     this.lifecycle = new Lifecycle(this);
     this.dispatcher = new Dispatcher(this);
+    this.attempts = new Attempts(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
     this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {
@@ -89,6 +94,15 @@ export class Session implements TaskHost {
   /** Define -> future -> graph: what calling a task wrapper does. */
   call(def: TaskDefinition, args: unknown[]): TaskFuture {
     if (this.closed) throw new EngineShutdownError(`engine ${this.uid} is shut down: cannot run task "${def.name}"`);
+    let validating: Promise<unknown[] | InputValidationError> | null = null;
+    const inputs = def.contract?.inputs;
+    if (inputs !== undefined && !holdsFuture(args)) {
+      // Nothing to wait for: a bad literal throws here, at the caller's line, and no task is made.
+      const checked = checkInputs(def, inputs, args);
+      if (checked instanceof InputValidationError) throw checked;
+      if (checked instanceof Promise) validating = checked;
+      else args = checked;
+    }
     const f = TaskFuture._create(def, ++this.#lastId, args);
     f._created = this.now();
     let ended: TaskFuture | null;
@@ -113,10 +127,26 @@ export class Session implements TaskHost {
     }
     if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
-    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
+    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}${def.options.label === undefined ? "" : ` "${def.options.label}"`}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
+    else if (validating !== null) this.#readyOnceValid(f, validating);
     else if (f._waiting === 0) this.dispatcher.ready(f);
     return f;
+  }
+
+  // An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
+  #readyOnceValid(f: TaskFuture, validating: Promise<unknown[] | InputValidationError>): void {
+    validating.then(
+      (r) => {
+        if (f._state !== TaskState.PENDING) return;
+        if (r instanceof InputValidationError) this.lifecycle.finish(f, TaskState.FAILED, r);
+        else {
+          f._args = r;
+          this.dispatcher.ready(f);
+        }
+      },
+      (e: unknown) => this.lifecycle.finish(f, TaskState.FAILED, e),
+    );
   }
 
   cancel(f: TaskFuture, reason: string): boolean {
@@ -132,4 +162,16 @@ export class Session implements TaskHost {
       this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`);
     }
   }
+}
+
+/** Whether any argument is, or holds, a future. */
+function holdsFuture(args: readonly unknown[]): boolean {
+  if (!hasObject(args)) return false;
+  let found = false;
+  try {
+    forEachFuture(args, () => (found = true));
+  } catch {
+    return true; // too deep: link() says so
+  }
+  return found;
 }

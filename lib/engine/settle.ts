@@ -13,6 +13,8 @@ export interface LifecycleParts {
   readonly live: LiveTasks;
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
+  /** Drops a final task's time limits and retry delay. */
+  readonly attempts: { ended(f: TaskFuture): void };
   /** stallTimeout and warnAfter: told of starts and completions. */
   readonly watch: StallWatch;
   callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
@@ -73,6 +75,7 @@ export class Lifecycle {
     f._run = null;
     f._args = null;
     const session = this.#session;
+    if (f._attempts !== null) session.attempts.ended(f);
     session.live.delete(f);
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     session.history.record(f, state);

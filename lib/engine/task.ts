@@ -1,6 +1,7 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import type { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
+import { contractOf } from "./contract.js";
 import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 
 /** A value, or a future of it, or (for plain arrays and objects) a structure holding futures at any depth. */
@@ -33,7 +34,7 @@ export function defineTask(
   options: AnyTaskOptions,
   backend: ExecutionBackend,
 ): (...args: unknown[]) => TaskFuture {
-  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, session };
+  const def: TaskDefinition = { name: options.name ?? taskName(fn), kind, fn, backend, options, contract: contractOf(kind, options), session };
   const wrapper = (...args: unknown[]): TaskFuture => session.call(def, args);
   Object.defineProperty(wrapper, "name", { value: def.name });
   return wrapper;

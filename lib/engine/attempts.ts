@@ -1,0 +1,143 @@
+/**
+ * Retries and time limits, decided here for every backend (backends only run
+ * attempts): each attempt is a new TaskRun with `attempt + 1`; a timed-out
+ * attempt is cancelled through its backend's `cancel(run)` and its late result
+ * dropped; delays and limits share one timer (`timers.ts`).
+ */
+import { describe } from "../contract/errors.js";
+import { TaskTimeoutError } from "../contract/contract-errors.js";
+import type { Logger } from "../contract/log.js";
+import type { TaskRun } from "../contract/run.js";
+import { TaskState } from "../contract/states.js";
+import type { Contract } from "./contract.js";
+import type { AttemptRecord, TaskFuture } from "./future.js";
+import { retryDelayMs, retryable } from "./retry.js";
+import { TimerEntry, Timers } from "./timers.js";
+
+const ATTEMPT = 0; // the running attempt's timeout, or the delay before the next attempt
+const DEADLINE = 1;
+
+class Limit extends TimerEntry {
+  constructor(
+    readonly state: AttemptState,
+    readonly kind: typeof ATTEMPT | typeof DEADLINE,
+  ) {
+    super();
+  }
+}
+
+/** A task's attempts so far: made at its first dispatch, only for tasks with retries, a timeout or a deadline. */
+export class AttemptState implements AttemptRecord {
+  attempt = 1;
+  readonly args: unknown[];
+  readonly future: TaskFuture;
+  lastError: unknown = undefined;
+  readonly attemptLimit: Limit = new Limit(this, ATTEMPT);
+  deadlineLimit: Limit | null = null;
+
+  constructor(future: TaskFuture, args: unknown[]) {
+    this.future = future;
+    this.args = args;
+  }
+}
+
+/** What attempts need of the session. */
+export interface AttemptParts {
+  readonly log: Logger;
+  readonly dispatcher: { ready(f: TaskFuture): void };
+  readonly lifecycle: { finish(f: TaskFuture, state: typeof TaskState.FAILED, value: unknown): boolean };
+}
+
+export class Attempts {
+  readonly #session: AttemptParts;
+  readonly #timers = new Timers<Limit>((limit) => this.#due(limit));
+
+  constructor(session: AttemptParts) {
+    this.#session = session;
+  }
+
+  /** An attempt of `f` has started: its time limits start now. */
+  started(f: TaskFuture, c: Contract): void {
+    const state = stateOf(f)!;
+    if (c.timeout !== undefined) this.#timers.add(state.attemptLimit, c.timeout);
+    if (c.deadline !== undefined && state.deadlineLimit === null) {
+      state.deadlineLimit = new Limit(state, DEADLINE);
+      this.#timers.add(state.deadlineLimit, c.deadline);
+    }
+  }
+
+  /**
+   * The attempt `run` of `f` failed with `error`: schedules the next attempt
+   * and returns true, or returns false when the task fails with it.
+   */
+  failed(f: TaskFuture, c: Contract, run: TaskRun, error: unknown): boolean {
+    const state = stateOf(f);
+    if (state === null) return false;
+    this.#timers.remove(state.attemptLimit);
+    state.lastError = error;
+    if (run.attempt > c.retries || !retryable(error, c, f, this.#session.log)) return false;
+    const delay = retryDelayMs(c, run.attempt);
+    f._run = null;
+    f._state = TaskState.PENDING;
+    state.attempt = run.attempt + 1;
+    this.#retrying(f, state.attempt, delay, error);
+    this.#timers.add(state.attemptLimit, delay);
+    return true;
+  }
+
+  /** `f` is final: its limits and delays are dropped. */
+  ended(f: TaskFuture): void {
+    const state = stateOf(f)!;
+    this.#timers.remove(state.attemptLimit);
+    if (state.deadlineLimit !== null) this.#timers.remove(state.deadlineLimit);
+  }
+
+  /** Drops every limit and delay (shutdown: the tasks are cancelled). */
+  clear(): void {
+    this.#timers.clear();
+  }
+
+  // The one place a retry is announced: the TaskRetry { attempt, delayMs, error } event goes here.
+  #retrying(f: TaskFuture, attempt: number, delayMs: number, error: unknown): void {
+    this.#session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`);
+  }
+
+  #due(limit: Limit): void {
+    const state = limit.state;
+    const f = state.future;
+    if (limit.kind === DEADLINE) {
+      const c = f._def.contract!;
+      this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: c.deadline!, attempt: state.attempt, cause: state.lastError }));
+    } else if (f._run !== null) {
+      const c = f._def.contract!;
+      const run = f._run;
+      const error = new TaskTimeoutError(f, { what: "attempt", ms: c.timeout!, attempt: run.attempt });
+      this.#cancelRun(f, run, error);
+      if (!this.failed(f, c, run, error)) this.#session.lifecycle.finish(f, TaskState.FAILED, error);
+    } else if (f._state === TaskState.PENDING) {
+      this.#session.dispatcher.ready(f); // the retry delay is over
+    }
+  }
+
+  /** Ends `f` with `error`, cancelling its running attempt. */
+  #stop(f: TaskFuture, error: unknown): void {
+    if (f._run !== null) this.#cancelRun(f, f._run, error);
+    this.#session.lifecycle.finish(f, TaskState.FAILED, error);
+  }
+
+  // Through the backend's cancel path, as a user's cancel: the body's signal is
+  // aborted (with the timeout as its reason) and its late report is dropped.
+  #cancelRun(f: TaskFuture, run: TaskRun, reason: unknown): void {
+    f._run = null;
+    run.abort(reason);
+    const backend = f._def.backend;
+    try {
+      backend.cancel(run);
+    } catch (error) {
+      this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`);
+    }
+  }
+}
+
+// Every AttemptRecord is an AttemptState: the dispatcher makes them, with this module's class.
+const stateOf = (f: TaskFuture): AttemptState | null => f._attempts as AttemptState | null;

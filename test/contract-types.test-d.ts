@@ -1,0 +1,56 @@
+// Type-level contract of `inputs`, checked by the type-checker under `npm test` (vitest typecheck mode, see vitest.config.ts):
+// an `expectTypeOf` that does not hold, or a `@ts-expect-error` line that compiles, fails its test.
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import type { TaskFuture, WorkflowEngine } from "../lib/index.js";
+
+declare const flow: WorkflowEngine;
+
+describe("task wrappers with `inputs`", () => {
+  const add = flow.functionTask(async (x: number, y: number) => x + y, { inputs: z.tuple([z.number().int(), z.number().int().default(1)]) });
+
+  it("take the schema's input type: a defaulted argument may be left out, futures are accepted", () => {
+    expectTypeOf(add(1)).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(add(1, 2)).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(add(add(1), 2)).toEqualTypeOf<TaskFuture<number>>();
+  });
+
+  it("refuse what the schema does not take", () => {
+    // @ts-expect-error a string where the schema takes a number
+    add("1");
+    // @ts-expect-error the first argument has no default
+    add();
+    // @ts-expect-error too many arguments for the tuple
+    add(1, 2, 3);
+  });
+
+  it("follow object schemas and their defaults, at any depth, on every kind of task", () => {
+    const obj = flow.functionTask((o: { n: number; tag: string }) => o.tag.repeat(o.n), { inputs: z.tuple([z.object({ n: z.number(), tag: z.string().default("x") })]) });
+    expectTypeOf(obj({ n: 2 })).toEqualTypeOf<TaskFuture<string>>();
+    expectTypeOf(obj({ n: add(1) })).toEqualTypeOf<TaskFuture<string>>();
+    // @ts-expect-error `n` is required by the schema
+    obj({ tag: "y" });
+    const echo = flow.executableTask((n: number) => `/bin/echo ${n}`, { inputs: z.tuple([z.number().int()]) });
+    expectTypeOf(echo(3)).toEqualTypeOf<TaskFuture<string>>();
+    // @ts-expect-error a string where the schema takes a number
+    echo("3");
+    const blk = flow.block(async (xs: number[]) => xs.length, { inputs: z.tuple([z.array(z.number())]) });
+    expectTypeOf(blk([1, add(2)])).toEqualTypeOf<TaskFuture<number>>();
+  });
+
+  it("give the body the schema's output: a coercing schema takes anything", () => {
+    const coerced = flow.functionTask((n: number) => n * 2, { inputs: z.tuple([z.coerce.number()]) });
+    expectTypeOf(coerced).parameter(0).toEqualTypeOf<unknown>();
+  });
+
+  it("without `inputs`, keep the function's own parameters; contract options are typed", () => {
+    const plain = flow.functionTask((s: string) => s.length, { retries: 2, timeout: 1000 });
+    expectTypeOf(plain("x")).toEqualTypeOf<TaskFuture<number>>();
+    // @ts-expect-error a number where a string is expected
+    plain(1);
+    // @ts-expect-error retryOn takes a function
+    flow.functionTask(() => 1, { retryOn: true });
+    // @ts-expect-error an exit code's status is a number
+    flow.functionTask(() => 1, { exitCodes: { E: { status: "3" } } });
+  });
+});
