@@ -4,6 +4,7 @@ import * as asyncflow from "../lib/index.js";
 import {
   AsyncflowError,
   BackendUnreachableError,
+  CommandLineError,
   DependencyFailureError,
   EngineShutdownError,
   ExecutableError,
@@ -15,6 +16,7 @@ import {
   CheckpointError,
   TaskError,
   TaskCancelledError,
+  TraceFileError,
   WorkerCrashError,
   InputValidationError,
   OutputValidationError,
@@ -115,6 +117,8 @@ describe("asyncflow errors across the codec", () => {
     JobRefusedError,
     CheckpointLockedError,
     CheckpointError,
+    TraceFileError,
+    CommandLineError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {
