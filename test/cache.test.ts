@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { InvalidOptionsError, InvalidTaskError, WorkflowEngine } from "../lib/index.js";
 import { stableHash } from "../lib/engine/hash.js";
 import { captureStderr, engine, gate, until } from "./helpers.js";
@@ -34,6 +35,16 @@ describe("cache: true", () => {
     expect(runs).toBe(1);
     expect(await score({ a: 2, b: 2 })).toBe(22);
     expect(runs).toBe(2);
+  });
+
+  it("the validated inputs are what is hashed: a default filled in by `inputs` makes two calls one", async () => {
+    const flow = await engine();
+    let runs = 0;
+    const inc = flow.functionTask((x: number, by: number) => (runs++, x + by), { cache: true, inputs: z.tuple([z.number(), z.number().default(1)]) });
+    const one = flow.functionTask(() => 1);
+    expect(await inc(1)).toBe(2);
+    expect(await inc(one(), 1)).toBe(2);
+    expect(runs).toBe(1);
   });
 
   it("identical calls still running share one execution", async () => {
