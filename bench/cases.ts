@@ -6,5 +6,7 @@ import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
 import { memoryCases } from "./cases/memory.js";
 import { queueCase } from "./cases/queue.js";
+import { reportCase } from "./cases/report.js";
+import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases, report: reportCase };

@@ -68,6 +68,40 @@ export async function alternate(s: Settings, a: () => Promise<number>, b: () => 
   return [summarize(xs), summarize(ys)];
 }
 
+/** One contender of {@link interleave}: a measured run, and how many rounds it takes part in (slow peers take fewer). */
+export interface Contender {
+  readonly run: () => Promise<number>;
+  readonly rounds?: number;
+}
+
+/**
+ * Runs every contender once per round, in turns (warm-ups, then at least 7
+ * rounds in a full run), so that ours and the floors in the clean process see
+ * the same machine: others share its two cores and its speed drifts. A
+ * contender that throws is out of the later rounds; its entry is the error.
+ */
+export async function interleave<K extends string>(s: Settings, contenders: Record<K, Contender>): Promise<Record<K, Sample | Error>> {
+  const names = Object.keys(contenders) as K[];
+  const figures = new Map<K, number[]>(names.map((k) => [k, []]));
+  const failed = new Map<K, Error>();
+  const rounds = Math.max(s.repeats, s.quick ? 1 : 7);
+  for (let r = -s.warmup; r < rounds; r++) {
+    for (const k of names) {
+      const c = contenders[k];
+      if (failed.has(k) || r >= (c.rounds ?? rounds) || (r < 0 && c.rounds !== undefined && -r > Math.min(s.warmup, c.rounds))) continue;
+      try {
+        const x = await c.run();
+        if (r >= 0) figures.get(k)!.push(x);
+      } catch (error) {
+        failed.set(k, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+  const out = {} as Record<K, Sample | Error>;
+  for (const k of names) out[k] = failed.get(k) ?? summarize(figures.get(k)!);
+  return out;
+}
+
 /** Median and range of measured figures. */
 export function summarize(figures: readonly number[]): Sample {
   const xs = [...figures].sort((a, b) => a - b);
@@ -102,7 +136,10 @@ export function gc(): void {
 export const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-export const show = (s: Sample | null): string => (s === null ? "-" : `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`);
+export const show = (s: Sample | null): string => (s === null ? "-" : Number.isNaN(s.median) ? "fails" : `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`);
+
+/** The row's figure for a contender that failed: shown as "fails", never passes. */
+export const FAILED: Sample = { median: NaN, min: NaN, max: NaN, runs: 0 };
 
 export function printRow(r: Row): void {
   const peers = Object.entries(r.peers)

@@ -1,14 +1,47 @@
 /**
- * `npm run bench [-- case ...] [--quick] [--json]`: runs the named cases (all
- * by default), printing for each our figure, the baseline measured in the same
- * run, and the ratio. A full run of all cases rewrites bench/RESULTS.md.
+ * `npm run bench [-- case ...] [--quick] [--json] [--node 24|20,24]`: runs the
+ * named cases (all by default), printing for each our figure, the baseline
+ * measured in the same run, and the ratio; `--node` runs it under those Node
+ * majors instead of this one. A full run of all cases rewrites this Node's
+ * table in bench/results/ and, from every table there, bench/RESULTS.md.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
-import { cases } from "./cases.js";
-import { printRow, show, type Row, type Settings } from "./harness.js";
+import { parseNodeFlag, runUnder } from "./node.js";
 
-const argv = process.argv.slice(2);
+const resultsDir = new URL("./results/", import.meta.url);
+
+/** bench/RESULTS.md from every Node version's table in bench/results/ and bench/FINDINGS.md. */
+function writeResults(): void {
+  const tables = readdirSync(resultsDir)
+    .filter((f) => /^node-\d+\.md$/.test(f))
+    .sort((a, b) => parseInt(b.slice(5), 10) - parseInt(a.slice(5), 10))
+    .map((f) => readFileSync(new URL(f, resultsDir), "utf8"));
+  const doc = `# Benchmark results\n\nCommand: \`npm run bench -- --node 20,24\` (one full run per Node version; each table is written by a full run on that version). Ours runs in the bench process; the floors (plain promises) and the peers run in a clean child process that never loaded asyncflow, in rounds interleaved with ours; median of at least 7 rounds after 2 warm-ups, range in brackets (slow peers: 3 rounds, async.auto 1). Figures are per unit (us/task etc.) unless the metric says otherwise. The machine is shared with other engineers' tests, so absolute figures are noisy: the same-run ratios are what count. Findings are kept in \`bench/FINDINGS.md\`; \`npm run bench -- --rewrite\` rebuilds this file from the tables and the findings.\n\n${tables.join("\n")}\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
+  writeFileSync(new URL("./RESULTS.md", import.meta.url), doc);
+}
+
+if (process.argv.includes("--rewrite")) {
+  writeResults();
+  process.exit(0);
+}
+
+const { versions, rest: argv } = (() => {
+  try {
+    return parseNodeFlag(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+})();
+if (versions !== null) process.exit(runUnder(versions, argv));
+
+const { cases } = await import("./cases.js");
+const { closeCleanProcess } = await import("./clean/index.js");
+const { printRow, show } = await import("./harness.js");
+type Row = import("./harness.js").Row;
+type Settings = import("./harness.js").Settings;
+
 const quick = argv.includes("--quick");
 const json = argv.includes("--json");
 const names = argv.filter((a) => !a.startsWith("--"));
@@ -34,6 +67,7 @@ for (const name of selected) {
   }
 }
 
+await closeCleanProcess();
 if (json) writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify({ machine, date: new Date().toISOString(), rows }, null, 2));
 if (!quick && names.length === 0) {
   const table = [
@@ -41,12 +75,14 @@ if (!quick && names.length === 0) {
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${v.median.toFixed(2)}`).join("; ")}${r.note ? `${Object.keys(r.peers).length > 0 ? "; " : ""}${r.note}` : ""} |`,
+        `| ${r.case} | ${show(r.ours)} ${r.metric} | ${r.baselineName}: ${show(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} | ${r.pass === null ? "-" : r.pass ? "yes" : "**no**"} | ${Object.entries(r.peers).map(([k, v]) => `${k} ${Number.isNaN(v.median) ? "fails" : v.median.toFixed(2)}`).join("; ")}${r.note ? `${Object.keys(r.peers).length > 0 ? "; " : ""}${r.note}` : ""} |`,
     ),
   ].join("\n");
-  const doc = `# Benchmark results\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\nCommand: \`npm run bench\` (median of at least 5 runs and 0.5 s after at least 2 warm-ups and 0.3 s; range in brackets). Figures are per unit (us/task etc.) unless the metric says otherwise. This file is written by a full \`npm run bench\`; the findings below are kept in \`bench/FINDINGS.md\`.\n\n${table}\n\n${readFileSync(new URL("./FINDINGS.md", import.meta.url), "utf8")}`;
-  writeFileSync(new URL("./RESULTS.md", import.meta.url), doc);
-  console.log("wrote bench/RESULTS.md");
+  const major = process.versions.node.split(".")[0]!;
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(new URL(`node-${major}.md`, resultsDir), `## Node ${major}\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n\n${table}\n`);
+  writeResults();
+  console.log(`wrote bench/results/node-${major}.md and bench/RESULTS.md`);
 }
 const missed = rows.filter((r) => r.pass === false);
 if (missed.length > 0) console.log(`targets missed: ${missed.map((r) => r.case).join("; ")}`);

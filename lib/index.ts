@@ -86,3 +86,37 @@ export type { RedisConnection } from "../backends/queue/redis.js";
 export { BackendUnreachableError, JobRefusedError, WorkerCrashError } from "./contract/errors.js";
 export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
 export type { TaskDescription } from "./contract/backend.js";
+export { TraceFileError, CommandLineError } from "./contract/errors.js";
+export type {
+  FlowEvent,
+  FlowEventType,
+  FlowListener,
+  EventOf,
+  TaskEvent,
+  TaskEventType,
+  SessionEvent,
+  TerminalEvent,
+  TaskEventBase,
+  TerminalFields,
+  EventError,
+  EventTaskKind,
+  EventTaskState,
+  TaskCreated,
+  TaskResolved,
+  TaskSubmitted,
+  TaskStarted,
+  TaskCompleted,
+  TaskFailed,
+  TaskCanceled,
+  TaskRetry,
+  TaskRedelivered,
+  TaskSlow,
+  SessionStarted,
+  SessionEnded,
+  BackendNotice,
+  NoticeLevel,
+  FlowStalled,
+  InspectRow,
+  InspectReason,
+} from "./contract/events.js";
+export { toDot, toMermaid, type GraphLike, type GraphNodeLabel } from "./report/dot.js";

@@ -4,6 +4,7 @@ import * as asyncflow from "../lib/index.js";
 import {
   AsyncflowError,
   BackendUnreachableError,
+  CommandLineError,
   DependencyFailureError,
   EngineShutdownError,
   ExecutableError,
@@ -13,6 +14,7 @@ import {
   JobRefusedError,
   TaskError,
   TaskCancelledError,
+  TraceFileError,
   WorkerCrashError,
   InputValidationError,
   OutputValidationError,
@@ -111,6 +113,8 @@ describe("asyncflow errors across the codec", () => {
     TaskTimeoutError,
     BackendUnreachableError,
     JobRefusedError,
+    TraceFileError,
+    CommandLineError,
   ];
 
   it("every error class asyncflow exports comes back as itself, found by its name", () => {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRedis } from "./redis.js";
+import { generateEvents, toJsonl } from "./trace-gen.js";
 import { TEST_SECRET, TEST_SECRET_FILE, startWorkerProcess, stopWorkerProcess } from "./worker-process.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -76,6 +77,7 @@ try {
     expect(tourRun.stdout).toMatch(/^20 42 /);
     const threadsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "threads.ts")], { cwd: app, encoding: "utf8" });
     expect(threadsRun.stdout, threadsRun.stderr).toBe(`${832040 + 1346269 + 2178309}\n42\n`);
+    reportFromDist(app);
     return queueFromDist(app);
   }, 300_000); // four tsc runs and a pack: minutes on a loaded 2-core machine
 });
@@ -109,6 +111,20 @@ function typeCheckAsConsumer(app: string): void {
       expect(run.status, `${version.stdout.trim()}, skipLibCheck ${skipLibCheck}:\n${run.stdout}${run.stderr}`).toBe(0);
     }
   }
+}
+
+/** The built `asyncflow` bin (shebang, executable) reports a trace and writes the page, whose script was copied next to it. */
+function reportFromDist(app: string): void {
+  const pkg = JSON.parse(readFileSync(join(app, "node_modules/asyncflow/package.json"), "utf8")) as { bin: Record<string, string> };
+  const bin = join(app, "node_modules/asyncflow", pkg.bin.asyncflow!);
+  expect(readFileSync(bin, "utf8")).toMatch(/^#!\/usr\/bin\/env node\n/);
+  const trace = join(app, "run.jsonl");
+  writeFileSync(trace, toJsonl(generateEvents({ seed: 1, tasks: 50 })));
+  const text = spawnSync(process.execPath, [bin, "report", trace], { cwd: app, encoding: "utf8" });
+  expect(text.stdout, text.stderr).toMatch(/^session s1 .* 50 tasks/);
+  const page = spawnSync(process.execPath, [bin, "report", trace, "--html", join(app, "run.html")], { cwd: app, encoding: "utf8" });
+  expect(page.status, page.stderr).toBe(0);
+  expect(readFileSync(join(app, "run.html"), "utf8")).toContain("asyncflowReport");
 }
 
 /** The built `asyncflow-worker` bin serves a QueueBackend of the built package: no tsx anywhere. */

@@ -1,5 +1,5 @@
 import type { ReportState } from "../../lib/contract/backend.js";
-import { isThenable, runInContext } from "../../lib/contract/context.js";
+import { bodyEnded, isThenable, runTracked } from "../../lib/contract/context.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 
 /**
@@ -11,7 +11,7 @@ export function callFunction(run: TaskRun, report: ReportState): Promise<void> |
   report(run, "RUNNING");
   let out: unknown;
   try {
-    out = runInContext(run, run.fn as (...args: unknown[]) => unknown, run.args);
+    out = runTracked(run, run.fn as (...args: unknown[]) => unknown, run.args);
   } catch (error) {
     report(run, "FAILED", error);
     return undefined;
@@ -21,7 +21,13 @@ export function callFunction(run: TaskRun, report: ReportState): Promise<void> |
     return undefined;
   }
   return Promise.resolve(out).then(
-    (value) => report(run, "DONE", value),
-    (error: unknown) => report(run, "FAILED", error),
+    (value) => {
+      bodyEnded();
+      report(run, "DONE", value);
+    },
+    (error: unknown) => {
+      bodyEnded();
+      report(run, "FAILED", error);
+    },
   );
 }

@@ -124,7 +124,8 @@ export const backendCases: Record<string, Case> = {
       const r = spawnSync(
         process.execPath,
         ["--input-type=module", "-e", `const t = performance.now(); await import(${JSON.stringify(what)}); console.log(performance.now() - t);`],
-        { encoding: "utf8", env: debug ? { ...process.env, NODE_DEBUG: "esm" } : process.env },
+        // Node 24's esm debug log prints whole module records: far over spawnSync's default 1 MB buffer
+        { encoding: "utf8", env: debug ? { ...process.env, NODE_DEBUG: "esm" } : process.env, maxBuffer: 256 * 1024 * 1024 },
       );
       if (r.status !== 0) throw new Error(`import failed (run npm run build first): ${r.stderr}`);
       return { ms: Number(r.stdout.trim().split("\n").pop()), stderr: r.stderr };

@@ -1,34 +1,42 @@
 /** The in-process cases: seeded DAG shapes against plain promises and the JS peers, and how per-task cost grows with graph size. */
-import { sample, summarize, usPer, usPerOutsideGc, type Row, type Sample, type Settings } from "../harness.js";
+import { interleave, sample, summarize, usPer, usPerOutsideGc, type Contender, type Row, type Sample, type Settings } from "../harness.js";
+import { cleanProcess } from "../clean/index.js";
+import { buildShape, type ShapeSpec } from "../clean/workloads.js";
 import { FUTURE_FIELDS, Held, Tiny, hold, runMinimalEngine } from "../floors.js";
-import { runAsyncAuto, runAsyncflow, runPGraph, runPQueue, runPromises } from "../runners.js";
-import { chain, fanOutIn, independent, layered, type Shape } from "../shapes.js";
+import { runAsyncflow, runPromises } from "../runners.js";
+import { independent } from "../shapes.js";
 import { engine, fmtUs, n, type Case } from "./common.js";
 
-async function shapeRow(
-  s: Settings,
-  label: string,
-  shape: Shape,
-  unit: string,
-  target: { us: number; ratio?: number },
-  peers: Record<string, (shape: Shape) => Promise<void>>,
-  peerRepeats: Record<string, number> = {},
-): Promise<Row> {
+type Peer = "p-graph" | "p-queue" | "async.auto";
+
+/** Ours in this process against the floor and the peers in the clean process, rounds interleaved. */
+async function shapeRow(s: Settings, label: string, spec: ShapeSpec, unit: string, target: { us: number; ratio?: number }, peers: Peer[]): Promise<Row> {
   const flow = await engine();
+  const clean = await cleanProcess();
   try {
-    const ours = await sample(s, () => usPer(shape.size, () => runAsyncflow(flow, shape)));
-    const floor = await sample(s, () => usPer(shape.size, () => runPromises(shape)));
+    const shape = buildShape(spec);
+    const contenders: Record<string, Contender> = {
+      ours: { run: () => usPer(shape.size, () => runAsyncflow(flow, shape)) },
+      promises: { run: () => clean.run({ run: "callback", who: "promises", shape: spec }) },
+    };
+    for (const p of peers) contenders[p] = { run: () => clean.run({ run: "callback", who: p, shape: spec }), rounds: p === "async.auto" ? 1 : 3 };
+    const got = await interleave(s, contenders);
+    const sampleOf = (k: string): Sample => {
+      const x = got[k]!;
+      if (x instanceof Error) throw x;
+      return x;
+    };
+    const ours = sampleOf("ours");
+    const floor = sampleOf("promises");
     const peerSamples: Row["peers"] = {};
-    for (const [name, run] of Object.entries(peers)) {
-      peerSamples[name] = await sample({ ...s, warmup: Math.min(s.warmup, peerRepeats[name] ?? s.warmup) }, () => usPer(shape.size, () => run(shape)), peerRepeats[name] ?? s.repeats);
-    }
+    for (const p of peers) peerSamples[p] = sampleOf(p);
     const ratio = ours.median / floor.median;
     const pass = ours.median <= target.us && (target.ratio === undefined || ratio <= target.ratio);
     return {
       case: label,
       metric: `us/${unit}`,
       ours,
-      baselineName: "promises",
+      baselineName: "promises, clean process",
       baseline: floor,
       ratio,
       peers: peerSamples,
@@ -40,26 +48,25 @@ async function shapeRow(
   }
 }
 
-
 export const graphCases: Record<string, Case> = {
   async independent(s) {
-    const shape = independent(n(s, 100_000, 1_000));
-    return [await shapeRow(s, shape.name, shape, "task", { us: 2.5, ratio: 6 }, { "p-graph": runPGraph, "p-queue": (sh) => runPQueue(sh.size) })];
+    const size = n(s, 100_000, 1_000);
+    return [await shapeRow(s, `callbacks: independent ${size}`, { kind: "independent", size }, "task", { us: 2.5, ratio: 6 }, ["p-graph", "p-queue"])];
   },
 
   async chain(s) {
-    const shape = chain(n(s, 10_000, 200));
-    return [await shapeRow(s, `${shape.name} (await last)`, shape, "hop", { us: 3 }, { "p-graph": runPGraph })];
+    const size = n(s, 10_000, 200);
+    return [await shapeRow(s, `callbacks: chain ${size} (await last)`, { kind: "chain", size }, "hop", { us: 3 }, ["p-graph"])];
   },
 
   async fanout(s) {
-    const shape = fanOutIn(n(s, 100_000, 1_000));
-    return [await shapeRow(s, shape.name, shape, "child", { us: 3 }, {})];
+    const size = n(s, 100_000, 1_000);
+    return [await shapeRow(s, `callbacks: fan-out/fan-in ${size}`, { kind: "fanOutIn", size }, "child", { us: 3 }, [])];
   },
 
   async layered(s) {
-    const shape = s.quick ? layered(10, 10) : layered(100, 100);
-    return [await shapeRow(s, shape.name, shape, "node", { us: 4 }, { "p-graph": runPGraph, "async.auto": runAsyncAuto }, { "async.auto": 1 })];
+    const side = s.quick ? 10 : 100;
+    return [await shapeRow(s, `callbacks: layered ${side}x${side}`, { kind: "layered", layers: side, width: side }, "node", { us: 4 }, ["p-graph", "async.auto"])];
   },
 
   /**
@@ -96,31 +103,47 @@ export const graphCases: Record<string, Case> = {
       const ownSmall = summarize(outside.get(small.size)!.slice(-a.runs));
       const ownBig = summarize(outside.get(big.size)!.slice(-b.runs));
       const ratio = b.median / a.median;
+      const ownRatio = ownBig.median / ownSmall.median;
+      const minimalGrowth = mb.median / ma.median;
       const tinyAdded = tb.median - ta.median;
       const per = big.size.toLocaleString("en");
-      return [
+      // The growth target, two verdicts: the engine's own time (outside the
+      // collector's pauses), and wall-clock growth against the least an engine
+      // can do per task, measured in the same run.
+      const rows: Row[] = [
         {
-          case: `growth 1,000 -> ${per}`,
+          case: `growth 1,000 -> ${per}, outside GC pauses`,
+          metric: "us/task",
+          ours: ownBig,
+          baselineName: "at 1,000",
+          baseline: ownSmall,
+          ratio: ownRatio,
+          peers: {},
+          target: "ratio <= 1.5",
+          pass: ownRatio <= 1.5,
+        },
+        {
+          case: `growth 1,000 -> ${per}, wall clock`,
           metric: "us/task",
           ours: b,
           baselineName: "at 1,000",
           baseline: a,
           ratio,
           peers: {
+            "minimal engine growth": { ...mb, median: minimalGrowth },
             "promises growth": { ...pb, median: pb.median / pa.median },
             "held objects growth": { ...ob, median: ob.median / oa.median },
-            "minimal engine growth": { ...mb, median: mb.median / ma.median },
           },
-          target: "ratio <= 1.5",
-          pass: ratio <= 1.5,
+          target: "ratio <= minimal engine's growth",
+          pass: ratio <= minimalGrowth,
           note:
-            `outside GC pauses: ${fmtUs(ownBig.median)} at ${per} against ${fmtUs(ownSmall.median)} (ratio ${(ownBig.median / ownSmall.median).toFixed(2)}); ` +
             `added per task at ${per}: ours ${fmtUs(b.median - a.median)}, one held ${FUTURE_FIELDS}-field object ${fmtUs(ob.median - oa.median)}, ` +
             `one held 2-field object ${fmtUs(tinyAdded)}, a promise ${fmtUs(pb.median - pa.median)}, ` +
             `a minimal engine (5-field future, ready list, done-callback) ${fmtUs(mb.median - ma.median)} on ${fmtUs(ma.median)} at 1,000; ` +
             `with no growth of our own, the 2-field object's cost alone: ratio ${((a.median + tinyAdded) / a.median).toFixed(2)}`,
         },
       ];
+      return rows;
     } finally {
       await flow.shutdown();
     }

@@ -59,12 +59,60 @@ export function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (typeof x === "object" || typeof x === "function") && x !== null && typeof (x as { then?: unknown }).then === "function";
 }
 
-/** Runs `fn(...args)` with `ctx` as the task context. */
+// Node before 24 propagates the store with promise hooks, which slow every
+// promise in the process (the user's own code too) while the store is
+// enabled, and it stays enabled once entered. So it is disabled again once no
+// body is in flight: a body's continuations need it, nothing else does. Node
+// 24 propagates the store without hooks (AsyncContextFrame): nothing to do.
+// The count is global, like the store, for every copy of asyncflow loaded.
+const HOOKED = Number(process.versions.node.split(".")[0]) < 24;
+const COUNT_KEY = Symbol.for("asyncflow.taskContext.bodies");
+type Counter = { inFlight: number; check: boolean };
+const bodies: Counter = ((globalThis as { [COUNT_KEY]?: Counter })[COUNT_KEY] ??= { inFlight: 0, check: false });
+
+const disableIfIdle = (): void => {
+  bodies.check = false;
+  if (bodies.inFlight === 0) storage.disable();
+};
+
+/**
+ * A body run by {@link runTracked} that returned a thenable has settled.
+ * Once none is in flight until the next turn of the event loop, the store is
+ * disabled (Node < 24), so promises outside task bodies pay no hooks.
+ */
+export function bodyEnded(): void {
+  if (--bodies.inFlight === 0 && HOOKED && !bodies.check) {
+    bodies.check = true;
+    setImmediate(disableIfIdle).unref();
+  }
+}
+
+/**
+ * Runs `fn(...args)` with `ctx` as the task context. When it returns a
+ * thenable, the caller calls {@link bodyEnded} once that settles.
+ */
+export function runTracked<A extends unknown[], R>(ctx: TaskContext, fn: (...args: A) => R, args: A): R {
+  bodies.inFlight++;
+  let out: R;
+  try {
+    // `storage.run(ctx, fn, ...args)` would spread twice (into run's rest parameter, then into
+    // `fn`): two frames of 100,000 arguments overflow the stack where the user's one spread
+    // (`sink(...futures)`) does not. The array goes through whole and is spread once, in `apply`.
+    out = storage.run(ctx, apply, fn, args);
+  } catch (error) {
+    bodyEnded();
+    throw error;
+  }
+  if (!isThenable(out)) bodyEnded();
+  return out;
+}
+
+/** Runs `fn(...args)` with `ctx` as the task context; a thenable it returns is followed to know when the body ended. */
 export function runInContext<A extends unknown[], R>(ctx: TaskContext, fn: (...args: A) => R, args: A): R {
-  // `storage.run(ctx, fn, ...args)` would spread twice (into run's rest parameter, then into
-  // `fn`): two frames of 100,000 arguments overflow the stack where the user's one spread
-  // (`sink(...futures)`) does not. The array goes through whole and is spread once, in `apply`.
-  return storage.run(ctx, apply, fn, args);
+  const out = runTracked(ctx, fn, args);
+  // through a native promise: exactly one of the two runs, once, whatever the thenable does
+  if (isThenable(out)) void Promise.resolve(out).then(bodyEnded, bodyEnded);
+  return out;
 }
 
 function apply<A extends unknown[], R>(fn: (...args: A) => R, args: A): R {

@@ -148,3 +148,27 @@ export class BackendUnreachableError extends AsyncflowError {
 export class JobRefusedError extends AsyncflowError {
   override name = "JobRefusedError";
 }
+
+/** A trace file (JSON lines of lifecycle events) is missing, unreadable, holds no event, or lacks the session or task asked for. */
+export class TraceFileError extends AsyncflowError {
+  override name = "TraceFileError";
+  /** The trace file's path as given. */
+  readonly file: string;
+
+  constructor(file: string, problem: string, options?: ErrorOptions) {
+    super(`trace ${file}: ${problem}`, options);
+    this.file = file;
+  }
+}
+
+/** A command line of the `asyncflow` command is malformed: an unknown option, a missing argument. */
+export class CommandLineError extends AsyncflowError {
+  override name = "CommandLineError";
+  /** The usage text of the (sub)command, to print after the message. */
+  readonly usage: string;
+
+  constructor(problem: string, usage: string) {
+    super(problem);
+    this.usage = usage;
+  }
+}

@@ -86,7 +86,8 @@ export class Dispatcher {
   #dispatch(f: TaskFuture): void {
     const retry = f._attempts;
     if (retry !== null) return this.#submit(f, retry.args, retry.attempt);
-    const args = f._deps === null ? f._args! : substitute(f._args!);
+    const given = f._args!;
+    const args = !Array.isArray(given) ? [given._value] : f._deps === null ? given : substitute(given);
     f._args = null;
     const c = f._def.contract;
     // Arguments without futures were validated at the call (session.ts).

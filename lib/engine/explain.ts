@@ -1,6 +1,6 @@
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
-import type { TaskFuture } from "./future.js";
+import { depKeys, type TaskFuture } from "./future.js";
 import type { LiveView } from "./inspect.js";
 
 /** Hops of a chain of single waits spelt out before the rest is counted. */
@@ -88,7 +88,7 @@ export class Explainer {
   }
 
   #fanIn(f: TaskFuture, inputs: TaskFuture[]): string {
-    const of = f._run === null ? `${inputs.length} of ${f._deps?.length ?? inputs.length} inputs` : `${inputs.length} of its tasks`;
+    const of = f._run === null ? `${inputs.length} of ${f._deps === null ? inputs.length : depKeys(f._deps).length} inputs` : `${inputs.length} of its tasks`;
     // Inputs held up by the same task are told once; inputs that are themselves what holds up, by name and reason.
     const groups = new Map<unknown, { blocker: TaskFuture; members: TaskFuture[] }>();
     for (const u of inputs) {

@@ -35,6 +35,21 @@ export interface TaskDefinition {
   readonly session: TaskHost;
 }
 
+
+// The resolve function of the promise a future is, handed from the executor
+// to the constructor (the executor runs inside super(), before `this`
+// exists). Its reject function is left to the collector: a failure settles
+// the promise through resolve (see settle.ts), and every pending future is
+// one function lighter.
+let nextResolve: ((value: unknown) => void) | null = null;
+const capture = (resolve: (value: unknown) => void): void => {
+  nextResolve = resolve;
+};
+
+// Promise, typed as a mere thenable: most futures are passed along, not
+// awaited, and linters (no-floating-promises) would ask for every call that
+// drops a Promise to be awaited or voided.
+const ThenableBase = Promise as unknown as new (executor: typeof capture) => object;
 /**
  * What the engine keeps of the attempts of a task with retries, a timeout or
  * a deadline (attempts.ts); made at its first dispatch. Engine-internal: not
@@ -51,12 +66,6 @@ export interface AttemptRecord {
   deadlineLimit: TimerEntry | null;
 }
 
-interface Deferred {
-  readonly promise: Promise<unknown>;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 const UID_DIGITS = 6;
 
 /**
@@ -66,21 +75,27 @@ const UID_DIGITS = 6;
  *
  * The engine's per-task bookkeeping lives on the future itself (fields marked
  * internal) so that a task costs one object while it waits.
+ *
+ * A future is a native promise (whose `constructor` is `Promise`), so that
+ * `await future`, `Promise.all(futures)` and `Promise.resolve(future)` take it
+ * as the promise it is: a foreign thenable costs each awaiter a wrapper
+ * promise with its resolving functions, a microtask, and a deferred promise
+ * behind `then` (~350 bytes per awaited future, measured).
  */
-export class TaskFuture<T = unknown> implements PromiseLike<T> {
+export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike<T> {
   /** @internal */ readonly _id: number;
   /** @internal */ readonly _def: TaskDefinition;
   /** @internal */ _state: TaskState = TaskState.PENDING;
   /** @internal result, or failure, once final */ _value: unknown = undefined;
-  /** @internal arguments until dispatch, then dropped */ _args: unknown[] | null;
+  /** @internal arguments until dispatch, then dropped; a lone future argument without its array */ _args: unknown[] | TaskFuture | null;
   /** @internal dependencies not yet DONE */ _waiting = 0;
-  /** @internal keys (see _key) of dependencies, for graph() */ _deps: number[] | null = null;
+  /** @internal keys (see _key) of dependencies, for graph(): one as a number, several as an array */ _deps: DepKeys = null;
   /** @internal tasks waiting on this one; dropped once they are released */ _dependents: TaskFuture[] | null = null;
   /** @internal tasks created by this block's body while it runs */ _children: TaskFuture[] | null = null;
   /** @internal one callback, or several in order (most futures have none or one) */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
   /** @internal neighbours in the engine's list of live tasks */ _prev: TaskFuture | null = null;
   /** @internal */ _next: TaskFuture | null = null;
-  /** @internal made only when someone awaits */ _deferred: Deferred | null = null;
+  /** @internal settles the promise side; dropped once final */ _resolve: ((value: unknown) => void) | null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
   /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
   /** @internal performance.now() when made (see Observers.now) */ _created = 0;
@@ -88,9 +103,12 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {
+    super(capture);
+    this._resolve = nextResolve;
     this._def = def;
     this._id = id;
-    this._args = args;
+    // `work(prev)` is the most common call with a dependency: keep the future, not a one-slot array, while it waits.
+    this._args = args.length === 1 && args[0] instanceof TaskFuture ? args[0] : args;
   }
 
   /** @internal */
@@ -172,40 +190,31 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
     return this._def.session.cancel(this as TaskFuture, reason);
   }
 
-  then<R1 = T, R2 = never>(
+  // Promise.prototype's, typed here as they always were.
+  declare then: <R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    return (this.#promise() as Promise<T>).then(onFulfilled, onRejected);
-  }
-  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return (this.#promise() as Promise<T>).catch(onRejected);
-  }
-  finally(onFinally?: (() => void) | null): Promise<T> {
-    return (this.#promise() as Promise<T>).finally(onFinally);
-  }
+  ) => Promise<R1 | R2>;
+  declare catch: <R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null) => Promise<T | R>;
+  declare finally: (onFinally?: (() => void) | null) => Promise<T>;
 
   get [Symbol.toStringTag](): string {
     return `TaskFuture ${this.uid} (${this.name}) ${this._state}`;
   }
 
-  // A promise is made only for futures someone awaits: most futures in a large
-  // graph are only passed along, and an unawaited rejected promise would be an
-  // unhandled rejection.
-  #promise(): Promise<unknown> {
-    if (this._deferred !== null) return this._deferred.promise;
-    if (this._state === TaskState.DONE) return Promise.resolve(this._value);
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with exactly what the task threw
-    if (isFinal(this._state)) return Promise.reject(this._value);
-    let resolve!: (v: unknown) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this._deferred = { promise, resolve, reject };
-    return promise;
-  }
+}
+
+// `await`, Promise.resolve and Promise.all treat a promise as native only when
+// its `constructor` is Promise; `then` then derives plain promises (species),
+// so nothing but a task wrapper ever calls TaskFuture's constructor.
+Object.defineProperty(TaskFuture.prototype, "constructor", { value: Promise, writable: true, configurable: true });
+
+/** Dependency keys as a future and a history record keep them: most tasks have one, kept without an array. */
+export type DepKeys = number | number[] | null;
+
+/** The keys of {@link DepKeys} as a list. */
+export function depKeys(deps: DepKeys): readonly number[] {
+  return deps === null ? [] : typeof deps === "number" ? [deps] : deps;
 }
 
 /** The uid for a key: `task.000001` for 1, `block.000002` for -2. */

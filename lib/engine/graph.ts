@@ -1,7 +1,7 @@
 import { Graph } from "@dagrejs/graphlib";
 import { forEachFuture, hasObject } from "./args.js";
 import { InvalidTaskError } from "../contract/errors.js";
-import { depUid, type TaskFuture } from "./future.js";
+import { depKeys, depUid, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
 import { TaskState, type TaskKind } from "../contract/states.js";
 
@@ -34,8 +34,10 @@ function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
     if (d._def.session !== f._def.session) throw new InvalidTaskError(f.name, `argument ${d.uid} (${d.name}) is a future of another engine`);
     // `[x]` rather than `[]` then push: V8 gives a pushed-to empty array room
     // for 17 elements, ~150 bytes per task where most have one edge.
-    if (f._deps === null) f._deps = [d._key];
-    else f._deps.push(d._key);
+    const deps = f._deps;
+    if (deps === null) f._deps = d._key;
+    else if (typeof deps === "number") f._deps = [deps, d._key];
+    else deps.push(d._key);
     const state = d._state;
     if (state === TaskState.PENDING || state === TaskState.RUNNING) {
       f._waiting++;
@@ -103,7 +105,7 @@ export function exportGraph(history: Iterable<TaskRecord>, live: Iterable<TaskFu
   for (const f of live) {
     const uid = f.uid;
     g.setNode(uid, node(f.name, f.state, f._def.kind, f._def.options.label, f._def.options.description));
-    if (f._deps !== null) for (const key of f._deps) edges.push([depUid(key), uid]);
+    for (const key of depKeys(f._deps)) edges.push([depUid(key), uid]);
   }
   for (const [from, to] of edges) if (g.hasNode(from)) g.setEdge(from, to);
   return g;

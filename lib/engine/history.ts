@@ -1,4 +1,4 @@
-import { depUid, type TaskFuture } from "./future.js";
+import { depKeys, depUid, type DepKeys, type TaskFuture } from "./future.js";
 import type { FinalState, TaskKind, TaskState } from "../contract/states.js";
 import type { TaskDefinition } from "./future.js";
 
@@ -20,7 +20,7 @@ export interface TaskRecord {
 // so fresh ones would cost old-generation collections at a steady rate).
 class FinishedTask implements TaskRecord {
   #key = 0;
-  #deps: readonly number[] | null = null;
+  #deps: DepKeys = null;
   #def: TaskDefinition | null = null;
   state: FinalState = "DONE";
 
@@ -47,7 +47,7 @@ class FinishedTask implements TaskRecord {
     return depUid(this.#key);
   }
   get dependencies(): string[] {
-    return this.#deps === null ? [] : this.#deps.map(depUid);
+    return depKeys(this.#deps).map(depUid);
   }
 }
 

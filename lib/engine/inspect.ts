@@ -1,7 +1,7 @@
 import type { RunDescription } from "../contract/backend.js";
 import type { InspectReason, InspectRow } from "../contract/inspect.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
-import type { TaskFuture } from "./future.js";
+import { depKeys, type TaskFuture } from "./future.js";
 
 /**
  * The live graph as `inspect()` and `explain()` read it: a task's unfinished
@@ -28,7 +28,7 @@ export class LiveView {
   inputs(f: TaskFuture): TaskFuture[] {
     const out: TaskFuture[] = [];
     if (f._run === null) {
-      if (f._deps !== null) for (const key of f._deps) this.#push(out, this.#byKey.get(key));
+      for (const key of depKeys(f._deps)) this.#push(out, this.#byKey.get(key));
     } else if (f._def.kind === TaskKind.BLOCK && f._children !== null) {
       // What the body awaits: its tasks that none of its other unfinished tasks waits on.
       for (const c of f._children) if (!(c._dependents?.some((d) => !isFinal(d._state)) ?? false)) this.#push(out, this.#byKey.get(c._key));

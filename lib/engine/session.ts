@@ -7,7 +7,7 @@ import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { InputValidationError } from "../contract/contract-errors.js";
-import { TaskFuture, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
+import { TaskFuture, depKeys, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
@@ -127,7 +127,7 @@ export class Session implements TaskHost {
     }
     if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
-    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}${def.options.label === undefined ? "" : ` "${def.options.label}"`}: registered, waiting on ${f._waiting} of ${f._deps?.length ?? 0} dependencies`);
+    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}${def.options.label === undefined ? "" : ` "${def.options.label}"`}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
     else if (validating !== null) this.#readyOnceValid(f, validating);
     else if (f._waiting === 0) this.dispatcher.ready(f);

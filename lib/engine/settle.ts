@@ -22,6 +22,11 @@ export interface LifecycleParts {
   now(): number;
 }
 
+const ignore = (): void => {};
+const markHandled = (f: TaskFuture): void => void Promise.prototype.then.call(f, undefined, ignore);
+// Rejects whatever it resolves (a future keeps only its resolve function).
+const rejecting = (error: unknown): { then(resolve: unknown, reject: (e: unknown) => void): void } => ({ then: (_, reject) => reject(error) });
+
 /**
  * The one place where a task changes state. Every transition passes through
  * `started` or `finish`, so this is where lifecycle events are (and will be)
@@ -124,10 +129,14 @@ export class Lifecycle {
     f._callbacks = null;
     if (typeof callbacks === "function") this.#session.callback(f, callbacks);
     else if (callbacks !== null) for (const cb of callbacks) this.#session.callback(f, cb);
-    const deferred = f._deferred;
-    if (deferred !== null) {
-      if (f._state === TaskState.DONE) deferred.resolve(f._value);
-      else deferred.reject(f._value);
+    const resolve = f._resolve;
+    f._resolve = null;
+    if (resolve === null) return;
+    if (f._state === TaskState.DONE) resolve(f._value);
+    else {
+      // A failure nobody awaits is never an unhandled rejection: it shows in the log.
+      markHandled(f);
+      resolve(rejecting(f._value));
     }
   }
 }

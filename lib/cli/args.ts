@@ -1,0 +1,18 @@
+/** Command-line parsing with our errors: a malformed command line becomes a CommandLineError carrying the usage. */
+import { CommandLineError } from "../contract/errors.js";
+
+/** Runs `parse` (a `parseArgs` call), turning what it throws into a CommandLineError. */
+export function parsing<T>(usage: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new CommandLineError(error instanceof Error ? error.message : String(error), usage);
+  }
+}
+
+/** The one positional argument (the trace file), or a CommandLineError. */
+export function onePositional(positionals: string[], what: string, usage: string): string {
+  if (positionals.length === 0) throw new CommandLineError(`${what} is required`, usage);
+  if (positionals.length > 1) throw new CommandLineError(`one ${what} at a time, got ${positionals.length}: ${positionals.join(" ")}`, usage);
+  return positionals[0]!;
+}
