@@ -6,18 +6,9 @@
  * DAGs whose critical path is known.
  */
 import type { EventTaskKind, FlowEvent, TaskEvent } from "../lib/contract/events.js";
+// the bench's seeded PRNG (mulberry32), so a seed names a trace
+import { prng as rng } from "../bench/shapes.js";
 
-/** Deterministic PRNG (mulberry32), so a seed names a trace. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GenOptions {
   seed: number;
