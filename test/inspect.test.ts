@@ -62,6 +62,75 @@ describe("inspect()", () => {
   });
 });
 
+describe("inspect() of a task waiting to retry", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("BACKING_OFF on LocalBackend with the next attempt's time and the last error, said by explain(); RUNNING once the delay is over", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const flow = await engine();
+    const hold = gate<number>();
+    let calls = 0;
+    const fetch = flow.functionTask(
+      async function fetch() {
+        if (++calls === 1) throw new TypeError("fetch failed");
+        return hold.promise;
+      },
+      { retries: 3, retryDelay: 1200, retryJitter: 0 },
+    );
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    const f = fetch();
+    const m = merge(f);
+    await vi.advanceTimersByTimeAsync(0);
+    const failedAt = performance.now();
+    const [row, waiting] = flow.inspect();
+    expect(row).toMatchObject({ uid: f.uid, state: "PENDING", reason: "BACKING_OFF", attempt: 2, maxAttempts: 4, inStateMs: 0, lastError: { name: "TypeError", message: "fetch failed" } });
+    expect(row!.lastError!.stack).toMatch(/^TypeError: fetch failed\n/);
+    expect(row!.nextAttemptAt).toBeCloseTo(performance.timeOrigin + failedAt + 1200, 3);
+    expect(row!.where).toBeUndefined();
+    expect(waiting).toMatchObject({ uid: m.uid, reason: "WAITING" });
+    expect(flow.explain(f)).toBe("fetch (task.000001) is PENDING: BACKING_OFF, attempt 2 of 4 in 1.2 s after TypeError: fetch failed");
+    expect(flow.explain(m)).toBe("merge (task.000002) is PENDING: it waits on fetch (task.000001): BACKING_OFF, attempt 2 of 4 in 1.2 s after TypeError: fetch failed");
+
+    await vi.advanceTimersByTimeAsync(700);
+    expect(flow.inspect()[0]).toMatchObject({ reason: "BACKING_OFF", inStateMs: 700 });
+    expect(flow.explain(f)).toBe("fetch (task.000001) is PENDING: BACKING_OFF, attempt 2 of 4 in 500 ms after TypeError: fetch failed");
+
+    await vi.advanceTimersByTimeAsync(500);
+    const running = flow.inspect()[0]!;
+    expect(running).toMatchObject({ state: "RUNNING", reason: "RUNNING", attempt: 2, maxAttempts: 4 });
+    expect(running.lastError).toBeUndefined();
+    expect(running.nextAttemptAt).toBeUndefined();
+    expect(flow.explain(f)).toBe("fetch (task.000001) is RUNNING: RUNNING on local for 0 ms, attempt 2 of 4");
+    hold.open(5);
+    expect(await m).toBe(5);
+  });
+
+  it("BACKING_OFF on ThreadBackend after the body failed in a worker thread", async () => {
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
+    const fail = flow.functionTask((_message: string): number => 0, {
+      name: "fail",
+      backend: "threads",
+      module: new URL("./fixtures/tasks.ts", import.meta.url),
+      retries: 2,
+      retryDelay: 600_000,
+      retryDelayMax: 600_000,
+      retryJitter: 0,
+    });
+    const before = performance.timeOrigin + performance.now();
+    const f = fail("HTTP 503");
+    await until(() => flow.inspect()[0]?.reason === "BACKING_OFF", 30_000);
+    const row = flow.inspect()[0]!;
+    expect(row).toMatchObject({ uid: f.uid, state: "PENDING", reason: "BACKING_OFF", backend: "threads", attempt: 2, maxAttempts: 3, lastError: { name: "RangeError", message: "HTTP 503" } });
+    expect(row.nextAttemptAt).toBeGreaterThan(before + 600_000);
+    expect(row.nextAttemptAt).toBeLessThan(performance.timeOrigin + performance.now() + 600_000);
+    expect(flow.explain(f)).toMatch(/^fail \(task\.000001\) is PENDING: BACKING_OFF, attempt 2 of 3 in (599\.\d|600\.0) s after RangeError: HTTP 503$/);
+  }, 60_000);
+});
+
 describe("explain()", () => {
   async function chain() {
     const flow = await engine();

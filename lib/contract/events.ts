@@ -169,7 +169,13 @@ export interface InspectRow {
   capacity?: number;
   /** What a user can do about it (the backend's advice: the command that starts a worker). */
   hint?: string;
-  /** BACKING_OFF: when the next attempt starts (ms since the epoch) and what failed last. */
+  /** For a task with retries: how many attempts it may make in all (`retries + 1`); `attempt` counts up to it. */
+  maxAttempts?: number;
+  /**
+   * BACKING_OFF (waiting out its retry delay; `attempt` is then the attempt to
+   * come and `inStateMs` runs from the failure): when the next attempt is due
+   * (ms since the epoch) and what failed last.
+   */
   nextAttemptAt?: number;
   lastError?: EventError;
 }
