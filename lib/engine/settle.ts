@@ -80,6 +80,7 @@ export class Lifecycle {
     if (f._attempts !== null) session.attempts.ended(f);
     session.live.delete(f);
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
+    if (f._def.options.warnAfter !== undefined) session.watch.ended(f);
     session.history.record(f, state);
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`);
