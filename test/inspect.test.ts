@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalBackend, ThreadBackend, type TaskFuture } from "../lib/index.js";
-import { captureStderr, engine, gate, tick, until } from "./helpers.js";
+import { engine, gate, tick, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
 
