@@ -17,3 +17,17 @@ export interface ThreadFailure {
 export function isThreadFailure(x: unknown): x is ThreadFailure {
   return typeof x === "object" && x !== null && "asyncflowFailure" in x;
 }
+
+/**
+ * What a worker posts (through Piscina's `message` event) as it begins a pool
+ * task: the uid of its (first) run and the thread's id, so that RUNNING is
+ * reported when a body really starts, naming the thread.
+ */
+export interface ThreadStarted {
+  readonly asyncflowStarted: string;
+  readonly thread: number;
+}
+
+export function isThreadStarted(x: unknown): x is ThreadStarted {
+  return typeof x === "object" && x !== null && "asyncflowStarted" in x;
+}

@@ -3,17 +3,20 @@
  * (through the shared remote executor) and returns the result, or throws a
  * ThreadFailure.
  */
+import { parentPort, threadId } from "node:worker_threads";
 import { move } from "piscina";
 import { serializeError } from "../../lib/contract/codec.js";
 import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
-import type { ThreadBatch, ThreadFailure, ThreadOutcome } from "./protocol.js";
+import type { ThreadBatch, ThreadFailure, ThreadOutcome, ThreadStarted } from "./protocol.js";
 
 // Cancelling a thread task terminates its worker, so the signal a body sees here never fires.
 const control = { signal: new AbortController().signal };
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
+  const first = "batch" in work ? work.batch[0]! : work;
+  parentPort?.postMessage({ asyncflowStarted: first.uid, thread: threadId } satisfies ThreadStarted);
   if (!("batch" in work)) return runOne(work);
   const outcomes: ThreadOutcome[] = [];
   for (const task of work.batch) {

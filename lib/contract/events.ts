@@ -101,6 +101,10 @@ export interface TaskRetry extends TaskEventBase {
 /** A queue job handed to another worker after its worker died. */
 export interface TaskRedelivered extends TaskEventBase {
   type: "TaskRedelivered";
+  /** What runs it now, e.g. `"worker host-b:5120"`. */
+  where?: string;
+  /** How many times the queue has handed the job to a worker (2 and up). */
+  delivery?: number;
 }
 
 /** Running longer than its `warnAfter`; reported once. */

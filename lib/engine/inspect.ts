@@ -68,7 +68,7 @@ export class LiveView {
     const d = this.described(f);
     if (d?.where !== undefined) return d.where;
     const at = (f._run as { info?: { where?: string } } | null)?.info?.where;
-    return at === undefined ? backend.name : `${backend.name} (${at})`;
+    return at === undefined || at === backend.name ? backend.name : `${backend.name} (${at})`;
   }
 
   inStateMs(f: TaskFuture): number {
