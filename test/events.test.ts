@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   DependencyFailureError,
   LocalBackend,
@@ -179,6 +182,72 @@ describe("lifecycle events on the local backend", () => {
     expect(fs.filter((f) => f.exception() instanceof TaskCancelledError).length).toBe(states("CANCELLED"));
   });
 
+  it("retries: TaskRetry for each failed attempt, then the next attempt's Submitted and Started; Resolved once", async () => {
+    const { flow, events, types, of } = await observed();
+    captureStderr();
+    let calls = 0;
+    const flaky = flow.functionTask(
+      (): number => {
+        if (++calls < 3) throw new RangeError(`attempt ${calls} failed`);
+        return calls;
+      },
+      { name: "flaky", retries: 3, retryDelay: 1 },
+    );
+    const f = flaky();
+    expect(await f).toBe(3);
+    const attempt = ["TaskSubmitted", "TaskStarted"];
+    expect(types(f.uid)).toEqual(["TaskCreated", "TaskResolved", ...attempt, "TaskRetry", ...attempt, "TaskRetry", ...attempt, "TaskCompleted"]);
+    const retries = events.filter((e) => e.type === "TaskRetry");
+    expect(retries.map((e) => [e.attempt, e.error.message, e.delayMs >= 0])).toEqual([
+      [1, "attempt 1 failed", true],
+      [2, "attempt 2 failed", true],
+    ]);
+    expect(of(f.uid, "TaskCompleted").attempt).toBe(3);
+    expectLifecycleOrder(events);
+  });
+
+  it("cache hits and shared executions end with TaskCompleted { cached } and never start", async () => {
+    const { flow, types, of } = await observed();
+    let runs = 0;
+    const slow = flow.functionTask(
+      async (x: number) => {
+        runs++;
+        await tick();
+        return x * 10;
+      },
+      { name: "slow", cache: true },
+    );
+    const leader = slow(1);
+    const follower = slow(1); // joins the running call
+    await leader;
+    const hit = slow(1); // answered from the cache
+    expect([await follower, await hit, runs]).toEqual([10, 10, 1]);
+    expect(of(leader.uid, "TaskCompleted").cached).toBeUndefined();
+    for (const f of [follower, hit]) {
+      expect(types(f.uid)).toEqual(["TaskCreated", "TaskResolved", "TaskCompleted"]);
+      expect(of(f.uid, "TaskCompleted").cached).toBe(true);
+    }
+  });
+
+  it("a result taken from the checkpoint of an earlier run ends with TaskCompleted { resumed } and never starts", async () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), "asyncflow-events-")), "run.ckpt");
+    const once = async (): Promise<FlowEvent[]> => {
+      const { flow, events } = await observed({ checkpoint: ckpt });
+      try {
+        const double = flow.functionTask((x: number) => x * 2, { name: "double" });
+        expect(await double(21)).toBe(42);
+        return events;
+      } finally {
+        await flow.shutdown();
+      }
+    };
+    const first = (await once()).filter((e) => "taskId" in e).map((e) => e.type);
+    expect(first).toEqual([...STEPS, "TaskCompleted"]);
+    const second = (await once()).filter((e) => "taskId" in e);
+    expect(second.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskCompleted"]);
+    expect(second[2]).toMatchObject({ type: "TaskCompleted", resumed: true, durationMs: 0 });
+  });
+
   it("a backend's warnings and errors through env.log become BackendNotice events", async () => {
     captureStderr();
     class Chatty implements ExecutionBackend {
@@ -238,5 +307,45 @@ describe("the shutdown summary of failures nobody looked at", () => {
     await until(() => fs.every((f) => f.done()));
     await flow.shutdown();
     expect(err.text()).toMatch(/5 tasks failed and nobody looked at them: fail \(task\.000001\): RangeError: bad; fail \(task\.000002\): RangeError: bad; fail \(task\.000003\): RangeError: bad; and 2 more/);
+  });
+});
+
+describe("FlowStalled and TaskSlow", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("FlowStalled once per stall, with the inspect() rows of the oldest running tasks; TaskSlow once per task", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    captureStderr();
+    const { flow, events } = await observed({ stallTimeout: 1000 });
+    const never = gate<number>();
+    const callExternalApi = flow.functionTask(async function callExternalApi() {
+      return never.promise;
+    }, { warnAfter: 500 });
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    const api = callExternalApi();
+    merge(api);
+    await tick();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(events.filter((e) => e.type === "TaskSlow")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    const slow = events.filter((e) => e.type === "TaskSlow");
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ taskId: api.uid, name: "callExternalApi", attempt: 1 });
+    expect(slow[0]!.runningMs).toBeGreaterThanOrEqual(500);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(events.filter((e) => e.type === "FlowStalled")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const stalled = events.filter((e) => e.type === "FlowStalled");
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toMatchObject({ sessionId: flow.uid, tasks: [{ uid: api.uid, name: "callExternalApi", state: "RUNNING", reason: "RUNNING", backend: "local" }] });
+    expect(stalled[0]!.stalledMs).toBeGreaterThanOrEqual(1000);
+    expect(events.filter((e) => e.type === "TaskSlow")).toHaveLength(1);
+    never.open(1);
+    await api;
   });
 });

@@ -46,7 +46,8 @@ export class Dispatcher {
 
   ready(f: TaskFuture): void {
     const session = this.#session;
-    if (session.observers.active) emitStep(session.observers, session.uid, f, "TaskResolved");
+    // A retry's next attempt is made ready again: it was resolved once.
+    if (session.observers.active && f._attempts === null) emitStep(session.observers, session.uid, f, "TaskResolved");
     this.#ready.push(f);
     if (!this.#scheduled && !this.#ready.draining) {
       this.#scheduled = true;

@@ -1,5 +1,5 @@
 import { DependencyFailureError } from "../contract/errors.js";
-import type { EventError, TaskCanceled, TaskCompleted, TaskCreated, TaskEventBase, TaskFailed, TaskRedelivered, TaskStarted } from "../contract/events.js";
+import type { EventError, TaskCanceled, TaskCompleted, TaskCreated, TaskEventBase, TaskFailed, TaskRedelivered, TaskRetry, TaskSlow, TaskStarted } from "../contract/events.js";
 import { TaskState, type FinalState } from "../contract/states.js";
 import { depKeys, depUid, type TaskFuture } from "./future.js";
 import { epoch, type Observers } from "./observe.js";
@@ -37,13 +37,33 @@ export function emitStarted(o: Observers, sessionId: string, f: TaskFuture, type
   o.emit(e);
 }
 
+/** TaskRetry: attempt `attempt` failed with `error`; the next starts in `delayMs`. */
+export function emitRetry(o: Observers, sessionId: string, f: TaskFuture, attempt: number, delayMs: number, error: unknown): void {
+  const e = base("TaskRetry", o.now(), sessionId, f, attempt) as TaskRetry;
+  e.delayMs = delayMs;
+  e.error = eventError(error);
+  o.emit(e);
+}
+
+/** TaskSlow: `f` has run `runningMs`, longer than its `warnAfter`. */
+export function emitSlow(o: Observers, sessionId: string, f: TaskFuture, runningMs: number): void {
+  const e = base("TaskSlow", o.now(), sessionId, f, f._run?.attempt ?? 1) as TaskSlow;
+  e.runningMs = runningMs;
+  o.emit(e);
+}
+
 /** The terminal event of `f`, which has just become `state` at `end` (its `_started` still tells whether it ran). */
-export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state: FinalState, value: unknown, end: number, attempt: number): void {
+/** How a task that did not run got its outcome: the session's cache (or a call it shared), or the checkpoint of an earlier run. */
+export type Reused = "cached" | "resumed";
+
+export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state: FinalState, value: unknown, end: number, attempt: number, reused?: Reused): void {
   const type = state === TaskState.DONE ? "TaskCompleted" : state === TaskState.FAILED ? "TaskFailed" : "TaskCanceled";
   const e = base(type, end, sessionId, f, attempt) as TaskCompleted | TaskFailed | TaskCanceled;
   const started = f._started;
   e.durationMs = started > 0 ? end - started : 0;
   e.waitMs = (started > 0 ? started : end) - f._created;
+  if (reused === "cached" && e.type !== "TaskCanceled") e.cached = true;
+  else if (reused === "resumed" && e.type === "TaskCompleted") e.resumed = true;
   if (e.type === "TaskCanceled") e.reason = (value as { reason?: string }).reason;
   else if (e.type === "TaskFailed") {
     e.error = eventError(value);

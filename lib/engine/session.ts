@@ -8,17 +8,18 @@ import { Memo } from "./memo.js";
 import type { CheckpointStore } from "./store.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { InputValidationError } from "../contract/contract-errors.js";
-import { emitCreated } from "./emit.js";
+import { emitCreated, emitSlow } from "./emit.js";
 import { TaskFuture, depKeys, depUid, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
 import type { Logger } from "../contract/log.js";
-import { Observers } from "./observe.js";
+import { Observers, epoch } from "./observe.js";
 import type { SpanBridge } from "./otel.js";
 import { placeTask } from "./scope.js";
 import { Lifecycle } from "./settle.js";
 import { duration } from "./explain.js";
+import { LiveView } from "./inspect.js";
 import { StallWatch } from "./stall.js";
 import { explainRoots } from "./unfinished.js";
 import { TaskState, isFinal } from "../contract/states.js";
@@ -70,10 +71,19 @@ export class Session implements TaskHost {
     this.defaultBackend = fields.backends[0]!;
     this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {
       stalled: (ms) => {
-        const lines = explainRoots(this.live.toArray(), performance.now(), 19);
+        const live = this.live.toArray();
+        const now = performance.now();
+        const lines = explainRoots(live, now, 19);
         this.log.warn(this.uid, `no task finished for ${duration(ms)} (stallTimeout) while ${this.live.size} are unfinished:\n  ${lines.join("\n  ")}`);
+        if (this.observers.active) {
+          const view = new LiveView(live, now);
+          this.observers.emit({ type: "FlowStalled", sessionId: this.uid, time: epoch(now), stalledMs: ms, tasks: oldestRunning(live, STALLED_ROWS).map((f) => view.row(f)) });
+        }
       },
-      slow: (f, ms) => this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`),
+      slow: (f, ms) => {
+        if (this.observers.active) emitSlow(this.observers, this.uid, f, ms);
+        this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`, f._workflow ?? undefined);
+      },
     });
   }
 
@@ -181,4 +191,13 @@ function holdsFuture(args: readonly unknown[]): boolean {
     return true; // too deep: link() says so
   }
   return found;
+}
+
+/** How many tasks a FlowStalled event describes. */
+const STALLED_ROWS = 10;
+
+/** The `n` running tasks that started first; with none running, the `n` oldest unfinished (what they all wait on is queued). */
+function oldestRunning(live: readonly TaskFuture[], n: number): TaskFuture[] {
+  const running = live.filter((f) => f._state === TaskState.RUNNING).sort((a, b) => a._started - b._started);
+  return (running.length > 0 ? running : live).slice(0, n);
 }

@@ -1,7 +1,7 @@
 import type { RunInfo } from "../contract/backend.js";
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
-import { emitEnded, emitStarted } from "./emit.js";
+import { emitEnded, emitStarted, type Reused } from "./emit.js";
 import { Lenient, type DoneCallback, type TaskFuture } from "./future.js";
 import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
@@ -97,7 +97,7 @@ export class Lifecycle {
    * is cancelled has its signal aborted and its backend told.
    * @returns false when `f` was already final.
    */
-  finish(f: TaskFuture, state: FinalState, value: unknown): boolean {
+  finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean {
     if (isFinal(f._state)) return false;
     const run = f._run;
     f._state = state;
@@ -109,7 +109,7 @@ export class Lifecycle {
     session.live.delete(f);
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     session.history.record(f, state);
-    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? 1);
+    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? 1, reused);
     if (state === TaskState.FAILED) session.unobserved.failed(f);
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`, f._workflow ?? undefined);
