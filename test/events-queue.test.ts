@@ -2,10 +2,13 @@
  * Lifecycle events on QueueBackend: a real redis-server and a real
  * `asyncflow-worker` process. Started comes when the worker takes the job.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyFailureError, LocalBackend, QueueBackend, type FlowEvent, type TaskFuture } from "../lib/index.js";
 import { byTask, expectMatchesFutures } from "./events-check.js";
-import { engine } from "./helpers.js";
+import { captureStderr, engine, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker, type WorkerProcess } from "./worker-process.js";
 
@@ -68,4 +71,41 @@ describe("lifecycle events on QueueBackend (real Redis, a worker process)", () =
     // the queue names the worker where it knows it (`worker host:pid`)
     for (const e of events) if (e.type === "TaskStarted" && e.where !== undefined) expect(e.where).toMatch(/^worker \S+:\d+$/);
   });
+
+  it("kill -9 of the worker running a job: TaskRedelivered { delivery 2, the new worker } after its Started, then one terminal event", async () => {
+    const own = await startRedis();
+    const workers: WorkerProcess[] = [];
+    const start = async (env: Record<string, string> = {}): Promise<WorkerProcess> => {
+      const w = await startAsyncflowWorker(["--redis", own.url, "--queue", "redeliver", "--allow-exec"], env);
+      if (!w.serving) throw new Error(w.output);
+      workers.push(w);
+      return w;
+    };
+    try {
+      captureStderr();
+      const dir = mkdtempSync(join(tmpdir(), "af-redeliver-"));
+      const pids = join(dir, "pids");
+      const first = await start();
+      const flow = await engine({ backend: new QueueBackend({ connection: own.url, queue: "redeliver" }) });
+      const events: FlowEvent[] = [];
+      flow.subscribe((e) => events.push(e));
+      // on the first worker it runs long; on the second (FAST=1) it ends at once
+      const job = flow.executableTask(() => `echo $$ >> ${pids}; [ -n "$FAST" ] && exit 0; sleep 60`, { name: "job" })();
+      await until(() => readFileSync(pids, { encoding: "utf8", flag: "a+" }).trim() !== "", 10_000);
+      await start({ FAST: "1" });
+      first.child.kill("SIGKILL");
+      expect(await job).toBe("");
+      const mine = byTask(events).get(job.uid)!;
+      expect(mine.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted", "TaskRedelivered", "TaskCompleted"]);
+      const started = mine[3] as Extract<FlowEvent, { type: "TaskStarted" }>;
+      const again = mine[4] as Extract<FlowEvent, { type: "TaskRedelivered" }>;
+      expect(again).toMatchObject({ delivery: 2, name: "job", backend: "queue" });
+      expect(again.where).toMatch(/^worker \S+:\d+$/);
+      expect(again.where).not.toBe(started.where);
+      expectMatchesFutures(events, [job]);
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+      await own.stop();
+    }
+  }, 60_000);
 });

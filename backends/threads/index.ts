@@ -11,7 +11,7 @@ import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { threadBackendOptionsSchema } from "./options.js";
-import { isThreadFailure, isThreadStarted, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
+import { isThreadFailure, isThreadStarted, type ThreadBatch, type ThreadResult } from "./protocol.js";
 
 /** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
 export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
@@ -197,15 +197,18 @@ export class ThreadBackend implements ExecutionBackend {
     pool
       .run(work, options)
       .then(
-        (value: unknown) =>
-          this.#ended(uid, () => {
-            if (!("batch" in work)) return report(runs[0]!, "DONE", value);
-            (value as ThreadOutcome[]).forEach((o, i) => {
+        (value: unknown) => {
+          if (!("batch" in work) && work.transfer) return this.#ended(uid, undefined, () => report(runs[0]!, "DONE", value));
+          const result = value as ThreadResult;
+          this.#ended(uid, result.thread, () => {
+            if ("value" in result) return report(runs[0]!, "DONE", result.value);
+            result.outcomes.forEach((o, i) => {
               if ("value" in o) report(runs[i]!, "DONE", o.value);
               else report(runs[i]!, "FAILED", deserializeError(o.error));
             });
-          }),
-        (error: unknown) => this.#ended(uid, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
+          });
+        },
+        (error: unknown) => this.#ended(uid, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
       )
       .finally(() => {
         const each = (performance.now() - t0) / runs.length;
@@ -226,10 +229,10 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   // The worker's start message and its result travel on different ports, so
-  // the result may come first: then RUNNING is reported with it, naming no
-  // thread (never waiting on a message that may not come).
-  #ended(uid: string, report: () => void): void {
-    this.#began(uid);
+  // the result may come first: then RUNNING is reported with it, naming the
+  // thread the result names (never waiting on a message that may not come).
+  #ended(uid: string, thread: number | undefined, report: () => void): void {
+    this.#began(uid, thread);
     report();
   }
 

@@ -9,9 +9,17 @@ export interface ThreadBatch {
 /** One batch member's result. */
 export type ThreadOutcome = { readonly value: unknown } | { readonly error: SerializedError };
 
+/**
+ * What a worker returns, naming its thread: the result may overtake the
+ * start message (they travel on different ports), and RUNNING still names
+ * the thread. A moved result (`transfer`) travels bare, for Piscina to see it.
+ */
+export type ThreadResult = { readonly value: unknown; readonly thread: number } | { readonly outcomes: ThreadOutcome[]; readonly thread: number };
+
 /** What a worker throws when a run fails: plain data, so that every field survives Piscina. */
 export interface ThreadFailure {
   readonly asyncflowFailure: SerializedError;
+  readonly thread: number;
 }
 
 export function isThreadFailure(x: unknown): x is ThreadFailure {
