@@ -10,7 +10,9 @@ import type { Logger } from "../contract/log.js";
 import type { TaskRun } from "../contract/run.js";
 import { TaskState } from "../contract/states.js";
 import type { Contract } from "./contract.js";
+import { emitRetry } from "./emit.js";
 import type { AttemptRecord, TaskFuture } from "./future.js";
+import type { Observers } from "./observe.js";
 import { retryDelayMs, retryable } from "./retry.js";
 import { TimerEntry, Timers } from "./timers.js";
 
@@ -45,10 +47,12 @@ export class AttemptState implements AttemptRecord {
 
 /** What attempts need of the session. */
 export interface AttemptParts {
+  readonly uid: string;
   readonly log: Logger;
   /** The stall clock: a failed attempt is a report, and restarts it. */
   readonly watch: { readonly stallMs: number | undefined; lastProgress: number };
   now(): number;
+  readonly observers: Observers;
   readonly dispatcher: { ready(f: TaskFuture): void };
   readonly lifecycle: { finish(f: TaskFuture, state: typeof TaskState.FAILED, value: unknown): boolean };
 }
@@ -104,9 +108,11 @@ export class Attempts {
     this.#timers.clear();
   }
 
-  // The one place a retry is announced: the TaskRetry { attempt, delayMs, error } event goes here.
+  // The one place a retry is announced: a log line and TaskRetry (for the attempt that failed).
   #retrying(f: TaskFuture, attempt: number, delayMs: number, error: unknown): void {
-    this.#session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`);
+    const session = this.#session;
+    if (session.observers.active) emitRetry(session.observers, session.uid, f, attempt - 1, delayMs, error);
+    session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`, f._workflow ?? undefined);
   }
 
   #due(limit: Limit): void {

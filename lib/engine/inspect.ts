@@ -1,8 +1,8 @@
 import type { RunDescription } from "../contract/backend.js";
 import type { InspectReason, InspectRow } from "../contract/inspect.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
-import { serializeError } from "../contract/codec.js";
 import { backoff } from "./attempts.js";
+import { eventError } from "./emit.js";
 import { dependentOf, depKeys, type TaskFuture } from "./future.js";
 
 /**
@@ -70,7 +70,7 @@ export class LiveView {
     const d = this.described(f);
     if (d?.where !== undefined) return d.where;
     const at = (f._run as { info?: { where?: string } } | null)?.info?.where;
-    return at === undefined ? backend.name : `${backend.name} (${at})`;
+    return at === undefined || at === backend.name ? backend.name : `${backend.name} (${at})`;
   }
 
   /** Since it was made, started, or (backing off) failed last. */
@@ -110,8 +110,7 @@ export class LiveView {
     const b = backoff(f);
     if (b !== null) {
       row.nextAttemptAt = performance.timeOrigin + b.due;
-      const { name, message, stack } = serializeError(b.lastError);
-      row.lastError = stack === undefined ? { name, message } : { name, message, stack };
+      row.lastError = eventError(b.lastError);
     }
     return row;
   }
