@@ -73,6 +73,7 @@ export class Lifecycle {
     if (f._state !== TaskState.PENDING) {
       if (run === null || info?.delivery === undefined || info.delivery <= (run.info?.delivery ?? 1)) return;
       run.info = info;
+      if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now(); // a report restarts the stall clock
       if (session.observers.active) emitStarted(session.observers, session.uid, f, "TaskRedelivered", info.where, info.delivery);
       session.log.info(f.uid, `${f.name}: redelivered${info.where === undefined ? "" : ` to ${info.where}`} (delivery ${info.delivery}): its worker was lost`, f._workflow ?? undefined);
       return;
