@@ -2,6 +2,7 @@
 import { backendCases } from "./cases/backends.js";
 import type { Case } from "./cases/common.js";
 import { checkpointCases } from "./cases/checkpoint.js";
+import { eventsCase } from "./cases/events.js";
 import { contractCases } from "./cases/contracts.js";
 import { explainCases } from "./cases/explain.js";
 import { graphCases } from "./cases/graph.js";
@@ -10,4 +11,4 @@ import { queueCase } from "./cases/queue.js";
 import { reportCase } from "./cases/report.js";
 import { userCases } from "./cases/user.js";
 
-export const cases: Record<string, Case> = { ...userCases, ...graphCases, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases, report: reportCase, ...checkpointCases };
+export const cases: Record<string, Case> = { ...userCases, ...graphCases, events: eventsCase, ...memoryCases, ...backendCases, queue: queueCase, ...explainCases, ...contractCases, report: reportCase, ...checkpointCases };

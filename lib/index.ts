@@ -67,27 +67,7 @@ export type { Schema, StandardSchema, SafeParseSchema, SchemaInput, SchemaOutput
 export type { Input, Inputs, TaskWrapper } from "./engine/task.js";
 export type { TaskRecord } from "./engine/history.js";
 export type { NodeLabel } from "./engine/graph.js";
-export type { LogLevel } from "./contract/log.js";
-export { TaskRun } from "./contract/run.js";
-export {
-  isExecutionBackend,
-  type ExecutionBackend,
-  type ReportState,
-  type RunInfo,
-  type ReportedState,
-  type BackendEnvironment,
-} from "./contract/backend.js";
-export { LocalBackend, NoopBackend };
-export type { LocalBackendOptions } from "../backends/local/index.js";
-export type { NoopBackendOptions } from "../backends/noop/index.js";
-export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
-export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
-export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
-export type { RedisConnection } from "../backends/queue/redis.js";
-export { BackendUnreachableError, JobRefusedError, WorkerCrashError, CheckpointLockedError, CheckpointError } from "./contract/errors.js";
-export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
-export type { TaskDescription } from "./contract/backend.js";
-export { TraceFileError, CommandLineError } from "./contract/errors.js";
+export type { LogLevel, LoggerLike, LogFields } from "./contract/log.js";
 export type {
   FlowEvent,
   FlowEventType,
@@ -95,10 +75,10 @@ export type {
   EventOf,
   TaskEvent,
   TaskEventType,
-  SessionEvent,
-  TerminalEvent,
   TaskEventBase,
+  TerminalEvent,
   TerminalFields,
+  SessionEvent,
   EventError,
   EventTaskKind,
   EventTaskState,
@@ -120,4 +100,24 @@ export type {
   InspectRow,
   InspectReason,
 } from "./contract/events.js";
+export { TaskRun } from "./contract/run.js";
+export {
+  isExecutionBackend,
+  type ExecutionBackend,
+  type ReportState,
+  type RunInfo,
+  type ReportedState,
+  type BackendEnvironment,
+} from "./contract/backend.js";
+export { LocalBackend, NoopBackend };
+export type { LocalBackendOptions } from "../backends/local/index.js";
+export type { NoopBackendOptions } from "../backends/noop/index.js";
+export { ThreadBackend, type ThreadBackendOptions } from "../backends/threads/index.js";
+export { QueueBackend, type QueueBackendOptions } from "../backends/queue/index.js";
+export { startQueueWorker, type QueueWorker, type QueueWorkerOptions } from "../backends/queue/worker.js";
+export type { RedisConnection } from "../backends/queue/redis.js";
+export { BackendUnreachableError, JobRefusedError, WorkerCrashError, CheckpointLockedError, CheckpointError } from "./contract/errors.js";
+export { serializeError, deserializeError, type SerializedError } from "./contract/codec.js";
+export type { TaskDescription } from "./contract/backend.js";
+export { TraceFileError, CommandLineError } from "./contract/errors.js";
 export { toDot, toMermaid, type GraphLike, type GraphNodeLabel } from "./report/dot.js";

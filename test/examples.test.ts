@@ -11,6 +11,15 @@ const examples: [string, string | RegExp][] = [
   ["04-callbacks.ts", /^(task\.\d+ failed: item [49] is bad\n)*collected 8 results\n(task\.\d+ failed: item [49] is bad\n)*done=8 failed=2 cancelled=0\n$/],
   ["05-threads.ts", "fib sum = 1028458\nprimes below 200000 = 17984\nevent loop stayed responsive: true\n"],
   [
+    "07-observe.ts",
+    "nightly-b: fetchPage (task.000006) failed: page 3 is gone\n" +
+      "nightly-b: count (task.000008) failed: task.000008 (count) did not run: dependency task.000006 (fetchPage) failed: Error: page 3 is gone (root cause: fetchPage)\n" +
+      "nightly-b: crawl (block.000002) failed: task.000008 (count) did not run: dependency task.000006 (fetchPage) failed: Error: page 3 is gone (root cause: fetchPage)\n" +
+      "nightly-a: 2 pages; nightly-b: rejected\n" +
+      "TaskCreated=8 TaskStarted=7 TaskCompleted=4 TaskFailed=3\n" +
+      "trace: 39 events, first SessionStarted, last SessionEnded\n",
+  ],
+  [
     "08-debugging.ts",
     /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge with Error: HTTP 503\n$/,
   ],

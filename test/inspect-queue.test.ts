@@ -87,4 +87,31 @@ describe("inspect() on a QueueBackend", () => {
     await until(() => flow.inspect()[0]?.reason === "STALLED", 30_000);
     expect(flow.inspect()[0]).toMatchObject({ uid: job.uid, state: "RUNNING", reason: "STALLED" });
   }, 120_000);
+
+  it("STALLED once the queue took back the job of a killed worker, while the only other worker is busy", async () => {
+    const queue = `inspect-${randomBytes(4).toString("hex")}`;
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue, noWorkerWarning: 0, secret: TEST_SECRET }) });
+    const park = flow.functionTask(async function park(ms: number): Promise<number> {
+      await new Promise((r) => setTimeout(r, ms));
+      return ms;
+    });
+    // Short locks: the busy worker's stall check takes the dead worker's job back within a few seconds.
+    const args = [...workerArgs(queue), "--lock-duration", "1000"];
+    const doomed = await startAsyncflowWorker(args);
+    expect(doomed.serving, doomed.output).toBe(true);
+    others.push(doomed.child);
+    const job = park(600_000);
+    await until(() => job.state === "RUNNING", 30_000);
+    const busy = await startAsyncflowWorker(args);
+    expect(busy.serving, busy.output).toBe(true);
+    others.push(busy.child);
+    const other = park(600_000);
+    await until(() => other.state === "RUNNING", 30_000);
+    doomed.child.kill("SIGKILL");
+    const row = () => flow.inspect().find((r) => r.uid === job.uid);
+    await until(() => row()?.hint?.startsWith("its worker was lost") === true, 30_000);
+    expect(row()).toMatchObject({ state: "RUNNING", reason: "STALLED", where: `queue "${queue}"`, hint: "its worker was lost; the job waits for another" });
+    expect(flow.inspect().find((r) => r.uid === other.uid)).toMatchObject({ reason: "RUNNING" });
+    expect(flow.explain(job)).toMatch(/^park \(task\.000001\) is RUNNING: STALLED on queue "[^"]+" for [\d.]+ m?s, attempt 1 \(its worker was lost; the job waits for another\)$/);
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalBackend, ThreadBackend, type TaskFuture } from "../lib/index.js";
-import { captureStderr, engine, gate, tick, until } from "./helpers.js";
+import { engine, gate, tick, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
 
@@ -60,6 +60,75 @@ describe("inspect()", () => {
       Atomics.notify(cells, 0);
     }
   });
+});
+
+describe("inspect() of a task waiting to retry", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("BACKING_OFF on LocalBackend with the next attempt's time and the last error, said by explain(); RUNNING once the delay is over", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const flow = await engine();
+    const hold = gate<number>();
+    let calls = 0;
+    const fetch = flow.functionTask(
+      async function fetch() {
+        if (++calls === 1) throw new TypeError("fetch failed");
+        return hold.promise;
+      },
+      { retries: 3, retryDelay: 1200, retryJitter: 0 },
+    );
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    const f = fetch();
+    const m = merge(f);
+    await vi.advanceTimersByTimeAsync(0);
+    const failedAt = performance.now();
+    const [row, waiting] = flow.inspect();
+    expect(row).toMatchObject({ uid: f.uid, state: "PENDING", reason: "BACKING_OFF", attempt: 2, maxAttempts: 4, inStateMs: 0, lastError: { name: "TypeError", message: "fetch failed" } });
+    expect(row!.lastError!.stack).toMatch(/^TypeError: fetch failed\n/);
+    expect(row!.nextAttemptAt).toBeCloseTo(performance.timeOrigin + failedAt + 1200, 3);
+    expect(row!.where).toBeUndefined();
+    expect(waiting).toMatchObject({ uid: m.uid, reason: "WAITING" });
+    expect(flow.explain(f)).toBe("fetch (task.000001) is PENDING: BACKING_OFF, attempt 2 of 4 in 1.2 s after TypeError: fetch failed");
+    expect(flow.explain(m)).toBe("merge (task.000002) is PENDING: it waits on fetch (task.000001): BACKING_OFF, attempt 2 of 4 in 1.2 s after TypeError: fetch failed");
+
+    await vi.advanceTimersByTimeAsync(700);
+    expect(flow.inspect()[0]).toMatchObject({ reason: "BACKING_OFF", inStateMs: 700 });
+    expect(flow.explain(f)).toBe("fetch (task.000001) is PENDING: BACKING_OFF, attempt 2 of 4 in 500 ms after TypeError: fetch failed");
+
+    await vi.advanceTimersByTimeAsync(500);
+    const running = flow.inspect()[0]!;
+    expect(running).toMatchObject({ state: "RUNNING", reason: "RUNNING", attempt: 2, maxAttempts: 4 });
+    expect(running.lastError).toBeUndefined();
+    expect(running.nextAttemptAt).toBeUndefined();
+    expect(flow.explain(f)).toBe("fetch (task.000001) is RUNNING: RUNNING on local for 0 ms, attempt 2 of 4");
+    hold.open(5);
+    expect(await m).toBe(5);
+  });
+
+  it("BACKING_OFF on ThreadBackend after the body failed in a worker thread", async () => {
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
+    const fail = flow.functionTask((_message: string): number => 0, {
+      name: "fail",
+      backend: "threads",
+      module: new URL("./fixtures/tasks.ts", import.meta.url),
+      retries: 2,
+      retryDelay: 600_000,
+      retryDelayMax: 600_000,
+      retryJitter: 0,
+    });
+    const before = performance.timeOrigin + performance.now();
+    const f = fail("HTTP 503");
+    await until(() => flow.inspect()[0]?.reason === "BACKING_OFF", 30_000);
+    const row = flow.inspect()[0]!;
+    expect(row).toMatchObject({ uid: f.uid, state: "PENDING", reason: "BACKING_OFF", backend: "threads", attempt: 2, maxAttempts: 3, lastError: { name: "RangeError", message: "HTTP 503" } });
+    expect(row.nextAttemptAt).toBeGreaterThan(before + 600_000);
+    expect(row.nextAttemptAt).toBeLessThan(performance.timeOrigin + performance.now() + 600_000);
+    expect(flow.explain(f)).toMatch(/^fail \(task\.000001\) is PENDING: BACKING_OFF, attempt 2 of 3 in (599\.\d|600\.0) s after RangeError: HTTP 503$/);
+  }, 60_000);
 });
 
 describe("explain()", () => {
@@ -164,106 +233,6 @@ describe("explain()", () => {
     })();
     expect(() => flow.explain(t)).toThrow(TypeError);
     expect(() => flow.explain({} as TaskFuture)).toThrow(/explain expects a future of engine/);
-  });
-});
-
-describe("stall detection", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it("warns once, naming the stuck task and what waits on it, when nothing completes for stallTimeout", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
-    const err = captureStderr();
-    const flow = await engine({ stallTimeout: 1000 });
-    const never = gate<number>();
-    const callExternalApi = flow.functionTask(async function callExternalApi() {
-      return never.promise;
-    });
-    const merge = flow.functionTask(function merge(a: number) {
-      return a;
-    });
-    merge(callExternalApi());
-    await tick();
-    await vi.advanceTimersByTimeAsync(999);
-    expect(err.text()).not.toMatch(/stallTimeout/);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(err.text()).toMatch(
-      /no task finished for 1\.0 s \(stallTimeout\) while 2 are unfinished:\n {2}merge \(task\.000002\) is PENDING: it waits on callExternalApi \(task\.000001\): RUNNING on local for 1\.0 s, attempt 1/,
-    );
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(err.text().match(/stallTimeout/g)).toHaveLength(1);
-  });
-
-  it("stays quiet while tasks keep completing or starting, each sooner than stallTimeout after the last, however long the flow", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
-    const err = captureStderr();
-    const flow = await engine({ stallTimeout: 1000 });
-    const step = flow.functionTask(async function step(g: Promise<number>) {
-      return g;
-    });
-    // All start at once; then one completes every 900 ms: only completions restart the clock.
-    const gates = Array.from({ length: 6 }, () => gate<number>());
-    const steps = gates.map((g) => step(g.promise));
-    await tick();
-    for (const [i, g] of gates.entries()) {
-      await vi.advanceTimersByTimeAsync(900);
-      g.open(i);
-      await steps[i];
-    }
-    expect(err.text()).not.toMatch(/stallTimeout/);
-    // Then one at a time, each started as the last completes, 900 ms apart.
-    for (let i = 0; i < 4; i++) {
-      const g = gate<number>();
-      const f = step(g.promise);
-      await vi.advanceTimersByTimeAsync(900);
-      g.open(i);
-      await f;
-    }
-    expect(err.text()).not.toMatch(/stallTimeout/);
-    // Then none completes for 4.5 s, but a block starts a task every 900 ms: each start (a report) restarts the clock.
-    const held = gates.map(() => gate<number>());
-    const feeder = flow.block(async function feeder() {
-      const started = [];
-      for (const g of held) {
-        started.push(step(g.promise));
-        await new Promise((r) => setTimeout(r, 900));
-      }
-      return started.length;
-    });
-    const fed = feeder();
-    await vi.advanceTimersByTimeAsync(900 * held.length - 1);
-    expect(err.text()).not.toMatch(/stallTimeout/);
-    for (const [i, g] of held.entries()) g.open(i);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(await fed).toBe(held.length);
-    const g = gate<number>();
-    const f = step(g.promise);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(err.text()).toMatch(/stallTimeout/); // the same flow, stuck, is reported
-    g.open(0);
-    await f;
-  });
-
-  it("warnAfter reports a task running longer than that, by name, once", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
-    const err = captureStderr();
-    // stallTimeout keeps the timer ticking after the warning: a second warning would show.
-    const flow = await engine({ stallTimeout: 200 });
-    const g = gate<number>();
-    const slow = flow.functionTask(async function crunch() {
-      return g.promise;
-    }, { warnAfter: 500 });
-    const f = slow();
-    await tick();
-    await vi.advanceTimersByTimeAsync(499);
-    expect(err.text()).not.toMatch(/warnAfter/);
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(err.text().match(/crunch: running for [\d.]+ (ms|s), longer than its warnAfter \(500 ms\)/g)).toHaveLength(1);
-    expect(err.text()).toContain(f.uid);
-    g.open(1);
-    await f;
   });
 });
 

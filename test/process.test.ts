@@ -23,20 +23,23 @@ describe("process lifecycle", () => {
     expect(r.stderr).toMatch(/task\.000003 inc: FAILED \(DependencyFailureError/);
     expect(r.stderr).toMatch(/task\.000004 hang: CANCELLED/);
     // debug shows registration, resolution/dispatch and completion
-    expect(r.stderr).toMatch(/task\.000008 inc: registered, waiting on 1 of 1 dependencies/);
+    expect(r.stderr).toMatch(/task\.000008 inc: registered, dependencies task\.000007 \(waiting on 1\)/);
     expect(r.stderr).toMatch(/task\.000008 inc: arguments resolved, dispatched to local/);
     expect(r.stderr).toMatch(/task\.000008 inc: DONE/);
     expect(r.stderr).not.toMatch(/Unhandled|unhandled/);
   });
 
-  it("logs nothing at the default level for a clean run", () => {
+  it("logs at the default level only the failures nobody looked at, at shutdown", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", fixture("exit-clean.ts")], {
       encoding: "utf8",
       timeout: 15_000,
       env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "" },
     });
     expect(r.status).toBe(0);
-    expect(r.stderr).toBe("");
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/WARN asyncflow\.session\.\w+ 1 task failed and nobody looked at it: unawaitedFailure \(task\.000001\): Error: nobody awaits me$/);
+    expect(lines[1]).toMatch(/WARN asyncflow\.session\.\w+ 1 task did not run because a dependency failed and nobody looked at it: inc \(task\.000003\): unawaitedFailure \(task\.000002\) failed: Error: nobody awaits me$/);
   });
 
   it.each([

@@ -1,6 +1,8 @@
-import type { ReportState } from "../../lib/contract/backend.js";
+import type { ReportState, RunInfo } from "../../lib/contract/backend.js";
 import { bodyEnded, isThenable, runTracked } from "../../lib/contract/context.js";
 import type { TaskRun } from "../../lib/contract/run.js";
+
+const ON_THE_LOOP: RunInfo = { where: "local" };
 
 /**
  * Runs a function task's body on this event loop, in its task context, and
@@ -8,7 +10,7 @@ import type { TaskRun } from "../../lib/contract/run.js";
  * is async, so that synchronous bodies cost no promise at all.
  */
 export function callFunction(run: TaskRun, report: ReportState): Promise<void> | undefined {
-  report(run, "RUNNING");
+  report(run, "RUNNING", undefined, ON_THE_LOOP);
   let out: unknown;
   try {
     out = runTracked(run, run.fn as (...args: unknown[]) => unknown, run.args);

@@ -19,6 +19,8 @@ export interface CommandOptions {
   readonly signal: AbortSignal;
   /** Where the running child is kept, so that a shutdown can kill it. */
   readonly children?: Set<ChildProcess>;
+  /** Told once the process is spawned: the moment the task's body (the command) starts. */
+  readonly onSpawn?: (pid: number | undefined) => void;
 }
 
 /** An executable task's options that say how to run its command. */
@@ -62,6 +64,7 @@ export async function runCommand(task: TaskLabel & { readonly attempt?: number }
     stdio: ["ignore", capture?.stdout.fd ?? "pipe", capture?.stderr.fd ?? "pipe"],
   });
   o.children?.add(child);
+  o.onSpawn?.(child.pid);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on("data", (b: Buffer) => out.push(b));

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import type PQueue from "p-queue";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { BackendEnvironment, ReportState, RunDescription } from "../../lib/contract/backend.js";
+import type { Logger } from "../../lib/contract/log.js";
 import { commandOf, commandOptions, killAll, runCommand } from "./command.js";
 
 /**
@@ -14,12 +15,14 @@ export class ProcessRunner {
   readonly #queue: PQueue;
   readonly #report: ReportState;
   readonly #at: { readonly workDir: string; readonly session: string };
+  readonly #log: Logger;
   readonly #children = new Set<ChildProcess>();
 
   private constructor(queue: PQueue, report: ReportState, env: BackendEnvironment) {
     this.#queue = queue;
     this.#report = report;
     this.#at = { workDir: env.workDir, session: env.sessionUid };
+    this.#log = env.log;
   }
 
   // p-queue is loaded here, not at import, to keep `import "asyncflow"` light.
@@ -46,11 +49,15 @@ export class ProcessRunner {
 
   async #run(run: TaskRun): Promise<void> {
     const report = this.#report;
-    report(run, "RUNNING");
     try {
       const command = await commandOf(run);
       if (run.aborted) return;
-      report(run, "DONE", await runCommand(run, command, commandOptions(run.options, this.#at, run.signal, this.#children)));
+      if (this.#log.debugOn) this.#log.debug(run.uid, `${run.name}: command ${JSON.stringify(command)}`, run.workflowId);
+      const onSpawn = (pid: number | undefined): void => {
+        if (pid !== undefined) report(run, "RUNNING", undefined, { where: `process ${pid}` });
+      };
+      const options = { ...commandOptions(run.options, this.#at, run.signal, this.#children), onSpawn };
+      report(run, "DONE", await runCommand(run, command, options));
     } catch (error) {
       report(run, "FAILED", error);
     }

@@ -29,7 +29,7 @@ export async function runJob(job: Payload, trust: Trust, control: JobControl): P
     const { fn, context, shipped } = await trust.function(job);
     let value: unknown;
     try {
-      value = await runBody(fn, { uid: job.uid, name: job.name, attempt: job.attempt, args: job.args.map(fromWire), delivery: control.delivery }, control, context);
+      value = await runBody(fn, { uid: job.uid, name: job.name, attempt: job.attempt, args: job.args.map(fromWire), delivery: control.delivery, trace: job.trace }, control, context);
     } catch (error) {
       const missing = error instanceof ReferenceError && shipped ? /^(\S+) is not defined$/.exec(error.message) : null;
       throw missing ? freeVariableError(job.name, [missing[1]!]) : error;

@@ -5,6 +5,7 @@
  */
 import { exitTask, runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
+import { withTraceContext } from "../../lib/contract/tracecontext.js";
 import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
 
 export type AnyFunction = (...args: unknown[]) => unknown;
@@ -39,11 +40,21 @@ export async function executeRemote(task: RemoteTask, control: { readonly signal
   }
 }
 
-/** What a body's context is made of, beyond its signal. */
-export type BodyRun = Pick<RemoteTask, "uid" | "name" | "attempt" | "args"> & { readonly delivery?: number };
+/** What a body's context is made of, beyond its signal; `trace`, the W3C trace context of its task's span. */
+export type BodyRun = Pick<RemoteTask, "uid" | "name" | "attempt" | "args" | "trace"> & { readonly delivery?: number };
 
-/** Runs `fn` on the run's arguments, in a task context unless `context` is false (a shipped body that cannot reach it). */
+/**
+ * Runs `fn` on the run's arguments, in a task context unless `context` is
+ * false (a shipped body that cannot reach it). With a `trace` carrier, and
+ * OpenTelemetry set up here by then (even by the task's own module), the
+ * task's span is the active parent of the spans the body starts.
+ */
 export async function runBody(fn: AnyFunction, task: BodyRun, control: { readonly signal: AbortSignal }, context: boolean): Promise<unknown> {
+  if (task.trace !== undefined) return withTraceContext(task.trace, () => run(fn, task, control, context));
+  return run(fn, task, control, context);
+}
+
+async function run(fn: AnyFunction, task: BodyRun, control: { readonly signal: AbortSignal }, context: boolean): Promise<unknown> {
   if (!context) return await fn(...task.args);
   // `signal` is read through `control`, so that a worker may make it only when a body asks for it
   const ctx: TaskContext = {

@@ -16,6 +16,8 @@ export interface RemoteTask {
   readonly args: unknown[];
   /** Threads only: move the result's top-level ArrayBuffer or typed array back instead of copying it. */
   readonly transfer: boolean;
+  /** W3C trace context of the task's span, when OpenTelemetry is active in the engine. */
+  readonly trace?: Record<string, string>;
 }
 
 /** What a worker compiles: an expression that evaluates to the function (made by `source.ts`). */

@@ -38,7 +38,7 @@ export class FunctionRefs {
 
   /** The run as it crosses to a worker, with its arguments as given (or as the channel needs them). */
   task(run: TaskRun, args: unknown[] = run.args): RemoteTask {
-    return { uid: run.uid, name: run.name, attempt: run.attempt, fn: this.of(run).fn, args, transfer: run.options.transfer === true };
+    return { uid: run.uid, name: run.name, attempt: run.attempt, fn: this.of(run).fn, args, transfer: run.options.transfer === true, trace: run.trace };
   }
 }
 

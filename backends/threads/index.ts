@@ -11,7 +11,7 @@ import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { threadBackendOptionsSchema } from "./options.js";
-import { isThreadFailure, type ThreadBatch, type ThreadOutcome } from "./protocol.js";
+import { isThreadFailure, isThreadStarted, type ThreadBatch, type ThreadResult } from "./protocol.js";
 
 /** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
 export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
@@ -25,6 +25,10 @@ let readStats: (b: ThreadBackend) => { runs: number; poolTasks: number };
  */
 export function threadStatsOf(b: ThreadBackend): { runs: number; poolTasks: number } {
   return readStats(b);
+}
+
+interface Starting {
+  readonly runs: readonly TaskRun[];
 }
 
 /**
@@ -51,6 +55,8 @@ export class ThreadBackend implements ExecutionBackend {
   #maxThreads = 1;
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
+  /** Pool tasks handed over whose worker has not yet said it began them, by their first run's uid. */
+  readonly #starting = new Map<string, Starting>();
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -79,7 +85,13 @@ export class ThreadBackend implements ExecutionBackend {
     this.#maxThreads = pool.maxThreads; // read by every #pump: kept as a field, set only here
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
     const { Piscina } = await import("piscina");
-    this.#startPool = () => startPool(Piscina, pool);
+    this.#startPool = () => {
+      const started = startPool(Piscina, pool);
+      started.on("message", (m: unknown) => {
+        if (isThreadStarted(m)) this.#began(m.asyncflowStarted, m.thread);
+      });
+      return started;
+    };
     this.#refs = await functionRefs(); // acorn, loaded with the backend
     this.#processes = await ProcessRunner.create(maxProcesses, report, env);
   }
@@ -178,19 +190,25 @@ export class ThreadBackend implements ExecutionBackend {
     this.#inFlight++;
     this.#runs += runs.length;
     this.#poolTasks++;
-    for (const run of runs) report(run, "RUNNING");
+    // RUNNING is reported when the worker says it began (see #began), keyed by the uid it names.
+    const uid = ("batch" in work ? work.batch[0]! : work).uid;
+    this.#starting.set(uid, { runs });
     const t0 = performance.now();
     pool
       .run(work, options)
       .then(
         (value: unknown) => {
-          if (!("batch" in work)) return report(runs[0]!, "DONE", value);
-          (value as ThreadOutcome[]).forEach((o, i) => {
-            if ("value" in o) report(runs[i]!, "DONE", o.value);
-            else report(runs[i]!, "FAILED", deserializeError(o.error));
+          if (!("batch" in work) && work.transfer) return this.#ended(uid, undefined, () => report(runs[0]!, "DONE", value));
+          const result = value as ThreadResult;
+          this.#ended(uid, result.thread, () => {
+            if ("value" in result) return report(runs[0]!, "DONE", result.value);
+            result.outcomes.forEach((o, i) => {
+              if ("value" in o) report(runs[i]!, "DONE", o.value);
+              else report(runs[i]!, "FAILED", deserializeError(o.error));
+            });
           });
         },
-        (error: unknown) => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error))),
+        (error: unknown) => this.#ended(uid, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
       )
       .finally(() => {
         const each = (performance.now() - t0) / runs.length;
@@ -198,6 +216,24 @@ export class ThreadBackend implements ExecutionBackend {
         this.#inFlight--;
         this.#pump();
       });
+  }
+
+  /** RUNNING for the runs of a pool task whose worker began it. */
+  #began(uid: string, thread?: number): void {
+    const starting = this.#starting.get(uid);
+    if (starting === undefined) return;
+    this.#starting.delete(uid);
+    const info = thread === undefined ? undefined : { where: `thread ${thread}` };
+    const report = this.#attachment.report;
+    for (const run of starting.runs) report(run, "RUNNING", undefined, info);
+  }
+
+  // The worker's start message and its result travel on different ports, so
+  // the result may come first: then RUNNING is reported with it, naming the
+  // thread the result names (never waiting on a message that may not come).
+  #ended(uid: string, thread: number | undefined, report: () => void): void {
+    this.#began(uid, thread);
+    report();
   }
 
   #failure(run: TaskRun, error: unknown): Error {

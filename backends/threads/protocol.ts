@@ -9,11 +9,33 @@ export interface ThreadBatch {
 /** One batch member's result. */
 export type ThreadOutcome = { readonly value: unknown } | { readonly error: SerializedError };
 
+/**
+ * What a worker returns, naming its thread: the result may overtake the
+ * start message (they travel on different ports), and RUNNING still names
+ * the thread. A moved result (`transfer`) travels bare, for Piscina to see it.
+ */
+export type ThreadResult = { readonly value: unknown; readonly thread: number } | { readonly outcomes: ThreadOutcome[]; readonly thread: number };
+
 /** What a worker throws when a run fails: plain data, so that every field survives Piscina. */
 export interface ThreadFailure {
   readonly asyncflowFailure: SerializedError;
+  readonly thread: number;
 }
 
 export function isThreadFailure(x: unknown): x is ThreadFailure {
   return typeof x === "object" && x !== null && "asyncflowFailure" in x;
+}
+
+/**
+ * What a worker posts (through Piscina's `message` event) as it begins a pool
+ * task: the uid of its (first) run and the thread's id, so that RUNNING is
+ * reported when a body really starts, naming the thread.
+ */
+export interface ThreadStarted {
+  readonly asyncflowStarted: string;
+  readonly thread: number;
+}
+
+export function isThreadStarted(x: unknown): x is ThreadStarted {
+  return typeof x === "object" && x !== null && "asyncflowStarted" in x;
 }

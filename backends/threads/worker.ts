@@ -3,18 +3,24 @@
  * (through the shared remote executor) and returns the result, or throws a
  * ThreadFailure.
  */
+import { parentPort, threadId } from "node:worker_threads";
 import { move } from "piscina";
 import { serializeError } from "../../lib/contract/codec.js";
 import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
-import type { ThreadBatch, ThreadFailure, ThreadOutcome } from "./protocol.js";
+import type { ThreadBatch, ThreadFailure, ThreadOutcome, ThreadResult, ThreadStarted } from "./protocol.js";
 
 // Cancelling a thread task terminates its worker, so the signal a body sees here never fires.
 const control = { signal: new AbortController().signal };
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
-  if (!("batch" in work)) return runOne(work);
+  const first = "batch" in work ? work.batch[0]! : work;
+  parentPort?.postMessage({ asyncflowStarted: first.uid, thread: threadId } satisfies ThreadStarted);
+  if (!("batch" in work)) {
+    const value = await runOne(work);
+    return work.transfer ? value : ({ value, thread: threadId } satisfies ThreadResult);
+  }
   const outcomes: ThreadOutcome[] = [];
   for (const task of work.batch) {
     try {
@@ -24,7 +30,7 @@ export default async function runThreadTask(work: RemoteTask | ThreadBatch): Pro
       outcomes.push({ error: (failure as ThreadFailure).asyncflowFailure });
     }
   }
-  return outcomes;
+  return { outcomes, thread: threadId } satisfies ThreadResult;
 }
 
 async function runOne(task: RemoteTask): Promise<unknown> {
@@ -40,5 +46,5 @@ async function runOne(task: RemoteTask): Promise<unknown> {
 }
 
 function fail(error: unknown): ThreadFailure {
-  return { asyncflowFailure: serializeError(error) };
+  return { asyncflowFailure: serializeError(error), thread: threadId };
 }

@@ -1,22 +1,13 @@
 import { EngineShutdownError, InvalidStateError } from "./errors.js";
 import type { Logger } from "./log.js";
-import type { TaskRun } from "./run.js";
+import type { RunInfo, TaskRun } from "./run.js";
+
+export type { RunInfo } from "./run.js";
 import type { TaskKind } from "./states.js";
 import type { AnyTaskOptions } from "./task.js";
 
 /** The states a backend reports; CANCELLED is decided by the engine, never reported. */
 export type ReportedState = "RUNNING" | "DONE" | "FAILED";
-
-/**
- * What a backend knows of where a run's body runs, told with its `RUNNING`
- * report: `where` names what runs it (`"thread 3"`, `"worker host-a:4711"`,
- * `"process 9912"`); `delivery` counts how many times a queue handed the run
- * to a worker (2 and up: redelivered after a worker was lost).
- */
-export interface RunInfo {
-  readonly where?: string;
-  readonly delivery?: number;
-}
 
 /**
  * How a backend tells the engine what became of a run: `RUNNING` once the

@@ -75,7 +75,9 @@ export interface TaskStarted extends TaskEventBase {
 
 export interface TaskCompleted extends TaskEventBase, TerminalFields {
   type: "TaskCompleted";
+  /** It did not run: the session's cache answered it (`cache: true`), or it shared a running call's execution. */
   cached?: boolean;
+  /** It did not run: its result came from the checkpoint of an earlier run. */
   resumed?: boolean;
 }
 
@@ -84,6 +86,8 @@ export interface TaskFailed extends TaskEventBase, TerminalFields {
   error: EventError;
   /** The task that failed first, when this is a dependency failure. */
   rootCause?: { uid: string; name: string };
+  /** It did not run: it shared the execution of a call with the same identity and inputs, which failed. */
+  cached?: boolean;
 }
 
 export interface TaskCanceled extends TaskEventBase, TerminalFields {
@@ -91,7 +95,7 @@ export interface TaskCanceled extends TaskEventBase, TerminalFields {
   reason?: string;
 }
 
-/** The attempt failed and another follows after `delayMs`. */
+/** Attempt `attempt` failed with `error`; attempt `attempt + 1` is submitted after `delayMs` (its Submitted and Started follow). */
 export interface TaskRetry extends TaskEventBase {
   type: "TaskRetry";
   delayMs: number;
@@ -101,6 +105,10 @@ export interface TaskRetry extends TaskEventBase {
 /** A queue job handed to another worker after its worker died. */
 export interface TaskRedelivered extends TaskEventBase {
   type: "TaskRedelivered";
+  /** What runs it now, e.g. `"worker host-b:5120"`. */
+  where?: string;
+  /** How many times the queue has handed the job to a worker (2 and up). */
+  delivery?: number;
 }
 
 /** Running longer than its `warnAfter`; reported once. */
@@ -169,7 +177,13 @@ export interface InspectRow {
   capacity?: number;
   /** What a user can do about it (the backend's advice: the command that starts a worker). */
   hint?: string;
-  /** BACKING_OFF: when the next attempt starts (ms since the epoch) and what failed last. */
+  /** For a task with retries: how many attempts it may make in all (`retries + 1`); `attempt` counts up to it. */
+  maxAttempts?: number;
+  /**
+   * BACKING_OFF (waiting out its retry delay; `attempt` is then the attempt to
+   * come and `inStateMs` runs from the failure): when the next attempt is due
+   * (ms since the epoch) and what failed last.
+   */
   nextAttemptAt?: number;
   lastError?: EventError;
 }

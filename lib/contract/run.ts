@@ -3,6 +3,17 @@ import type { TaskKind } from "./states.js";
 import type { AnyTaskOptions } from "./task.js";
 
 /**
+ * What a backend knows of where a run's body runs, told with its `RUNNING`
+ * report: `where` names what runs it (`"thread 3"`, `"worker host-a:4711"`,
+ * `"process 9912"`); `delivery` counts how many times a queue handed the run
+ * to a worker (2 and up: redelivered after a worker was lost).
+ */
+export interface RunInfo {
+  readonly where?: string;
+  readonly delivery?: number;
+}
+
+/**
  * What a run is of: the engine's future, seen only through what a run needs.
  * An interface here keeps the contract free of the engine (the engine's
  * `TaskFuture` satisfies it).
@@ -12,6 +23,8 @@ export interface RunSubject {
   readonly uid: string;
   readonly name: string;
   readonly _def: { readonly kind: TaskKind; readonly fn: (...args: never[]) => unknown; readonly options: AnyTaskOptions };
+  /** The workflow the task was made in (see `workflowScope`), or null. */
+  readonly _workflow: string | null;
 }
 
 /**
@@ -24,6 +37,14 @@ export class TaskRun implements TaskContext {
   /** The arguments with every future replaced by its result. */
   readonly args: unknown[];
   readonly attempt: number;
+  /** @internal where the body runs, as the backend told with RUNNING */
+  info: RunInfo | undefined = undefined;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) of the task's span, set
+   * only while OpenTelemetry is active: backends that run the body elsewhere
+   * send it along, and the far side makes it the body's active context.
+   */
+  trace: Record<string, string> | undefined = undefined;
   #controller: AbortController | null = null;
 
   /** @internal */
@@ -38,6 +59,10 @@ export class TaskRun implements TaskContext {
   }
   get name(): string {
     return this.future.name;
+  }
+  /** The workflow the task belongs to, for a backend's log lines about it. */
+  get workflowId(): string | undefined {
+    return this.future._workflow ?? undefined;
   }
   get kind(): TaskKind {
     return this.future._def.kind;

@@ -10,7 +10,9 @@ import type { Logger } from "../contract/log.js";
 import type { TaskRun } from "../contract/run.js";
 import { TaskState } from "../contract/states.js";
 import type { Contract } from "./contract.js";
+import { emitRetry } from "./emit.js";
 import type { AttemptRecord, TaskFuture } from "./future.js";
+import type { Observers } from "./observe.js";
 import { retryDelayMs, retryable } from "./retry.js";
 import { TimerEntry, Timers } from "./timers.js";
 
@@ -32,6 +34,8 @@ export class AttemptState implements AttemptRecord {
   readonly args: unknown[];
   readonly future: TaskFuture;
   lastError: unknown = undefined;
+  /** performance.now() when the last attempt failed: a task backing off has been PENDING since. */
+  failedAt = 0;
   readonly attemptLimit: Limit = new Limit(this, ATTEMPT);
   deadlineLimit: Limit | null = null;
 
@@ -43,7 +47,12 @@ export class AttemptState implements AttemptRecord {
 
 /** What attempts need of the session. */
 export interface AttemptParts {
+  readonly uid: string;
   readonly log: Logger;
+  /** The stall clock: a failed attempt is a report, and restarts it. */
+  readonly watch: { readonly stallMs: number | undefined; lastProgress: number };
+  now(): number;
+  readonly observers: Observers;
   readonly dispatcher: { ready(f: TaskFuture): void };
   readonly lifecycle: { finish(f: TaskFuture, state: typeof TaskState.FAILED, value: unknown): boolean };
 }
@@ -75,6 +84,8 @@ export class Attempts {
     if (state === null) return false;
     this.#timers.remove(state.attemptLimit);
     state.lastError = error;
+    const now = (state.failedAt = this.#session.now());
+    if (this.#session.watch.stallMs !== undefined) this.#session.watch.lastProgress = now;
     if (run.attempt > c.retries || !retryable(error, c, f, this.#session.log)) return false;
     const delay = retryDelayMs(c, run.attempt);
     f._run = null;
@@ -97,9 +108,11 @@ export class Attempts {
     this.#timers.clear();
   }
 
-  // The one place a retry is announced: the TaskRetry { attempt, delayMs, error } event goes here.
+  // The one place a retry is announced: a log line and TaskRetry (for the attempt that failed).
   #retrying(f: TaskFuture, attempt: number, delayMs: number, error: unknown): void {
-    this.#session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`);
+    const session = this.#session;
+    if (session.observers.active) emitRetry(session.observers, session.uid, f, attempt - 1, delayMs, error);
+    session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`, f._workflow ?? undefined);
   }
 
   #due(limit: Limit): void {
@@ -137,6 +150,25 @@ export class Attempts {
       this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`);
     }
   }
+}
+
+/** A task waiting out its retry delay (`inspect()`'s BACKING_OFF). */
+export interface Backoff {
+  /** The attempt to come, and how many it may make in all (retries + 1). */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** performance.now() when it failed last, and when the next attempt is due. */
+  readonly since: number;
+  readonly due: number;
+  readonly lastError: unknown;
+}
+
+/** How `f` backs off before its next attempt; null when it does not (it runs, waits on inputs, or has no retries). */
+export function backoff(f: TaskFuture): Backoff | null {
+  const state = stateOf(f);
+  // Without a run, the attempt limit in the heap is the retry delay (with a run, it is the attempt's timeout).
+  if (state === null || f._run !== null || f._state !== TaskState.PENDING || state.attemptLimit.index < 0) return null;
+  return { attempt: state.attempt, maxAttempts: f._def.contract!.retries + 1, since: state.failedAt, due: state.attemptLimit.due, lastError: state.lastError };
 }
 
 // Every AttemptRecord is an AttemptState: the dispatcher makes them, with this module's class.

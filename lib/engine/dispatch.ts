@@ -7,6 +7,9 @@ import type { Logger } from "../contract/log.js";
 import type { Lifecycle } from "./settle.js";
 import type { Memo } from "./memo.js";
 import { WorkList } from "./worklist.js";
+import { emitStep } from "./emit.js";
+import type { Observers } from "./observe.js";
+import type { SpanBridge } from "./otel.js";
 import { InputValidationError, OutputValidationError } from "../contract/contract-errors.js";
 import type { Checked } from "../contract/schema.js";
 import { AttemptState, type Attempts } from "./attempts.js";
@@ -14,9 +17,12 @@ import { checkInputs, checkOutput, exitFailure, type Contract } from "./contract
 
 /** What dispatch works with: the session's parts (the Session is one). */
 export interface DispatchParts {
+  readonly uid: string;
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
   readonly memo: Memo;
+  readonly observers: Observers;
+  readonly spans: SpanBridge | null;
   readonly attempts: Attempts;
 }
 
@@ -39,6 +45,9 @@ export class Dispatcher {
   }
 
   ready(f: TaskFuture): void {
+    const session = this.#session;
+    // A retry's next attempt is made ready again: it was resolved once.
+    if (session.observers.active && f._attempts === null) emitStep(session.observers, session.uid, f, "TaskResolved");
     this.#ready.push(f);
     if (!this.#scheduled && !this.#ready.draining) {
       this.#scheduled = true;
@@ -47,16 +56,16 @@ export class Dispatcher {
   }
 
   /** The callback every backend reports through. */
-  readonly report: ReportState = (run, state, value) => {
+  readonly report: ReportState = (run, state, value, info) => {
     const f = run.future as TaskFuture; // every run is made by #dispatch, of a TaskFuture
     if (f._run !== run) return; // cancelled, timed out (or superseded): a late report is dropped
     const c = f._def.contract;
     if (c === null) {
-      if (state === TaskState.RUNNING) this.#session.lifecycle.started(f);
+      if (state === TaskState.RUNNING) this.#session.lifecycle.started(f, info);
       else if (state === TaskState.DONE) this.#succeeded(f, run, value);
       else this.#session.lifecycle.finish(f, state, value);
     } else if (state === TaskState.RUNNING) {
-      this.#session.lifecycle.started(f);
+      this.#session.lifecycle.started(f, info);
       if (c.attempts) this.#session.attempts.started(f, c);
     } else if (state === TaskState.DONE) {
       this.#done(f, run, c, value);
@@ -126,11 +135,24 @@ export class Dispatcher {
     if (attempt === 1 && f._def.contract?.attempts === true) f._attempts = new AttemptState(f, args);
     const run = new TaskRun(f, args, attempt);
     f._run = run;
-    const backend = f._def.backend;
-    const log = this.#session.log;
-    if (log.debugOn) log.debug(f.uid, `${f.name}: arguments resolved, dispatched to ${backend.name}`);
+    const session = this.#session;
+    const log = session.log;
+    if (log.debugOn) log.debug(f.uid, `${f.name}: arguments resolved, dispatched to ${f._def.backend.name}`, f._workflow ?? undefined);
+    if (session.observers.active) {
+      emitStep(session.observers, session.uid, f, "TaskSubmitted");
+      const spans = session.spans;
+      if (spans !== null) {
+        // The task's span travels with the run, and is the active one for a body started here.
+        run.trace = spans.carrier(f.uid);
+        return spans.within(f.uid, () => this.#handOver(f, run));
+      }
+    }
+    this.#handOver(f, run);
+  }
+
+  #handOver(f: TaskFuture, run: TaskRun): void {
     try {
-      backend.submit(run);
+      f._def.backend.submit(run);
     } catch (error) {
       this.#session.lifecycle.finish(f, TaskState.FAILED, error);
     }

@@ -1,15 +1,21 @@
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type { Graph } from "@dagrejs/graphlib";
 import type { z } from "zod";
 import type { ExecutionBackend } from "../contract/backend.js";
 import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "../contract/errors.js";
+import type { FlowListener } from "../contract/events.js";
 import { Logger } from "../contract/log.js";
+import { openTelemetry } from "../contract/tracecontext.js";
 import { parseOptions } from "../contract/options.js";
 import { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions, BlockOptions, Command, ExecutableTaskOptions, FunctionTaskOptions } from "../contract/task.js";
 import type { TaskFuture } from "./future.js";
 import { exportGraph, type NodeLabel } from "./graph.js";
+import { epoch } from "./observe.js";
 import type { engineOptionsSchema } from "./options.js";
+import { SpanBridge } from "./otel.js";
+import { inScope } from "./scope.js";
 import { Session } from "./session.js";
 import { unwatchExit, unwatchSignals, watchExit, watchSignals, type Reporting } from "./signals.js";
 import type { InspectRow } from "../contract/inspect.js";
@@ -19,6 +25,7 @@ import { explainRoots, table } from "./unfinished.js";
 import { defineTask, taskName, type TaskWrapper } from "./task.js";
 import { memoPolicy } from "./identity.js";
 import { FileStore } from "./file-store.js";
+import { TraceFile } from "./trace.js";
 import type { Schema, SchemaInput, SchemaOutput } from "../contract/schema.js";
 
 // With `inputs`, the wrapper's parameters follow the schema's input type, and
@@ -61,6 +68,7 @@ export class WorkflowEngine {
   readonly #session: Session;
   readonly #options: OptionsModule;
   readonly #handleSignals: boolean;
+  readonly #trace: TraceFile | null;
   readonly #dumpSignal: NodeJS.Signals | false;
   readonly #reporting: Reporting;
   #shutdown: Promise<void> | null = null;
@@ -68,11 +76,12 @@ export class WorkflowEngine {
   /** @internal set by the package entry's WorkflowEngine; see {@link DefaultBackends} */
   protected static readonly defaults: DefaultBackends | null = null;
 
-  protected constructor(session: Session, options: OptionsModule, handleSignals: boolean, dumpSignal: NodeJS.Signals | false) {
+  protected constructor(session: Session, options: OptionsModule, handleSignals: boolean, dumpSignal: NodeJS.Signals | false, trace: TraceFile | null) {
     this.#session = session;
     this.#options = options;
     this.#handleSignals = handleSignals;
     this.#dumpSignal = dumpSignal;
+    this.#trace = trace;
     if (handleSignals) watchSignals(this);
     // What the process prints of this engine at exit (if never shut down) and on the dump signal.
     this.#reporting = {
@@ -103,23 +112,44 @@ export class WorkflowEngine {
       names.add(b.name);
     }
     const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
-    const log = new Logger();
+    const uid = opts.uid;
+    const log = new Logger(undefined, undefined, { sessionId: uid, logger: opts.logger });
     // A dry run's placeholders are nobody's results: it neither reads nor writes the checkpoint.
     const ckpt = opts.checkpoint === false || opts.dryRun ? null : typeof opts.checkpoint === "string" ? { path: opts.checkpoint, sync: true, compact: true } : opts.checkpoint;
     const store = ckpt === null ? null : await FileStore.open(resolve(opts.workDir, ckpt.path), ckpt, log);
-    const session = new Session({ uid: opts.uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
-    const env = { sessionUid: session.uid, workDir: session.workDir, log };
+    const session = new Session({ uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
+    const tracePath = opts.trace ?? (process.env.ASYNCFLOW_TRACE || undefined);
+    const trace = tracePath === undefined ? null : new TraceFile(tracePath, uid, log);
+    const observers = session.observers;
+    if (trace !== null) observers.subscribe(trace.write);
+    const otel = await openTelemetry();
+    if (otel !== null) {
+      session.spans = new SpanBridge(otel, uid, [...names]);
+      observers.subscribe(session.spans.listen);
+    }
+    if (observers.active) {
+      observers.emit({ type: "SessionStarted", sessionId: uid, time: epoch(performance.now()), pid: process.pid, host: hostname(), backends: [...names] });
+    }
     // The BlockRunner last: `failed` below indexes the user's backends.
-    const attached = await Promise.allSettled([...backends, session.blocks].map(async (b) => b.attach(session.dispatcher.report, env)));
+    const attached = await Promise.allSettled(
+      [...backends, session.blocks].map(async (b) => {
+        // A backend's own news (no worker serves the queue, Redis unreachable) is an event as well as a line.
+        const noticed = log.tapped((level, _uid, message) => {
+          if (observers.active) observers.emit({ type: "BackendNotice", sessionId: uid, time: epoch(performance.now()), backend: b.name, level, message });
+        });
+        return b.attach(session.dispatcher.report, { sessionUid: uid, workDir: session.workDir, log: noticed });
+      }),
+    );
     const failed = attached.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
       await Promise.allSettled([...backends.map((b) => b.shutdown()), store?.close()]);
+      trace?.close();
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
       if (reason instanceof InvalidOptionsError) throw reason; // already says what is wrong
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
-    return new this(session, mod, opts.handleSignals, opts.dumpSignal);
+    return new this(session, mod, opts.handleSignals, opts.dumpSignal, trace);
   }
 
   /** The session id. */
@@ -132,6 +162,33 @@ export class WorkflowEngine {
   /** Names of the backends, the default first. */
   get backends(): string[] {
     return [...this.#session.backends.keys()];
+  }
+
+  /**
+   * Calls `listener` with every lifecycle event, synchronously as it happens:
+   * per task TaskCreated, TaskResolved, TaskSubmitted, TaskStarted, then one of
+   * TaskCompleted, TaskFailed or TaskCanceled (a task that never runs skips
+   * the steps it never reached); and BackendNotice, SessionEnded. A listener
+   * that throws is logged and disturbs nothing.
+   * @returns a function that unsubscribes `listener`.
+   */
+  subscribe(listener: FlowListener): () => void {
+    if (typeof listener !== "function") throw new TypeError(`subscribe expects a function, got ${typeof listener}`);
+    return this.#session.observers.subscribe(listener);
+  }
+
+  /**
+   * Runs `fn`; every task created inside it, at any async depth, carries
+   * `workflowId` (made up when undefined, and passed to `fn`) in its events,
+   * its log lines and its spans. Concurrent scopes never mix; a scope opened
+   * inside a block's body names the tasks made there.
+   */
+  workflowScope<R>(workflowId: string | undefined, fn: (workflowId: string) => R): R {
+    if (workflowId !== undefined && (typeof workflowId !== "string" || workflowId === "")) {
+      throw new TypeError(`workflowScope expects a non-empty string or undefined as its id, got ${JSON.stringify(workflowId)}`);
+    }
+    if (typeof fn !== "function") throw new TypeError(`workflowScope expects a function, got ${typeof fn}`);
+    return inScope(workflowId, fn);
   }
 
   /**
@@ -244,6 +301,10 @@ export class WorkflowEngine {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
     }
     await session.memo.store?.close();
+    for (const line of session.unobserved.summary()) session.log.warn(session.uid, line);
+    const observers = session.observers;
+    if (observers.active) observers.emit({ type: "SessionEnded", sessionId: session.uid, time: epoch(performance.now()) });
+    this.#trace?.close();
     session.log.debug(session.uid, "shut down");
   }
 }

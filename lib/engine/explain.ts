@@ -1,5 +1,6 @@
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
+import { backoff } from "./attempts.js";
 import { depKeys, type TaskFuture } from "./future.js";
 import type { LiveView } from "./inspect.js";
 
@@ -118,11 +119,15 @@ export class Explainer {
   /** What a task that waits on no other task is doing. */
   #leaf(f: TaskFuture): string {
     const v = this.#view;
-    if (f._run === null) return `ready, about to be handed to ${f._def.backend.name}`;
+    if (f._run === null) {
+      const b = backoff(f);
+      if (b === null) return `ready, about to be handed to ${f._def.backend.name}`;
+      return `BACKING_OFF, ${v.attempt(f)} in ${duration(Math.max(0, b.due - v.now))} after ${describe(b.lastError)}`;
+    }
     const since = `for ${duration(v.inStateMs(f))}`;
     if (f._def.kind === TaskKind.BLOCK) return `RUNNING in the engine ${since} (its body awaits something that is not a task of this engine)`;
     const d = v.described(f);
-    const attempt = `attempt ${f._run.attempt}`;
+    const attempt = v.attempt(f);
     switch (v.reason(f)) {
       case "RUNNING":
         return `RUNNING on ${v.where(f)} ${since}, ${attempt}`;

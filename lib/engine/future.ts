@@ -103,6 +103,9 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
   /** @internal performance.now() when made (see Observers.now) */ _created = 0;
   /** @internal performance.now() when the body started; 0 until then */ _started = 0;
+  /** @internal the workflow it was made in: a named scope's id, or its outermost block's uid */ _workflow: string | null = null;
+  /** @internal the block whose body made it */ _parent: TaskFuture | null = null;
+  /** @internal someone awaited it, chained on it, asked for its outcome or gave it a callback: its failure is not unobserved */ _looked = false;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {
@@ -149,13 +152,15 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
    */
   result(): T {
     if (this._state === TaskState.DONE) return this._value as T;
-    if (isFinal(this._state)) throw this._value;
+    if (isFinal(this._state)) throw ((this._looked = true), this._value);
     throw new InvalidStateError(`${this.uid} (${this.name}) has no result yet: it is ${this._state}`);
   }
 
   /** The failure (or TaskCancelledError) of a finished task; undefined when DONE or not finished. */
   exception(): unknown {
-    return this._state === TaskState.FAILED || this._state === TaskState.CANCELLED ? this._value : undefined;
+    if (this._state !== TaskState.FAILED && this._state !== TaskState.CANCELLED) return undefined;
+    this._looked = true;
+    return this._value;
   }
 
   /**
@@ -164,6 +169,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
    */
   addDoneCallback(cb: DoneCallback<T>): this {
     if (typeof cb !== "function") throw new TypeError(`addDoneCallback expects a function, got ${typeof cb}`);
+    this._looked = true;
     if (isFinal(this._state)) {
       queueMicrotask(() => this._def.session.callback(this as TaskFuture, cb as DoneCallback<unknown>));
     } else {
@@ -209,8 +215,17 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
 
 // `await`, Promise.resolve and Promise.all treat a promise as native only when
 // its `constructor` is Promise; `then` then derives plain promises (species),
-// so nothing but a task wrapper ever calls TaskFuture's constructor.
-Object.defineProperty(TaskFuture.prototype, "constructor", { value: Promise, writable: true, configurable: true });
+// so nothing but a task wrapper ever calls TaskFuture's constructor. A getter,
+// because reading it is the one step of `await future` (and of `then`,
+// Promise.all, returning it from an async function) that script can see: it
+// tells the shutdown summary that someone looked at the future's outcome.
+Object.defineProperty(TaskFuture.prototype, "constructor", {
+  get(this: TaskFuture): PromiseConstructor {
+    this._looked = true;
+    return Promise;
+  },
+  configurable: true,
+});
 
 /** Dependency keys as a future and a history record keep them: most tasks have one, kept without an array. */
 export type DepKeys = number | number[] | null;

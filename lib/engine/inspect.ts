@@ -1,6 +1,8 @@
 import type { RunDescription } from "../contract/backend.js";
 import type { InspectReason, InspectRow } from "../contract/inspect.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
+import { backoff } from "./attempts.js";
+import { eventError } from "./emit.js";
 import { dependentOf, depKeys, type TaskFuture } from "./future.js";
 
 /**
@@ -57,7 +59,7 @@ export class LiveView {
   }
 
   reason(f: TaskFuture): InspectReason {
-    if (f._run === null) return f._waiting > 0 ? "WAITING" : "QUEUED";
+    if (f._run === null) return f._waiting > 0 ? "WAITING" : backoff(f) === null ? "QUEUED" : "BACKING_OFF";
     return this.described(f)?.reason ?? (f._state === TaskState.RUNNING ? "RUNNING" : "QUEUED");
   }
 
@@ -68,11 +70,20 @@ export class LiveView {
     const d = this.described(f);
     if (d?.where !== undefined) return d.where;
     const at = (f._run as { info?: { where?: string } } | null)?.info?.where;
-    return at === undefined ? backend.name : `${backend.name} (${at})`;
+    return at === undefined || at === backend.name ? backend.name : `${backend.name} (${at})`;
   }
 
+  /** Since it was made, started, or (backing off) failed last. */
   inStateMs(f: TaskFuture): number {
-    return this.now - (f._state === TaskState.RUNNING && f._started > 0 ? f._started : f._created);
+    if (f._state === TaskState.RUNNING && f._started > 0) return this.now - f._started;
+    return this.now - (backoff(f)?.since ?? f._created);
+  }
+
+  /** `attempt 2`, or `attempt 2 of 4` for a task with retries: the running attempt, or the next one while backing off. */
+  attempt(f: TaskFuture): string {
+    const n = f._run?.attempt ?? f._attempts?.attempt ?? 1;
+    const retries = f._def.contract?.retries ?? 0;
+    return retries > 0 ? `attempt ${n} of ${retries + 1}` : `attempt ${n}`;
   }
 
   row(f: TaskFuture): InspectRow {
@@ -84,7 +95,7 @@ export class LiveView {
       state: f._state === TaskState.RUNNING ? "RUNNING" : "PENDING",
       reason: this.reason(f),
       backend: f._def.backend.name,
-      attempt: f._run?.attempt ?? 1,
+      attempt: f._run?.attempt ?? f._attempts?.attempt ?? 1,
       ageMs: Math.round(this.now - f._created),
       inStateMs: Math.round(this.inStateMs(f)),
       waitingFor: this.inputs(f).map((w) => ({ uid: w.uid, name: w.name, state: w._state === TaskState.RUNNING ? "RUNNING" : "PENDING" })),
@@ -94,6 +105,13 @@ export class LiveView {
     if (d?.length !== undefined) row.queueLength = d.length;
     if (d?.capacity !== undefined) row.capacity = d.capacity;
     if (d?.hint !== undefined) row.hint = d.hint;
+    const retries = f._def.contract?.retries ?? 0;
+    if (retries > 0) row.maxAttempts = retries + 1;
+    const b = backoff(f);
+    if (b !== null) {
+      row.nextAttemptAt = performance.timeOrigin + b.due;
+      row.lastError = eventError(b.lastError);
+    }
     return row;
   }
 }

@@ -3,6 +3,7 @@ import { CheckpointError } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
 import type { TaskRun } from "../contract/run.js";
 import { TaskState, type FinalState } from "../contract/states.js";
+import type { Reused } from "./emit.js";
 import type { TaskFuture } from "./future.js";
 import { stableHash } from "./hash.js";
 import type { CheckpointStore } from "./store.js";
@@ -10,7 +11,7 @@ import type { CheckpointStore } from "./store.js";
 /** What the memo works with: the session's parts. */
 export interface MemoParts {
   readonly log: Logger;
-  readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown): boolean };
+  readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean };
   /** Dispatches `f` with resolved `args` again (through the memo). */
   dispatchWith(f: TaskFuture, args: unknown[]): void;
 }
@@ -54,7 +55,7 @@ export class Memo {
       const hit = this.store.get(key);
       if (hit !== undefined && (!p.stdioFile || (typeof hit.value === "string" && existsSync(hit.value)))) {
         if (log.debugOn) log.debug(f.uid, `${f.name}: resumed from the checkpoint`);
-        this.#parts.lifecycle.finish(f, TaskState.DONE, hit.value);
+        this.#parts.lifecycle.finish(f, TaskState.DONE, hit.value, "resumed");
         return true;
       }
     }
@@ -63,7 +64,7 @@ export class Memo {
       if (shared !== undefined) {
         if (shared.leader === null) {
           if (log.debugOn) log.debug(f.uid, `${f.name}: cached`);
-          this.#parts.lifecycle.finish(f, TaskState.DONE, shared.value);
+          this.#parts.lifecycle.finish(f, TaskState.DONE, shared.value, "cached");
         } else {
           shared.followers.push([f, args]);
         }
@@ -108,12 +109,12 @@ export class Memo {
     if (f._state === TaskState.DONE) {
       shared.leader = null;
       shared.value = f._value;
-      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.DONE, f._value);
+      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.DONE, f._value, "cached");
       return;
     }
     this.#cache.delete(key); // only successes are kept
     if (f._state === TaskState.FAILED) {
-      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.FAILED, f._value);
+      for (const [g] of followers) this.#parts.lifecycle.finish(g, TaskState.FAILED, f._value, "cached");
     } else {
       // the leader's cancellation is not theirs: the first still pending runs it for the others
       for (const [g, args] of followers) if (g._state === TaskState.PENDING) this.#parts.dispatchWith(g, args);

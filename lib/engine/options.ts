@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { isExecutionBackend, type ExecutionBackend } from "../contract/backend.js";
+import type { LoggerLike } from "../contract/log.js";
 
 const backends = z.custom<ExecutionBackend | ExecutionBackend[]>(
   (x) => isExecutionBackend(x) || (Array.isArray(x) && x.length > 0 && x.every(isExecutionBackend)),
@@ -28,6 +29,22 @@ export const engineOptionsSchema = z.strictObject({
   handleSignals: z.boolean().default(true),
   /** How many finished tasks `graph()` remembers; 0 keeps none. @default 10000 */
   history: z.number().int().min(0).default(10_000),
+  /**
+   * Append every lifecycle event to this file, one JSON object per line
+   * (flushed every second while events arrive, at shutdown, on SIGINT/SIGTERM and at exit).
+   * @default process.env.ASYNCFLOW_TRACE
+   */
+  trace: z.string().min(1).optional(),
+  /**
+   * Where log lines go instead of stderr: any object with `debug/info/warn/error`
+   * (pino, winston, console), called as `logger.warn({ sessionId, taskId, workflowId }, message)`.
+   * @default lines on stderr, text or (ASYNCFLOW_LOG_FORMAT=json) JSON
+   */
+  logger: z
+    .custom<LoggerLike>((x) => typeof x === "object" && x !== null && ["debug", "info", "warn", "error"].every((m) => typeof (x as Record<string, unknown>)[m] === "function"), {
+      message: "expected a logger: an object with debug, info, warn and error methods (pino, winston, console)",
+    })
+    .optional(),
   /**
    * Milliseconds with unfinished tasks and no completion (nor any report from a
    * backend) after which the engine warns, with what holds the flow up, and

@@ -3,23 +3,27 @@ import { ArgumentDepthError, forEachFuture, hasObject } from "./args.js";
 import { Attempts } from "./attempts.js";
 import { checkInputs } from "./contract.js";
 import { BlockRunner } from "./blocks.js";
-import { currentContext } from "../contract/context.js";
 import { Dispatcher } from "./dispatch.js";
 import { Memo } from "./memo.js";
 import type { CheckpointStore } from "./store.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { InputValidationError } from "../contract/contract-errors.js";
-import { TaskFuture, depKeys, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
+import { emitCreated, emitSlow } from "./emit.js";
+import { TaskFuture, depKeys, depUid, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
 import type { Logger } from "../contract/log.js";
-import { TaskRun } from "../contract/run.js";
+import { Observers, epoch } from "./observe.js";
+import type { SpanBridge } from "./otel.js";
+import { placeTask } from "./scope.js";
 import { Lifecycle } from "./settle.js";
 import { duration } from "./explain.js";
+import { LiveView } from "./inspect.js";
 import { StallWatch } from "./stall.js";
 import { explainRoots } from "./unfinished.js";
-import { TaskKind, TaskState, isFinal } from "../contract/states.js";
+import { TaskState, isFinal } from "../contract/states.js";
+import { Unobserved } from "./unobserved.js";
 
 /**
  * The engine's working state, shared by the steps of the data path: the live
@@ -42,9 +46,13 @@ export class Session implements TaskHost {
   readonly watch: StallWatch;
   /** Runs blocks, in the engine; not one of `backends` (no task routes to it by name). */
   readonly blocks = new BlockRunner((f, reason) => this.cancel(f, reason));
+  /** Lifecycle listeners, and the clock futures are stamped with. */
+  readonly observers: Observers;
+  readonly unobserved = new Unobserved();
+  /** OpenTelemetry spans, when a tracer provider was registered at create(). */
+  spans: SpanBridge | null = null;
   closed = false;
   #lastId = 0;
-  #stamp = -1;
 
   /** Reuse of results: the session's cache and the checkpoint. */
   readonly memo: Memo;
@@ -54,6 +62,7 @@ export class Session implements TaskHost {
     this.workDir = fields.workDir;
     this.log = fields.log;
     this.history = new History(fields.history);
+    this.observers = new Observers(fields.uid, fields.log);
     this.lifecycle = new Lifecycle(this);
     this.dispatcher = new Dispatcher(this);
     this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith: (f, args) => this.dispatcher.dispatchWith(f, args) }, fields.store ?? null);
@@ -62,29 +71,26 @@ export class Session implements TaskHost {
     this.defaultBackend = fields.backends[0]!;
     this.watch = new StallWatch(fields.stallTimeout, () => this.live.size > 0, {
       stalled: (ms) => {
-        const lines = explainRoots(this.live.toArray(), performance.now(), 19);
+        const live = this.live.toArray();
+        const now = performance.now();
+        const lines = explainRoots(live, now, 19);
         this.log.warn(this.uid, `no task finished for ${duration(ms)} (stallTimeout) while ${this.live.size} are unfinished:\n  ${lines.join("\n  ")}`);
+        if (this.observers.active) {
+          const view = new LiveView(live, now);
+          this.observers.emit({ type: "FlowStalled", sessionId: this.uid, time: epoch(now), stalledMs: ms, tasks: oldestRunning(live, STALLED_ROWS).map((f) => view.row(f)) });
+        }
       },
-      slow: (f, ms) => this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`),
+      slow: (f, ms) => {
+        if (this.observers.active) emitSlow(this.observers, this.uid, f, ms);
+        this.log.warn(f.uid, `${f.name}: running for ${duration(ms)}, longer than its warnAfter (${duration(f._def.options.warnAfter ?? 0)})`, f._workflow ?? undefined);
+      },
     });
   }
 
-  /**
-   * performance.now(), shared by the tasks of one synchronous burst: read at
-   * the burst's first request and dropped at the next microtask, so that the
-   * timestamps futures keep for inspect() cost a branch per task, not a clock call.
-   */
+  /** The session's clock: see `Observers.now` (exact while anyone listens, else one reading per synchronous burst). */
   now(): number {
-    if (this.#stamp < 0) {
-      this.#stamp = performance.now();
-      queueMicrotask(this.#expire);
-    }
-    return this.#stamp;
+    return this.observers.now();
   }
-
-  readonly #expire = (): void => {
-    this.#stamp = -1;
-  };
 
   /** The backend a task routes to. @throws InvalidTaskError naming the known backends. */
   backendFor(name: string | undefined, taskName: string): ExecutionBackend {
@@ -118,29 +124,34 @@ export class Session implements TaskHost {
       if (error instanceof ArgumentDepthError) throw new InvalidTaskError(def.name, error.message);
       throw error;
     }
-    const owner = currentContext();
-    if (owner instanceof TaskRun) {
-      const block = owner.future as TaskFuture; // runs are made by the engine, of TaskFutures
-      if (block._def.kind === TaskKind.BLOCK && block._def.session === this && block._state === TaskState.RUNNING) {
-        const children = block._children;
-        if (children === null) block._children = [f];
-        // At each power of two from 64, drop children that have finished: a long
-        // block that streams tasks keeps only its live ones, at O(1) amortized.
-        else if (children.push(f) >= 64 && (children.length & (children.length - 1)) === 0) {
-          block._children = children.filter((c) => !isFinal(c._state));
-        }
+    const block = placeTask(f);
+    if (block !== null) {
+      const children = block._children;
+      if (children === null) block._children = [f];
+      // At each power of two from 64, drop children that have finished: a long
+      // block that streams tasks keeps only its live ones, at O(1) amortized.
+      else if (children.push(f) >= 64 && (children.length & (children.length - 1)) === 0) {
+        block._children = children.filter((c) => !isFinal(c._state));
       }
     }
     if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
-    if (this.log.debugOn) this.log.debug(f.uid, `${def.name}${def.options.label === undefined ? "" : ` "${def.options.label}"`}: registered, waiting on ${f._waiting} of ${depKeys(f._deps).length} dependencies`);
+    if (this.observers.active) emitCreated(this.observers, this.uid, f);
+    if (this.log.debugOn) this.#registered(f);
     if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
     else if (validating !== null) this.#readyOnceValid(f, validating);
     else if (f._waiting === 0) this.dispatcher.ready(f);
     return f;
   }
 
-  // An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
+  #registered(f: TaskFuture): void {
+    const deps = f._deps === null ? "no dependencies" : `dependencies ${depKeys(f._deps).map(depUid).join(", ")} (waiting on ${f._waiting})`;
+    const inBlock = f._parent === null ? "" : ` in block ${f._parent.uid} (${f._parent.name})`;
+    const label = f._def.options.label === undefined ? "" : ` "${f._def.options.label}"`;
+    this.log.debug(f.uid, `${f.name}${label}: registered${inBlock}, ${deps}`, f._workflow ?? undefined);
+  }
+
+// An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
   #readyOnceValid(f: TaskFuture, validating: Promise<unknown[] | InputValidationError>): void {
     validating.then(
       (r) => {
@@ -165,7 +176,7 @@ export class Session implements TaskHost {
     try {
       cb(f);
     } catch (error) {
-      this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`);
+      this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`, f._workflow ?? undefined);
     }
   }
 }
@@ -180,4 +191,13 @@ function holdsFuture(args: readonly unknown[]): boolean {
     return true; // too deep: link() says so
   }
   return found;
+}
+
+/** How many tasks a FlowStalled event describes. */
+const STALLED_ROWS = 10;
+
+/** The `n` running tasks that started first; with none running, the `n` oldest unfinished (what they all wait on is queued). */
+function oldestRunning(live: readonly TaskFuture[], n: number): TaskFuture[] {
+  const running = live.filter((f) => f._state === TaskState.RUNNING).sort((a, b) => a._started - b._started);
+  return (running.length > 0 ? running : live).slice(0, n);
 }

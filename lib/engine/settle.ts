@@ -1,15 +1,22 @@
+import type { RunInfo } from "../contract/backend.js";
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
+import { emitEnded, emitStarted, type Reused } from "./emit.js";
 import { Lenient, type DoneCallback, type TaskFuture } from "./future.js";
 import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
+import type { Observers } from "./observe.js";
 import { TaskState, isFinal, type FinalState } from "../contract/states.js";
+import type { Unobserved } from "./unobserved.js";
 import { WorkList } from "./worklist.js";
 import type { StallWatch } from "./stall.js";
 
 /** What the lifecycle works on: the session's parts (the Session is one). */
 export interface LifecycleParts {
+  readonly uid: string;
   readonly log: Logger;
+  readonly observers: Observers;
+  readonly unobserved: Unobserved;
   readonly live: LiveTasks;
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
@@ -24,14 +31,19 @@ export interface LifecycleParts {
 }
 
 const ignore = (): void => {};
-const markHandled = (f: TaskFuture): void => void Promise.prototype.then.call(f, undefined, ignore);
+// The engine's own handler is not someone looking: `then` reads `constructor`, which marks the future looked at.
+const markHandled = (f: TaskFuture): void => {
+  const looked = f._looked;
+  void Promise.prototype.then.call(f, undefined, ignore);
+  f._looked = looked;
+};
 // Rejects whatever it resolves (a future keeps only its resolve function).
 const rejecting = (error: unknown): { then(resolve: unknown, reject: (e: unknown) => void): void } => ({ then: (_, reject) => reject(error) });
 
 /**
  * The one place where a task changes state. Every transition passes through
- * `started` or `finish`, so this is where lifecycle events are (and will be)
- * emitted.
+ * `started` or `finish`, so this is where lifecycle events are emitted (one
+ * branch each while nobody listens).
  *
  * `finish` sets the final state at once; the consequences (releasing or
  * failing dependents, cancelling a block's children, done-callbacks, awaiting
@@ -50,18 +62,35 @@ export class Lifecycle {
     this.#session = session;
   }
 
-  /** PENDING -> RUNNING: the backend has started the body. */
-  started(f: TaskFuture): void {
-    if (f._state !== TaskState.PENDING) return;
-    f._state = TaskState.RUNNING;
+  /**
+   * PENDING -> RUNNING: the backend has started the body, on `info.where`. A
+   * later report of a higher `info.delivery` is a queue job handed to another
+   * worker (its first died).
+   */
+  started(f: TaskFuture, info?: RunInfo): void {
     const session = this.#session;
+    const run = f._run;
+    if (f._state !== TaskState.PENDING) {
+      if (run === null || info?.delivery === undefined || info.delivery <= (run.info?.delivery ?? 1)) return;
+      run.info = info;
+      if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now(); // a report restarts the stall clock
+      if (session.observers.active) emitStarted(session.observers, session.uid, f, "TaskRedelivered", info.where, info.delivery);
+      session.log.info(f.uid, `${f.name}: redelivered${info.where === undefined ? "" : ` to ${info.where}`} (delivery ${info.delivery}): its worker was lost`, f._workflow ?? undefined);
+      return;
+    }
+    f._state = TaskState.RUNNING;
     const now = (f._started = session.now());
     const watch = session.watch;
     if (watch.stallMs !== undefined) watch.lastProgress = now;
     const warnAfter = f._def.options.warnAfter;
     if (warnAfter !== undefined) watch.started(f, warnAfter);
+    if (run !== null && info !== undefined) run.info = info;
+    if (session.observers.active) {
+      emitStarted(session.observers, session.uid, f, "TaskStarted", info?.where);
+      if (info?.delivery !== undefined && info.delivery > 1) emitStarted(session.observers, session.uid, f, "TaskRedelivered", info.where, info.delivery);
+    }
     const log = session.log;
-    if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend.name}`);
+    if (log.debugOn) log.debug(f.uid, `${f.name}: running on ${f._def.backend.name}${info?.where === undefined ? "" : ` (${info.where})`}`, f._workflow ?? undefined);
   }
 
   /**
@@ -69,7 +98,7 @@ export class Lifecycle {
    * is cancelled has its signal aborted and its backend told.
    * @returns false when `f` was already final.
    */
-  finish(f: TaskFuture, state: FinalState, value: unknown): boolean {
+  finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean {
     if (isFinal(f._state)) return false;
     const run = f._run;
     f._state = state;
@@ -80,9 +109,12 @@ export class Lifecycle {
     if (f._attempts !== null) session.attempts.ended(f);
     session.live.delete(f);
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
+    if (f._def.options.warnAfter !== undefined) session.watch.ended(f);
     session.history.record(f, state);
+    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? 1, reused);
+    if (state === TaskState.FAILED) session.unobserved.failed(f);
     if (session.log.debugOn) {
-      session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`);
+      session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`, f._workflow ?? undefined);
     }
     if (state === TaskState.CANCELLED && run !== null) {
       run.abort(value);
@@ -90,7 +122,7 @@ export class Lifecycle {
       try {
         backend.cancel(run);
       } catch (error) {
-        session.log.error(f.uid, `backend "${backend.name}" failed to cancel: ${describe(error)}`);
+        session.log.error(f.uid, `backend "${backend.name}" failed to cancel: ${describe(error)}`, f._workflow ?? undefined);
       }
     }
     this.#pending.push(f);
@@ -100,6 +132,7 @@ export class Lifecycle {
 
   /** `f` was registered with a dependency that had already failed or been cancelled. */
   dependencyEnded(f: TaskFuture, d: TaskFuture): void {
+    d._looked = true;
     this.#release(d, f);
   }
 

@@ -49,11 +49,24 @@ export class StallWatch {
     this.#arm(f._started + warnAfter);
   }
 
+  /**
+   * `f`, which has a `warnAfter`, is final: it is let go at once (not held
+   * with its result until the timer looks), and without `stallTimeout` the
+   * timer goes with the last such task.
+   */
+  ended(f: TaskFuture): void {
+    if (this.#slow.delete(f) && this.#slow.size === 0 && this.stallMs === undefined) this.#disarm();
+  }
+
   stop(): void {
+    this.#disarm();
+    this.#slow.clear();
+  }
+
+  #disarm(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#due = Infinity;
-    this.#slow.clear();
   }
 
   #arm(at: number): void {

@@ -1,0 +1,351 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  DependencyFailureError,
+  LocalBackend,
+  TaskCancelledError,
+  type BackendEnvironment,
+  type ExecutionBackend,
+  type FlowEvent,
+  type TaskEvent,
+  type TaskFuture,
+  type TaskRun,
+} from "../lib/index.js";
+import { byTask, expectLifecycleOrder, expectMatchesFutures } from "./events-check.js";
+import { captureStderr, engine, gate, tick, until } from "./helpers.js";
+
+const STEPS = ["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted"];
+
+async function observed(options: Parameters<typeof engine>[0] = {}) {
+  const flow = await engine(options);
+  const events: FlowEvent[] = [];
+  const off = flow.subscribe((e) => events.push(e));
+  const types = (uid: string): string[] => (byTask(events).get(uid) ?? []).map((e) => e.type);
+  const of = <T extends FlowEvent["type"]>(uid: string, type: T) =>
+    events.find((e) => e.type === type && "taskId" in e && e.taskId === uid) as Extract<FlowEvent, { type: T }>;
+  return { flow, events, off, types, of };
+}
+
+describe("lifecycle events on the local backend", () => {
+  it("a task that runs: Created, Resolved, Submitted, Started, Completed, with the common fields", async () => {
+    const { flow, types, of } = await observed();
+    const before = Date.now();
+    const one = flow.functionTask(async (x: number) => x + 1, { name: "one" });
+    const two = flow.functionTask((x: number) => x * 2, { name: "two" });
+    expect(await two(one(1))).toBe(4);
+    expect(types("task.000001")).toEqual([...STEPS, "TaskCompleted"]);
+    expect(types("task.000002")).toEqual([...STEPS, "TaskCompleted"]);
+    const created = of("task.000002", "TaskCreated");
+    expect(created).toMatchObject({ sessionId: flow.uid, taskId: "task.000002", name: "two", kind: "function", backend: "local", attempt: 1, dependsOn: ["task.000001"] });
+    expect(created.parent).toBeUndefined();
+    expect(created.time).toBeGreaterThanOrEqual(before - 1);
+    expect(created.time).toBeLessThanOrEqual(Date.now() + 1);
+    expect(created.time % 1).not.toBe(0); // sub-millisecond
+    expect(of("task.000001", "TaskStarted").where).toBe("local");
+    const done = of("task.000001", "TaskCompleted");
+    expect(done.durationMs).toBeGreaterThanOrEqual(0);
+    // times since the epoch keep about a microsecond; the spans are exact
+    expect(done.waitMs).toBeCloseTo(of("task.000001", "TaskStarted").time - of("task.000001", "TaskCreated").time, 2);
+    expect(done.durationMs).toBeCloseTo(done.time - of("task.000001", "TaskStarted").time, 2);
+  });
+
+  it("a failure: TaskFailed with the error; a dependent ends right after Created, naming the root cause", async () => {
+    const { flow, types, of } = await observed();
+    const bad = flow.functionTask(function parse(): number {
+      throw new TypeError("no digits");
+    });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    await expect(inc(inc(bad()))).rejects.toBeInstanceOf(DependencyFailureError);
+    expect(types("task.000001")).toEqual([...STEPS, "TaskFailed"]);
+    expect(of("task.000001", "TaskFailed").error).toMatchObject({ name: "TypeError", message: "no digits" });
+    expect(of("task.000001", "TaskFailed").error.stack).toMatch(/TypeError: no digits/);
+    expect(of("task.000001", "TaskFailed").rootCause).toBeUndefined();
+    for (const uid of ["task.000002", "task.000003"]) {
+      expect(types(uid)).toEqual(["TaskCreated", "TaskFailed"]);
+      const failed = of(uid, "TaskFailed");
+      expect(failed.error.name).toBe("DependencyFailureError");
+      expect(failed.rootCause).toEqual({ uid: "task.000001", name: "parse" });
+      expect(failed.durationMs).toBe(0);
+      expect(failed.waitMs).toBeCloseTo(failed.time - of(uid, "TaskCreated").time, 2);
+    }
+  });
+
+  it("cancellations: pending (after the last step reached) and running, with the reason", async () => {
+    const { flow, types, of } = await observed();
+    const hold = gate<number>();
+    const wait = flow.functionTask(() => hold.promise, { name: "wait" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const running = wait();
+    const pending = inc(running);
+    await until(() => running.state === "RUNNING");
+    pending.cancel("not needed");
+    running.cancel("too slow");
+    expect(types("task.000002")).toEqual(["TaskCreated", "TaskCanceled"]);
+    expect(of("task.000002", "TaskCanceled").reason).toBe("not needed");
+    expect(types("task.000001")).toEqual([...STEPS, "TaskCanceled"]);
+    expect(of("task.000001", "TaskCanceled").reason).toBe("too slow");
+    expect(of("task.000001", "TaskCanceled").durationMs).toBeGreaterThanOrEqual(0);
+    hold.open(1);
+  });
+
+  it("an executable reports Started once its process is spawned, where: process <pid>", async () => {
+    const { flow, types, of } = await observed();
+    const echo = flow.executableTask(() => ["/bin/echo", "hi"], { name: "echo" });
+    expect(await echo()).toBe("hi\n");
+    expect(types("task.000001")).toEqual([...STEPS, "TaskCompleted"]);
+    expect(of("task.000001", "TaskStarted").where).toMatch(/^process \d+$/);
+    expect(of("task.000001", "TaskStarted").kind).toBe("executable");
+  });
+
+  it("blocks: backend engine, Submitted and Started together, children name their block as parent and its uid as workflow", async () => {
+    const { flow, events, types, of } = await observed();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const inner = flow.block(async (x: number) => inc(await inc(x)), { name: "inner" });
+    const outer = flow.block(async (x: number) => inner(await inc(x)), { name: "outer" });
+    expect(await outer(1)).toBe(4);
+    expectLifecycleOrder(events);
+    expect(types("block.000001")).toEqual([...STEPS, "TaskCompleted"]);
+    const submitted = events.findIndex((e) => e.type === "TaskSubmitted" && e.taskId === "block.000001");
+    expect(events[submitted + 1]).toMatchObject({ type: "TaskStarted", taskId: "block.000001", backend: "engine", kind: "block" });
+    expect(of("block.000001", "TaskCreated").workflowId).toBe("block.000001");
+    expect(of("block.000001", "TaskCreated").parent).toBeUndefined();
+    // outer's body made inc (task.000002) and inner (block.000003); inner's body made two incs
+    expect(of("task.000002", "TaskCreated")).toMatchObject({ parent: "block.000001", workflowId: "block.000001" });
+    expect(of("block.000003", "TaskCreated")).toMatchObject({ parent: "block.000001", workflowId: "block.000001" });
+    for (const uid of ["task.000004", "task.000005"]) expect(of(uid, "TaskCreated")).toMatchObject({ parent: "block.000003", workflowId: "block.000001" });
+  });
+
+  it("a listener that throws is logged and disturbs neither the flow nor the other listeners; unsubscribe stops", async () => {
+    const err = captureStderr();
+    const { flow, events, off } = await observed();
+    const later: FlowEvent[] = [];
+    const offThrower = flow.subscribe(() => {
+      throw new Error("listener bug");
+    });
+    flow.subscribe((e) => later.push(e));
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    expect(await inc(1)).toBe(2);
+    expect(events.filter((e) => "taskId" in e)).toHaveLength(5);
+    expect(later).toHaveLength(5);
+    expect(err.text()).toMatch(/ERROR task\.000001 an event listener threw on TaskCreated: Error: listener bug/);
+    off();
+    offThrower();
+    off(); // twice: nothing
+    expect(await inc(2)).toBe(3);
+    expect(events.filter((e) => "taskId" in e)).toHaveLength(5);
+    expect(later).toHaveLength(10);
+  });
+
+  it("counts over a 1,000-task random DAG with failures and cancellations", async () => {
+    const { flow, events } = await observed();
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let bodies = 0;
+    const work = flow.functionTask(
+      async (fail: boolean, ...inputs: number[]) => {
+        bodies++;
+        await tick();
+        if (fail) throw new Error("planned failure");
+        return inputs.reduce((a, b) => a + b, 1);
+      },
+      { name: "work" },
+    );
+    const fs: TaskFuture<number>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const deps = i === 0 ? [] : Array.from({ length: Math.floor(rand() * 4) }, () => fs[Math.floor(rand() * i)]!);
+      const f = work(rand() < 0.03, ...deps);
+      fs.push(f);
+      if (rand() < 0.03) f.cancel("planned cancel at creation");
+    }
+    // some are cancelled while they run or wait
+    await until(() => fs.some((f) => f.state === "RUNNING"));
+    for (const f of fs) if (!f.done() && rand() < 0.05) f.cancel("planned cancel later");
+    await Promise.allSettled(fs);
+    const tasks = byTask(events);
+    expect(tasks.size).toBe(1000);
+    expectMatchesFutures(events, fs);
+    const count = (type: TaskEvent["type"]): number => events.filter((e) => e.type === type).length;
+    const states = (s: string): number => fs.filter((f) => f.state === s).length;
+    expect(count("TaskCreated")).toBe(1000);
+    expect(count("TaskCompleted")).toBe(states("DONE"));
+    expect(count("TaskFailed")).toBe(states("FAILED"));
+    expect(count("TaskCanceled")).toBe(states("CANCELLED"));
+    expect(count("TaskStarted")).toBe(bodies);
+    // the run really mixed every outcome
+    expect(states("DONE")).toBeGreaterThan(100);
+    expect(states("FAILED")).toBeGreaterThan(10);
+    expect(states("CANCELLED")).toBeGreaterThan(10);
+    expect(fs.filter((f) => f.state === "CANCELLED" && tasks.get(f.uid)!.some((e) => e.type === "TaskStarted")).length).toBeGreaterThan(0);
+    expect(fs.filter((f) => f.state === "FAILED" && f.exception() instanceof DependencyFailureError).length).toBeGreaterThan(0);
+    expect(fs.filter((f) => f.exception() instanceof TaskCancelledError).length).toBe(states("CANCELLED"));
+  });
+
+  it("retries: TaskRetry for each failed attempt, then the next attempt's Submitted and Started; Resolved once", async () => {
+    const { flow, events, types, of } = await observed();
+    captureStderr();
+    let calls = 0;
+    const flaky = flow.functionTask(
+      (): number => {
+        if (++calls < 3) throw new RangeError(`attempt ${calls} failed`);
+        return calls;
+      },
+      { name: "flaky", retries: 3, retryDelay: 1 },
+    );
+    const f = flaky();
+    expect(await f).toBe(3);
+    const attempt = ["TaskSubmitted", "TaskStarted"];
+    expect(types(f.uid)).toEqual(["TaskCreated", "TaskResolved", ...attempt, "TaskRetry", ...attempt, "TaskRetry", ...attempt, "TaskCompleted"]);
+    const retries = events.filter((e) => e.type === "TaskRetry");
+    expect(retries.map((e) => [e.attempt, e.error.message, e.delayMs >= 0])).toEqual([
+      [1, "attempt 1 failed", true],
+      [2, "attempt 2 failed", true],
+    ]);
+    expect(of(f.uid, "TaskCompleted").attempt).toBe(3);
+    expectLifecycleOrder(events);
+  });
+
+  it("cache hits and shared executions end with TaskCompleted { cached } and never start", async () => {
+    const { flow, types, of } = await observed();
+    let runs = 0;
+    const slow = flow.functionTask(
+      async (x: number) => {
+        runs++;
+        await tick();
+        return x * 10;
+      },
+      { name: "slow", cache: true },
+    );
+    const leader = slow(1);
+    const follower = slow(1); // joins the running call
+    await leader;
+    const hit = slow(1); // answered from the cache
+    expect([await follower, await hit, runs]).toEqual([10, 10, 1]);
+    expect(of(leader.uid, "TaskCompleted").cached).toBeUndefined();
+    for (const f of [follower, hit]) {
+      expect(types(f.uid)).toEqual(["TaskCreated", "TaskResolved", "TaskCompleted"]);
+      expect(of(f.uid, "TaskCompleted").cached).toBe(true);
+    }
+  });
+
+  it("a result taken from the checkpoint of an earlier run ends with TaskCompleted { resumed } and never starts", async () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), "asyncflow-events-")), "run.ckpt");
+    const once = async (): Promise<FlowEvent[]> => {
+      const { flow, events } = await observed({ checkpoint: ckpt });
+      try {
+        const double = flow.functionTask((x: number) => x * 2, { name: "double" });
+        expect(await double(21)).toBe(42);
+        return events;
+      } finally {
+        await flow.shutdown();
+      }
+    };
+    const first = (await once()).filter((e) => "taskId" in e).map((e) => e.type);
+    expect(first).toEqual([...STEPS, "TaskCompleted"]);
+    const second = (await once()).filter((e) => "taskId" in e);
+    expect(second.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskCompleted"]);
+    expect(second[2]).toMatchObject({ type: "TaskCompleted", resumed: true, durationMs: 0 });
+  });
+
+  it("a backend's warnings and errors through env.log become BackendNotice events", async () => {
+    captureStderr();
+    class Chatty implements ExecutionBackend {
+      readonly name = "chatty";
+      #env: BackendEnvironment | null = null;
+      attach(_report: unknown, env: BackendEnvironment): void {
+        this.#env = env;
+      }
+      submit(run: TaskRun): void {
+        this.#env!.log.warn(this.#env!.sessionUid, `no worker for ${run.uid}`);
+        this.#env!.log.debug(this.#env!.sessionUid, "chatter");
+      }
+      cancel(): void {}
+      async shutdown(): Promise<void> {}
+    }
+    const { flow, events } = await observed({ backend: [new LocalBackend(), new Chatty()] });
+    flow.functionTask(() => 1, { backend: "chatty", name: "x" })();
+    await until(() => events.some((e) => e.type === "BackendNotice"));
+    const notices = events.filter((e) => e.type === "BackendNotice");
+    expect(notices).toEqual([{ type: "BackendNotice", sessionId: flow.uid, time: expect.any(Number) as number, backend: "chatty", level: "warn", message: "no worker for task.000001" }]);
+  });
+});
+
+describe("the shutdown summary of failures nobody looked at", () => {
+  it("names an unobserved failure and leaves out awaited ones, ones with callbacks, and ones looked at later", async () => {
+    const err = captureStderr();
+    const flow = await engine();
+    const fail = flow.functionTask((why: string): number => {
+      throw new Error(why);
+    }, { name: "fail" });
+    const awaited = fail("awaited");
+    await expect(awaited).rejects.toThrow("awaited");
+    fail("with a callback").addDoneCallback(() => undefined);
+    const lookedLater = fail("looked at later");
+    fail("nobody looks");
+    // A bare `await` (while pending, and once failed) and Promise.all never call `then` on a native promise: they still count.
+    await Promise.allSettled([(async () => await fail("bare await"))()]);
+    const awaitedLate = fail("awaited once failed");
+    const inAll = fail("in Promise.all");
+    await until(() => lookedLater.done() && awaitedLate.done() && inAll.done());
+    await tick();
+    expect(lookedLater.exception()).toBeInstanceOf(Error);
+    await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll])]);
+    await flow.shutdown();
+    const lines = err.lines.filter((l) => l.includes("nobody looked"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN asyncflow\.session\.\w+ 1 task failed and nobody looked at it: fail \(task\.000004\): Error: nobody looks\n$/);
+  });
+
+  it("counts past the first three", async () => {
+    const err = captureStderr();
+    const flow = await engine();
+    const fail = flow.functionTask((): number => {
+      throw new RangeError("bad");
+    }, { name: "fail" });
+    const fs = Array.from({ length: 5 }, () => fail());
+    await until(() => fs.every((f) => f.done()));
+    await flow.shutdown();
+    expect(err.text()).toMatch(/5 tasks failed and nobody looked at them: fail \(task\.000001\): RangeError: bad; fail \(task\.000002\): RangeError: bad; fail \(task\.000003\): RangeError: bad; and 2 more/);
+  });
+});
+
+describe("FlowStalled and TaskSlow", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("FlowStalled once per stall, with the inspect() rows of the oldest running tasks; TaskSlow once per task", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    captureStderr();
+    const { flow, events } = await observed({ stallTimeout: 1000 });
+    const never = gate<number>();
+    const callExternalApi = flow.functionTask(async function callExternalApi() {
+      return never.promise;
+    }, { warnAfter: 500 });
+    const merge = flow.functionTask(function merge(a: number) {
+      return a;
+    });
+    const api = callExternalApi();
+    merge(api);
+    await tick();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(events.filter((e) => e.type === "TaskSlow")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    const slow = events.filter((e) => e.type === "TaskSlow");
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ taskId: api.uid, name: "callExternalApi", attempt: 1 });
+    expect(slow[0]!.runningMs).toBeGreaterThanOrEqual(500);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(events.filter((e) => e.type === "FlowStalled")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const stalled = events.filter((e) => e.type === "FlowStalled");
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toMatchObject({ sessionId: flow.uid, tasks: [{ uid: api.uid, name: "callExternalApi", state: "RUNNING", reason: "RUNNING", backend: "local" }] });
+    expect(stalled[0]!.stalledMs).toBeGreaterThanOrEqual(1000);
+    expect(events.filter((e) => e.type === "TaskSlow")).toHaveLength(1);
+    never.open(1);
+    await api;
+  });
+});

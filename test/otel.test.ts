@@ -1,0 +1,135 @@
+/**
+ * OpenTelemetry with the SDK's in-memory exporter: the span tree, attributes
+ * and error status; and the trace context crossing to a worker thread and to
+ * a queue worker process (real Redis), where a span the body starts has its
+ * task's span as parent. This file registers a global tracer provider, so it
+ * runs in a process of its own (vitest's forks pool).
+ */
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalBackend, QueueBackend, ThreadBackend } from "../lib/index.js";
+import type { SpanOrigin } from "./fixtures/otel-tasks.js";
+import { engine } from "./helpers.js";
+import { startRedis, type RedisServer } from "./redis.js";
+import { startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
+
+const exporter = new InMemorySpanExporter();
+const otelTasks = new URL("./fixtures/otel-tasks.ts", import.meta.url);
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+});
+
+const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+const named = (name: string): ReadableSpan[] => spans().filter((s) => s.name === name);
+const one = (name: string): ReadableSpan => {
+  const found = named(name);
+  expect(found, `spans named ${name}: ${spans().map((s) => s.name).join(", ")}`).toHaveLength(1);
+  return found[0]!;
+};
+const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.spanId;
+const idOf = (s: ReadableSpan): string => s.spanContext().spanId;
+
+describe("OpenTelemetry spans", () => {
+  it("session > workflow > block > task, with the event fields as attributes and failures as error status", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const fail = flow.functionTask((): number => {
+      throw new TypeError("broken");
+    }, { name: "fail" });
+    const blk = flow.block(async (x: number) => inc(await inc(x)), { name: "blk" });
+    expect(await flow.workflowScope("nightly", () => blk(1))).toBe(3);
+    await expect(inc(fail())).rejects.toThrow(/broken/);
+    await flow.shutdown();
+
+    const session = one("asyncflow session");
+    expect(parentOf(session)).toBeUndefined();
+    expect(session.attributes["asyncflow.session.id"]).toBe(flow.uid);
+    const workflow = one("workflow nightly");
+    expect(parentOf(workflow)).toBe(idOf(session));
+    const block = one("blk");
+    expect(parentOf(block)).toBe(idOf(workflow));
+    const [inner1, inner2, outer] = named("inc");
+    for (const s of [inner1!, inner2!]) {
+      expect(parentOf(s)).toBe(idOf(block));
+      expect(s.attributes).toMatchObject({ "asyncflow.task.name": "inc", "asyncflow.task.kind": "function", "asyncflow.task.backend": "local", "asyncflow.workflow.id": "nightly", "asyncflow.task.parent": "block.000001", "asyncflow.task.state": "DONE", "asyncflow.task.where": "local" });
+      expect(s.status.code).toBe(1); // OK
+      expect(s.events.map((e) => e.name)).toEqual(["resolved", "submitted", "started"]);
+      expect(s.spanContext().traceId).toBe(session.spanContext().traceId);
+    }
+    expect(inner1!.attributes["asyncflow.task.uid"]).toBe("task.000002");
+    const failed = one("fail");
+    expect(parentOf(failed)).toBe(idOf(session));
+    expect(failed.status).toEqual({ code: 2, message: "TypeError: broken" });
+    expect(failed.events.find((e) => e.name === "exception")!.attributes).toMatchObject({ "exception.type": "TypeError", "exception.message": "broken" });
+    expect(outer!.status.code).toBe(2);
+    expect(outer!.attributes).toMatchObject({ "asyncflow.task.state": "FAILED", "asyncflow.task.root_cause.uid": failed.attributes["asyncflow.task.uid"], "asyncflow.task.root_cause.name": "fail" });
+  });
+
+  it("a span a local body starts is a child of its task's span", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const { innerSpan } = await import("./fixtures/otel-tasks.js");
+    const work = flow.functionTask(innerSpan, { name: "work" });
+    const origin = await work(1);
+    await flow.shutdown();
+    expect(origin.parentSpanId).toBe(idOf(one("work")));
+  });
+
+  it("a span a worker thread's body starts is a child of its task's span", async () => {
+    exporter.reset();
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
+    const work = flow.functionTask((x: number): Promise<SpanOrigin> => Promise.resolve({ traceId: "", spanId: "", parentSpanId: undefined, x }), {
+      name: "innerSpan",
+      backend: "threads",
+      module: otelTasks,
+    });
+    const origins = await Promise.all([work(1), work(2)]);
+    await flow.shutdown();
+    const tasks = named("innerSpan");
+    expect(tasks).toHaveLength(2);
+    for (const o of origins) {
+      const task = tasks.find((t) => t.attributes["asyncflow.task.uid"] === `task.00000${o.x}`)!;
+      expect(o.parentSpanId, "the body's span has the task's span as parent").toBe(idOf(task));
+      expect(o.traceId).toBe(task.spanContext().traceId);
+      expect(task.attributes["asyncflow.task.where"]).toMatch(/^thread \d+$/);
+    }
+  });
+
+  describe("on a queue worker process (real Redis)", () => {
+    let redis: RedisServer;
+    beforeAll(async () => {
+      redis = await startRedis();
+    }, 30_000);
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it("a span a queue worker's body starts is a child of its task's span", async () => {
+      exporter.reset();
+      const worker = await startAsyncflowWorker(["--redis", redis.url, "--queue", "otel", "--module", otelTasks.pathname]);
+      expect(worker.serving, worker.output).toBe(true);
+      try {
+        const flow = await engine({ backend: [new LocalBackend(), new QueueBackend({ connection: redis.url, queue: "otel" })] });
+        const work = flow.functionTask((x: number): Promise<SpanOrigin> => Promise.resolve({ traceId: "", spanId: "", parentSpanId: undefined, x }), {
+          name: "innerSpan",
+          backend: "queue",
+          module: otelTasks,
+        });
+        const origin = await work(1);
+        await flow.shutdown();
+        const task = one("innerSpan");
+        expect(origin.parentSpanId, "the body's span has the task's span as parent").toBe(idOf(task));
+        expect(origin.traceId).toBe(task.spanContext().traceId);
+      } finally {
+        await stopWorkerProcess(worker.child);
+      }
+    });
+  });
+});
