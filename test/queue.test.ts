@@ -93,9 +93,9 @@ describe("QueueBackend", () => {
     const pid = await where();
     expect(pid).toBe(worker.pid);
     expect(pid).not.toBe(process.pid);
-    // a body that names taskContext (a worker global) runs in one; others skip AsyncLocalStorage
+    // a body that names taskContext (a worker global) runs in one, kept across its awaits; others skip AsyncLocalStorage
     const who = flow.functionTask(async (x: number) => {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setImmediate(r)); // a later turn of the event loop, which only AsyncLocalStorage carries the context to
       const ctx = taskContext();
       return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${x}`;
     }, { name: "who" });
@@ -474,6 +474,10 @@ describe("QueueBackend", () => {
     expect(leaked).toMatch(/option `connection`: .*got `redis:\/\/u:\*\*\*@h\/abc`/);
     expect(leaked).toMatch(/option `secret`: expected at least 16 characters, got `\*\*\*`/);
     expect(leaked).not.toMatch(/hunter2|tooshort-pw/);
+    // where the error shows it, and only there: a short secret's letters elsewhere in the message stay as they are
+    const short = (await bad({ connection: redis.url, secret: "option" }).catch((e: unknown) => e)) as Error;
+    expect(short).toBeInstanceOf(InvalidOptionsError);
+    expect(short.message).toMatch(/QueueBackend: option `secret`: expected at least 16 characters, got `\*\*\*` \(string\)$/);
 
   });
 });

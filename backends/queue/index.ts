@@ -182,6 +182,9 @@ export class QueueBackend implements ExecutionBackend {
           `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${o.queue}" at ${this.#address}. ` +
             `Start one: ${startOne}`,
         ),
+      (idleMs, jobs, workers) => {
+        if (env.log.debugOn) env.log.debug(env.sessionUid, `QueueBackend "${this.name}": no job started for ${(idleMs / 1000).toFixed(1)} s, ${jobs} in Redis; Redis lists ${workers} worker(s) for queue "${o.queue}" (busy): not reported`);
+      },
     );
   }
 
@@ -239,7 +242,7 @@ export class QueueBackend implements ExecutionBackend {
   cancel(run: TaskRun): void {
     const id = this.#jobId(run);
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
-    if (!this.#slots.release(id)) return;
+    if (!this.#release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
     this.#cancels?.send(id);
   }
@@ -291,8 +294,15 @@ export class QueueBackend implements ExecutionBackend {
 
   /** Releases the job's slot and reports; false when the job held none (settled already, or cancelled). */
   #settle(id: string, run: TaskRun, state: "DONE" | "FAILED", value: unknown): boolean {
-    if (!this.#slots.release(id)) return false;
+    if (!this.#release(id)) return false;
     this.#attachment.report(run, state, value);
+    return true;
+  }
+
+  /** Frees the job's slot; false when it held none. */
+  #release(id: string): boolean {
+    if (!this.#slots.release(id)) return false;
+    if (this.#slots.size === 0) this.#watch?.drained();
     return true;
   }
 
