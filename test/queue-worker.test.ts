@@ -313,7 +313,7 @@ describe("asyncflow-worker", () => {
     const flow = await engine({ backend: queued({ queue: "kill" }) });
     const marker = join(mkdtempSync(join(tmpdir(), "af-kill-")), "started");
     const f = flow.executableTask((m: string) => `touch ${m}; sleep 30`)(marker);
-    while (!existsSync(marker)) await new Promise((res) => setTimeout(res, 5)); // the command runs
+    await until(() => existsSync(marker), 10_000); // the command runs
     let output = "";
     r.child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((res) => r.child.once("exit", res));
