@@ -39,6 +39,9 @@ export function jobPrefixOf(b: QueueBackend): string {
 
 const CLOSE_WAIT_MS = 1500;
 const EVENT_READ_BLOCK_MS = 1000;
+/** Finished jobs read are removed from Redis this many at a time, or this long after the first of a batch. */
+const REMOVE_BATCH = 1000;
+const REMOVE_AFTER_MS = 100;
 /** How often, while jobs are out, the engine looks for events it could not read (see reconcile.ts). */
 const GAP_CHECK_MS = 1000;
 
@@ -72,10 +75,13 @@ export class QueueBackend implements ExecutionBackend {
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
   #outbox: Sent[] = [];
-  /** Jobs whose RUNNING report waits for where and how often they were delivered. */
+  /** Jobs delivered again, whose RUNNING report waits for the worker that took them, read from Redis. */
   #starting: string[] = [];
-  /** Finished jobs the engine has read: removed from Redis in one round trip per burst. */
+  /** Started jobs whose worker inspect needs (to tell a lost one), read from Redis in the background. */
+  #unplaced: Sent[] = [];
+  /** Finished jobs the engine has read: removed from Redis in batches (REMOVE_BATCH, or after REMOVE_AFTER_MS). */
   #finished: string[] = [];
+  #removal: NodeJS.Timeout | null = null;
   #cancels: CancelSender | null = null;
   /** Adds not yet answered by Redis: a reconciliation waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
@@ -208,6 +214,7 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(this.#jobId(run));
     // Not in Redis: held for a slot (or its command is still being made).
     if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
+    if (job.started && job.worker === undefined && this.#unplaced.push(job) === 1) queueMicrotask(this.#place);
     // A job whose worker was lost and that the queue took back has been delivered, and is not started.
     return view.sent(started && job.started, job.deliveries > 0 && !job.started, job.worker);
   }
@@ -313,12 +320,16 @@ export class QueueBackend implements ExecutionBackend {
   #active(jobId: string, eventId: string): void {
     this.#seen(eventId);
     const job = this.#slots.get(jobId);
-    if (job === undefined) return;
+    if (job === undefined || job.started) return;
     this.#watch!.started();
+    // A first delivery is reported at once, counted here: which worker took it is read from Redis only where it
+    // matters, not once per job (a round trip that cost a third of the queue's throughput): for a delivery again
+    // (its log line and TaskRedelivered name the worker), and for inspect (#place).
+    if (job.deliveries === 0) return this.#started(jobId, null);
     if (this.#starting.push(jobId) === 1) queueMicrotask(this.#reportStarts);
   }
 
-  // One round trip for a burst of starts: which worker took each job, and how many times it was delivered.
+  // One round trip for a burst of deliveries again: which worker took each job, and how many times it was delivered.
   readonly #reportStarts = (): void => {
     const ids = this.#starting;
     this.#starting = [];
@@ -328,11 +339,25 @@ export class QueueBackend implements ExecutionBackend {
       .then((states) => ids.forEach((id, i) => this.#started(id, states[i])));
   };
 
+  // Which worker runs each of the started jobs inspect asked about: one round trip for all of them, in the background.
+  readonly #place = (): void => {
+    const jobs = this.#unplaced;
+    this.#unplaced = [];
+    const queue = this.#queue!;
+    void readJobs(this.#redis!, (id) => queue.toKey(id), jobs.map((j) => j.id))
+      .then((states) => jobs.forEach((job, i) => {
+        const s = states[i];
+        if (job.started && job.worker === undefined && s?.kind === "active" && s.where !== null) job.worker = s.where;
+      }))
+      .catch(() => undefined);
+  };
+
   #started(id: string, state: Awaited<ReturnType<typeof readJobs>>[number] | null | undefined): void {
     const job = this.#slots.get(id);
     if (job === undefined || job.started) return;
     job.started = true;
-    const delivery = (state?.kind === "active" ? state.delivery : Math.max(1, job.deliveries + 1)) + (job.payload.resent ?? 0);
+    // Redis counts the deliveries of the job it holds (one sent again after Redis lost it adds those before); else, this engine's count of starts.
+    const delivery = state?.kind === "active" ? state.delivery + (job.payload.resent ?? 0) : job.deliveries + 1;
     job.deliveries = delivery;
     job.worker = state?.kind === "active" ? (state.where ?? undefined) : undefined;
     const where = state?.kind === "active" && state.where !== null ? `worker ${state.where}` : undefined;
@@ -386,16 +411,21 @@ export class QueueBackend implements ExecutionBackend {
 
   /** Finished jobs the engine read need not wait for `keepFinished`: removed in one round trip per burst. */
   #doneWith(jobId: string): void {
-    if (this.#finished.push(jobId) === 1) queueMicrotask(() => this.#removeFinished());
+    // In batches (a round trip each, which once a job cost a chain a tenth of each hop), never ahead of the adds that follow.
+    const n = this.#finished.push(jobId);
+    if (n >= REMOVE_BATCH) this.#removeFinished();
+    else if (n === 1) this.#removal = setTimeout(() => this.#removeFinished(), REMOVE_AFTER_MS).unref();
   }
 
   #removeFinished(): void {
+    if (this.#removal !== null) clearTimeout(this.#removal);
+    this.#removal = null;
     const ids = this.#finished;
     if (ids.length === 0 || this.#redis === null || this.#queue === null) return;
     this.#finished = [];
     const queue = this.#queue;
     const p = this.#redis.pipeline();
-    for (const id of ids) p.del(queue.toKey(id));
+    p.del(...ids.map((id) => queue.toKey(id)));
     p.zrem(queue.keys.completed!, ...ids);
     void p.exec().catch(() => undefined); // what stays is removed by BullMQ after keepFinished
   }
