@@ -203,6 +203,11 @@ describe("lifecycle events on the local backend", () => {
       [2, "attempt 2 failed", true],
     ]);
     expect(of(f.uid, "TaskCompleted").attempt).toBe(3);
+    const mine = byTask(events).get(f.uid)!;
+    for (const type of ["TaskSubmitted", "TaskStarted"]) expect(mine.filter((e) => e.type === type).map((e) => e.attempt), type).toEqual([1, 2, 3]);
+    // its duration runs from the first attempt's start, through both failures and delays
+    const done = of(f.uid, "TaskCompleted");
+    expect(done.durationMs).toBeCloseTo(done.time - of(f.uid, "TaskStarted").time, 2);
     expectLifecycleOrder(events);
   });
 
