@@ -9,6 +9,7 @@ import {
   type BackendEnvironment,
   type ExecutionBackend,
   type FlowEvent,
+  type ReportState,
   type TaskEvent,
   type TaskFuture,
   type TaskRun,
@@ -136,6 +137,56 @@ describe("lifecycle events on the local backend", () => {
     expect(await inc(2)).toBe(3);
     expect(events.filter((e) => "taskId" in e)).toHaveLength(5);
     expect(later).toHaveLength(10);
+  });
+
+  it("events are built only while someone listens: with nobody, no transition reads a task's event fields", async () => {
+    // An event names its task's backend: a backend whose name counts its reads shows whether any event was built.
+    let reads = 0;
+    class Probe implements ExecutionBackend {
+      #report: ReportState | null = null;
+      get name(): string {
+        reads++;
+        return "probe";
+      }
+      attach(report: ReportState): void {
+        this.#report = report;
+      }
+      submit(run: TaskRun): void {
+        const report = this.#report!;
+        report(run, "RUNNING", undefined, { where: "here" });
+        try {
+          report(run, "DONE", (run.fn as (...a: unknown[]) => unknown)(...run.args));
+        } catch (error) {
+          report(run, "FAILED", error);
+        }
+      }
+      cancel(): void {}
+      async shutdown(): Promise<void> {}
+    }
+    const flow = await engine({ backend: new Probe() });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    let calls = 0;
+    const flaky = flow.functionTask((x: number) => {
+      if (++calls % 2 === 1) throw new Error("first attempt fails");
+      return x;
+    }, { name: "flaky", retries: 1, retryDelay: 1 });
+    const bad = flow.functionTask((): number => {
+      throw new Error("bad");
+    }, { name: "bad" });
+    // every kind of transition: steps, a retry, a failure, a dependent of it, a cancellation
+    const round = async (): Promise<number> => {
+      const before = reads;
+      const fs = [inc(inc(1)), flaky(2), inc(bad()), inc(inc(3))];
+      fs[3]!.cancel("not needed");
+      await Promise.allSettled(fs);
+      expect(fs.map((f) => f.state)).toEqual(["DONE", "DONE", "FAILED", "CANCELLED"]);
+      return reads - before;
+    };
+    expect(await round()).toBe(0);
+    const off = flow.subscribe(() => undefined);
+    expect(await round()).toBeGreaterThanOrEqual(5 * 4);
+    off();
+    expect(await round()).toBe(0);
   });
 
   it("counts over a 1,000-task random DAG with failures and cancellations", async () => {
