@@ -343,14 +343,68 @@ describe("the shutdown summary of failures nobody looked at", () => {
     await Promise.allSettled([(async () => await fail("bare await"))()]);
     const awaitedLate = fail("awaited once failed");
     const inAll = fail("in Promise.all");
-    await until(() => lookedLater.done() && awaitedLate.done() && inAll.done());
+    // `then` and `catch` while pending, or once failed
+    const thenPending = fail("then while pending");
+    void thenPending.then(undefined, () => undefined);
+    const caughtLate = fail("caught once failed");
+    const returned = fail("returned from an async function");
+    const returnedBy = (async () => returned)().catch(() => undefined);
+    const resultLate = fail("result() once failed");
+    // a dependent made before the failure, and one made after it (awaited, so that its own failure is seen)
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const before = inc(fail("a dependent waits"));
+    const depLate = fail("a dependent comes later");
+    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate];
+    await until(() => late.every((f) => f.done()));
     await tick();
     expect(lookedLater.exception()).toBeInstanceOf(Error);
-    await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll])]);
+    expect(() => resultLate.result()).toThrow("result() once failed");
+    await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll]), caughtLate.catch(() => undefined), returnedBy, before, inc(depLate)]);
     await flow.shutdown();
     const lines = err.lines.filter((l) => l.includes("nobody looked"));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/WARN asyncflow\.session\.\w+ 1 task failed and nobody looked at it: fail \(task\.000004\): Error: nobody looks\n$/);
+  });
+
+  it("names the dependents of a failure nobody looked at in a line of their own, with the root cause", async () => {
+    const err = captureStderr();
+    const flow = await engine();
+    const fail = flow.functionTask((): number => {
+      throw new TypeError("no digits");
+    }, { name: "parse" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const tail = inc(inc(fail()));
+    await until(() => tail.done());
+    await flow.shutdown();
+    const lines = err.lines.filter((l) => l.includes("nobody looked"));
+    // parse has dependents, and the first inc the second: only the end of the chain went unseen
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN \S+ 1 task did not run because a dependency failed and nobody looked at it: inc \(task\.000003\): parse \(task\.000001\) failed: TypeError: no digits\n$/);
+  });
+
+  it("a failure nobody awaits is never an unhandled rejection", async () => {
+    captureStderr();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const flow = await engine();
+      const fail = flow.functionTask(async (): Promise<number> => {
+        throw new Error("nobody awaits this");
+      }, { name: "fail" });
+      const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+      const fs = [fail(), inc(fail()), fail()];
+      fs[2]!.cancel("cancelled, and nobody awaits it either");
+      await until(() => fs.every((f) => f.done()));
+      // Node reports an unhandled rejection after the microtasks of the turn that made it: give it turns.
+      for (let i = 0; i < 5; i++) await tick();
+      await flow.shutdown();
+      await tick();
+      expect(fs.map((f) => f.state)).toEqual(["FAILED", "FAILED", "CANCELLED"]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("counts past the first three", async () => {
