@@ -149,7 +149,7 @@ export class Attempts {
     try {
       backend.cancel(run);
     } catch (error) {
-      this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`);
+      this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`, f._workflow ?? undefined);
     }
   }
 }
