@@ -1,6 +1,6 @@
 /**
  * The trace file, written by real child processes: interrupted by SIGINT
- * (every event up to the signal, then the shutdown's cancellations),
+ * or SIGTERM (every event up to the signal, then the shutdown's cancellations),
  * SIGKILLed (everything older than about a second), exiting without a
  * shutdown, and several sessions appending to one file.
  */
@@ -33,13 +33,16 @@ function run(mode: string, trace: string): { child: ChildProcess; out: () => str
 const ofType = (events: FlowEvent[], type: FlowEvent["type"]): TaskEvent[] => events.filter((e) => e.type === type) as TaskEvent[];
 
 describe("trace file", () => {
-  it("SIGINT mid-run: every event up to the signal, then a TaskCanceled for each task the shutdown cancelled", async () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s mid-run: every event up to the signal, then a TaskCanceled for each task the shutdown cancelled", async (signal, code) => {
     const path = tracePath();
     const p = run("signal", path);
     await until(() => p.out().includes("ready"), 15_000);
     expect(p.out()).toContain("ready");
-    p.child.kill("SIGINT");
-    expect(await p.exited).toBe(130);
+    p.child.kill(signal);
+    expect(await p.exited, p.out()).toBe(code);
     const events = read(path);
     expect(events[0]).toMatchObject({ type: "SessionStarted", pid: p.child.pid, backends: ["local"] });
     expect(events.at(-1)).toMatchObject({ type: "SessionEnded" });
