@@ -68,13 +68,13 @@ describe("trace file", () => {
     // The flush interval is one second; on a loaded machine give the timer as much again, and more.
     const MARGIN = 2500;
     const older = (before: number) => done().filter((d) => d.at < before - MARGIN);
-    await until(() => older(Date.now()).length >= 50, 60_000);
+    await until(() => older(Date.now()).length >= 10, 60_000);
     const killedAt = Date.now();
     p.child.kill("SIGKILL");
     await p.exited;
     const completed = new Set(ofType(read(path), "TaskCompleted").map((e) => e.taskId));
     const old = older(killedAt);
-    expect(old.length).toBeGreaterThanOrEqual(50);
+    expect(old.length).toBeGreaterThanOrEqual(10);
     expect(old.filter((d) => !completed.has(d.uid))).toEqual([]);
     expect(completed.size).toBeLessThanOrEqual(done().length + 1);
   }, 90_000);
