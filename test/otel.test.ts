@@ -123,6 +123,16 @@ describe("OpenTelemetry spans", () => {
     expect(origin.parentSpanId).toBe(idOf(one("work")));
   });
 
+  it("an executable's process gets its task's span as TRACEPARENT", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const show = flow.executableTask(() => ["/bin/sh", "-c", 'echo "$TRACEPARENT"'], { name: "show" });
+    const traceparent = (await show()).trim();
+    await flow.shutdown();
+    const task = one("show");
+    expect(traceparent).toBe(`00-${task.spanContext().traceId}-${idOf(task)}-01`);
+  });
+
   it("a span a worker thread's body starts is a child of its task's span", async () => {
     exporter.reset();
     const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
