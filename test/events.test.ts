@@ -354,11 +354,13 @@ describe("the shutdown summary of failures nobody looked at", () => {
     const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
     const before = inc(fail("a dependent waits"));
     const depLate = fail("a dependent comes later");
-    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate];
+    const callbackLate = fail("a callback once failed");
+    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate, callbackLate];
     await until(() => late.every((f) => f.done()));
     await tick();
     expect(lookedLater.exception()).toBeInstanceOf(Error);
     expect(() => resultLate.result()).toThrow("result() once failed");
+    callbackLate.addDoneCallback(() => undefined);
     await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll]), caughtLate.catch(() => undefined), returnedBy, before, inc(depLate)]);
     await flow.shutdown();
     const lines = err.lines.filter((l) => l.includes("nobody looked"));
