@@ -11,8 +11,12 @@ export async function engine(options: EngineOptions = {}): Promise<WorkflowEngin
   return flow;
 }
 
+// One hook, in this order: what the engines say as they shut down (a debug
+// line, the summary of failures nobody looked at) is still captured by the
+// test that captured stderr, and the run's output shows only real failures.
 afterEach(async () => {
   await Promise.all(open.splice(0).map((f) => f.shutdown()));
+  vi.restoreAllMocks();
 });
 
 /** A promise and its settle functions, to hold a task body until the test lets it go. */
@@ -47,9 +51,6 @@ export function captureStderr(): { readonly lines: string[]; text(): string } {
   return { lines, text: () => lines.join("") };
 }
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /** What a backend reported to its engine: `seen` as `uid:STATE` in order, the runs it reported on by uid, and the engine's report callback. */
 export interface Recorder {

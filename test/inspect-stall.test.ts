@@ -196,6 +196,7 @@ describe("stall detection", () => {
     expect(vi.getTimerCount()).toBe(0); // the last task with warnAfter ended: its timer went with it
     await plain.shutdown();
 
+    const err = captureStderr();
     const stalling = await engine({ stallTimeout: 1000 });
     const g = gate<number>();
     const both = stalling.functionTask(step, { warnAfter: 300 })(g.promise);
@@ -207,5 +208,6 @@ describe("stall detection", () => {
     await both;
     expect(refs().length).toBeGreaterThan(1);
     expect(refs().every((r) => !r)).toBe(true);
+    expect(err.text()).toMatch(/longer than its warnAfter \(300 ms\)[^]*no task finished for [\d.]+ s \(stallTimeout\)/);
   });
 });

@@ -35,6 +35,14 @@ describe("QueueBackend transport", () => {
         handleSignals: false,
       }).catch((e: unknown) => e as Error);
       expect((plain as Error).message).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+      // the server's certificate is checked: with another CA, or the system's CAs only, neither side connects
+      const other = join(dir, "other.pem");
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "other-key.pem"), "-out", other, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+      const unchecked = await WorkflowEngine.create({ backend: new QueueBackend({ connection: redis.url, tls: { ca: readFileSync(other) }, connectTimeout: 1000 }), handleSignals: false }).catch((e: unknown) => e as Error);
+      expect((unchecked as Error).message).toMatch(/cannot reach Redis at rediss:\/\/127\.0\.0\.1:\d+: self-signed certificate/);
+      const noCa = await startAsyncflowWorker(["--connection", redis.url, "--queue", "tls", "--module", TASKS_MODULE, "--connect-timeout", "1000"]);
+      expect([noCa.serving, noCa.code]).toEqual([false, 2]);
+      expect(noCa.output).toMatch(/cannot reach Redis at rediss:\/\/127\.0\.0\.1:\d+: self-signed certificate/);
     } finally {
       await redis.stop();
     }

@@ -4,7 +4,7 @@
  * processes (`asyncflow-worker` from the sources), cancellation reaching
  * them, workers that die, the CLI.
  */
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -119,7 +119,8 @@ describe("queue workers", () => {
 
   it("with no worker on its queue the engine says so in the log, once; the tasks run when one comes", async () => {
     const { lines } = captureStderr();
-    const flow = await engine({ backend: queued({ queue: "nobody", noWorkerWarning: 200 }) });
+    const backend = queued({ queue: "nobody", noWorkerWarning: 200 });
+    const flow = await engine({ backend });
     const add = flow.functionTask((a: number, b: number) => a + b);
     const f = add(1, 2);
     const warned = (): number => lines.filter((l) => l.includes("lists no worker")).length;
@@ -130,10 +131,9 @@ describe("queue workers", () => {
     expect(warnings[0]).toMatch(
       /WARN \S+ QueueBackend "queue": 1 job\(s\) waiting, none started for 0\.\d s, and Redis lists no worker for queue "nobody" at redis:\/\/127\.0\.0\.1:\d+\. Start one: asyncflow worker --connection redis:\/\/127\.0\.0\.1:\d+ --queue nobody --module <your tasks>\n/,
     );
-    // all of them cancelled, then a new wait: a warning of its own
+    // all of them cancelled (none of the engine's jobs left in Redis), then a new wait: a warning of its own
     f.cancel();
-    // the watch looks every noWorkerWarning ms: one look with no job out ends the first wait
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => backend.inQueue === 0);
     const g = add(2, 3);
     await until(() => warned() >= 2, 10_000);
     expect(warned()).toBe(2);
@@ -147,18 +147,21 @@ describe("queue workers", () => {
 
   it("jobs waiting behind a busy worker are not reported as having no worker", async () => {
     const local = await localWorker({ queue: "busy", concurrency: 1 });
+    const { lines } = captureStderr();
+    process.env.ASYNCFLOW_LOG_LEVEL = "debug";
+    const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) }).finally(() => delete process.env.ASYNCFLOW_LOG_LEVEL);
+    const wait = untilAbortedTask(flow);
+    const first = wait();
+    const second = wait();
     try {
-      const { lines } = captureStderr();
-      const flow = await engine({ backend: queued({ queue: "busy", noWorkerWarning: 200 }) });
-      const wait = untilAbortedTask(flow);
-      const first = wait();
-      const second = wait();
-      await new Promise((r) => setTimeout(r, 800));
+      // the look that would have warned: the second job waiting past noWorkerWarning, with the busy worker listed
+      await until(() => lines.some((l) => l.includes("Redis lists 1 worker(s)")), 10_000);
+      expect(lines.find((l) => l.includes("Redis lists 1 worker(s)"))).toMatch(/DEBUG \S+ QueueBackend "queue": no job started for 0\.\d s, 2 in Redis; Redis lists 1 worker\(s\) for queue "busy" \(busy\): not reported\n/);
       expect([first.state, second.state]).toEqual(["RUNNING", "PENDING"]);
       expect(lines.filter((l) => l.includes("lists no worker"))).toEqual([]);
+    } finally {
       first.cancel();
       second.cancel();
-    } finally {
       await local.close();
     }
   });
@@ -310,19 +313,33 @@ describe("asyncflow-worker", () => {
     const flow = await engine({ backend: queued({ queue: "kill" }) });
     const marker = join(mkdtempSync(join(tmpdir(), "af-kill-")), "started");
     const f = flow.executableTask((m: string) => `touch ${m}; sleep 30`)(marker);
-    while (!existsSync(marker)) await new Promise((res) => setTimeout(res, 5)); // the command runs
+    await until(() => existsSync(marker), 10_000); // the command runs
     let output = "";
     r.child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((res) => r.child.once("exit", res));
     const t0 = performance.now();
     r.child.kill("SIGTERM");
-    await new Promise((res) => setTimeout(res, 100));
+    await until(() => output.includes("asyncflow worker: stopping"), 10_000); // the first signal is taken
     r.child.kill("SIGTERM");
     expect(await exited).toBe(1);
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(output).toContain("asyncflow worker: killed");
     expect(output).not.toContain("stopped after");
     await expect(f).rejects.toThrow(/command ".*sleep 30" was killed by SIG(TERM|KILL)/);
+  });
+
+  it("a secret shorter than 16 characters is refused as the engine refuses it, naming where it came from and never showing it", async () => {
+    await expect(startQueueWorker({ connection: redis.url, secret: "option" })).rejects.toThrow(/^startQueueWorker: option `secret`: expected at least 16 characters, got `\*\*\*` \(string\)$/);
+    const short = "s3cr3t-q";
+    const fromEnv = await startWorker(["--redis", redis.url], { ASYNCFLOW_QUEUE_SECRET: short });
+    expect([fromEnv.serving, fromEnv.code]).toEqual([false, 2]);
+    expect(fromEnv.output).toMatch(/^asyncflow worker: ASYNCFLOW_QUEUE_SECRET: the secret must be at least 16 characters, it has 8$/m);
+    const file = join(mkdtempSync(join(tmpdir(), "af-secret-")), "secret");
+    writeFileSync(file, `${short}\n`, { mode: 0o600 });
+    const fromFile = await startWorker(["--redis", redis.url, "--secret-file", file]);
+    expect([fromFile.serving, fromFile.code]).toEqual([false, 2]);
+    expect(fromFile.output).toContain(`asyncflow worker: --secret-file ${file}: the secret must be at least 16 characters, it has 8\n`);
+    expect(fromEnv.output + fromFile.output).not.toContain(short);
   });
 
   it("a bad option value exits 2 naming the option", async () => {

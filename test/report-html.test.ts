@@ -169,8 +169,8 @@ describe("the HTML report in headless Chromium", () => {
     });
     await page.waitForFunction((f) => (globalThis as unknown as PageGlobals).asyncflowReport!.frames > f, frames);
     expect((await readStatus(page)).barsDrawn).toBeGreaterThan(30);
-    // Not a timed assertion (this machine is shared): the figure is printed for the record.
-    console.log(`report page, 100,000 tasks: drawn ${status.renderMs} ms after navigation started`);
+    // Not a timed assertion (this machine is shared): the time to draw is a bench row (`npm run bench -- report`).
+    expect(status.renderMs).toBeGreaterThan(0);
     await page.close();
   }, 180_000);
 });

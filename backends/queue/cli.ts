@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { redact } from "./redis.js";
+import { MIN_SECRET_LENGTH } from "./sign.js";
 import { startQueueWorker, type QueueWorkerOptions } from "./worker.js";
 
 const usage = `usage: asyncflow worker [--connection URL | --connection-file FILE] --module PATH|PACKAGE ... [options]
@@ -86,6 +87,7 @@ export async function main(argv: string[]): Promise<void> {
       void Promise.race([worker.kill(), new Promise((r) => setTimeout(r, KILL_WAIT_MS))]).finally(() => process.exit(1));
       return;
     }
+    console.log(`asyncflow worker: stopping: the jobs running here finish first (a second signal kills them)`);
     void worker.close().then(() => {
       if (signals > 1) return; // killed meanwhile: that exit stands
       console.log(`asyncflow worker: stopped after ${worker.processed} jobs`);
@@ -103,6 +105,10 @@ function optionsOf(v: Record<string, string | boolean | string[] | undefined>): 
   const connection = str("connection-file") !== undefined ? file("connection-file")!.trim() : (str("connection") ?? str("redis") ?? process.env.ASYNCFLOW_REDIS_URL);
   if (connection === undefined || connection === "") throw new Error(`no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\n${usage}`);
   const secret = str("secret-file") !== undefined ? file("secret-file")!.trim() : process.env.ASYNCFLOW_QUEUE_SECRET || undefined;
+  // Said here, naming where it came from; the engine refuses the same secrets (options.ts, shared).
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(`${str("secret-file") !== undefined ? `--secret-file ${str("secret-file")}` : "ASYNCFLOW_QUEUE_SECRET"}: the secret must be at least ${MIN_SECRET_LENGTH} characters, it has ${secret.length}`);
+  }
   const tlsFiles = { ca: file("tls-ca"), cert: file("tls-cert"), key: file("tls-key"), servername: str("tls-servername") };
   const tls = Object.values(tlsFiles).some((x) => x !== undefined) ? Object.fromEntries(Object.entries(tlsFiles).filter(([, x]) => x !== undefined)) : v.tls === true ? true : undefined;
   const given: Record<string, unknown> = {

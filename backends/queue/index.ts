@@ -10,6 +10,7 @@ import type { TaskRun } from "../../lib/contract/run.js";
 import { commandOf } from "../process/command.js";
 import { uncloneableArgument } from "../remote/clone.js";
 import { CancelSender, keys } from "./cancels.js";
+import { OwnedConnections } from "./connections.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
 import { firstEntry, readJobs, streamIdAfter } from "./reconcile.js";
@@ -64,6 +65,7 @@ export class QueueBackend implements ExecutionBackend {
   #address = "";
   #signer: Signer | null = null;
   #redis: Redis | null = null;
+  #connections = new OwnedConnections();
   #queue: Queue | null = null;
   #events: QueueEvents | null = null;
   #refs: QueueRefs | null = null;
@@ -113,14 +115,15 @@ export class QueueBackend implements ExecutionBackend {
       if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
     });
     const [{ Queue, QueueEvents }, { Redis }, { queueRefs }] = await Promise.all([import("bullmq"), import("ioredis"), import("./refs.js")]);
-    const ioredis = redisOptions(connection, o.tls);
-    const redis = (this.#redis = new Redis({ ...ioredis, lazyConnect: true }));
+    const connections = (this.#connections = new OwnedConnections());
+    const ioredis = connections.options(redisOptions(connection, o.tls));
+    const redis = (this.#redis = connections.own(new Redis({ ...ioredis, lazyConnect: true })));
     redis.on("error", () => undefined); // reported by the connect below, then by the queue (logged) and the commands that fail
     const within = async (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => {
       try {
         await connectWithin(ready, `QueueBackend "${this.name}"`, this.#address, o.connectTimeout, errors);
       } catch (error) {
-        this.#redis?.disconnect();
+        connections.close();
         void this.#events?.disconnect().catch(() => undefined);
         throw error;
       }
@@ -162,6 +165,7 @@ export class QueueBackend implements ExecutionBackend {
     events.on("failed", ({ jobId, failedReason }, id) => this.#failed(jobId, failedReason, id));
     events.on("stalled", ({ jobId }, id) => this.#stalled(jobId, id));
     await within(events.waitUntilReady(), events);
+    connections.own(await events.getBackend().client);
     this.#refs = await queueRefs();
     const startOne = `asyncflow worker --connection ${this.#address} --queue ${o.queue} --module <your tasks>`;
     const view = (this.#view = new QueueView(o.queue, startOne, async () => {
@@ -178,6 +182,9 @@ export class QueueBackend implements ExecutionBackend {
           `QueueBackend "${this.name}": ${jobs} job(s) waiting, none started for ${(idleMs / 1000).toFixed(1)} s, and Redis lists no worker for queue "${o.queue}" at ${this.#address}. ` +
             `Start one: ${startOne}`,
         ),
+      (idleMs, jobs, workers) => {
+        if (env.log.debugOn) env.log.debug(env.sessionUid, `QueueBackend "${this.name}": no job started for ${(idleMs / 1000).toFixed(1)} s, ${jobs} in Redis; Redis lists ${workers} worker(s) for queue "${o.queue}" (busy): not reported`);
+      },
     );
   }
 
@@ -235,7 +242,7 @@ export class QueueBackend implements ExecutionBackend {
   cancel(run: TaskRun): void {
     const id = this.#jobId(run);
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
-    if (!this.#slots.release(id)) return;
+    if (!this.#release(id)) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal.
     this.#cancels?.send(id);
   }
@@ -250,12 +257,11 @@ export class QueueBackend implements ExecutionBackend {
     // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
     // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
     // BullMQ's close no connection end while it is between reconnects): wait a while, not forever, then
-    // drop every connection, so that no reconnect timer holds the process.
+    // drop every connection for good (connections.ts), so that no reconnect timer holds the process.
     this.#removeFinished();
     const closed = Promise.resolve(this.#cancels?.settled()).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
     await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
-    this.#redis?.disconnect();
-    void this.#events?.disconnect().catch(() => undefined);
+    this.#connections.close();
   }
 
   #jobId(run: TaskRun): string {
@@ -288,8 +294,15 @@ export class QueueBackend implements ExecutionBackend {
 
   /** Releases the job's slot and reports; false when the job held none (settled already, or cancelled). */
   #settle(id: string, run: TaskRun, state: "DONE" | "FAILED", value: unknown): boolean {
-    if (!this.#slots.release(id)) return false;
+    if (!this.#release(id)) return false;
     this.#attachment.report(run, state, value);
+    return true;
+  }
+
+  /** Frees the job's slot; false when it held none. */
+  #release(id: string): boolean {
+    if (!this.#slots.release(id)) return false;
+    if (this.#slots.size === 0) this.#watch?.drained();
     return true;
   }
 

@@ -4,6 +4,7 @@
  * attaches, never by `import "asyncflow"`.
  */
 import { z } from "zod";
+import { MIN_SECRET_LENGTH } from "./sign.js";
 
 const positiveInt = z.number().int().positive();
 const pem = z.union([z.string(), z.instanceof(Uint8Array)]);
@@ -47,8 +48,11 @@ export const tlsSchema = z.union([
   }),
 ]);
 
-/** A shared secret for signing jobs and results: at least 16 bytes. */
-export const secretSchema = z.union([z.string().min(16, "expected at least 16 characters"), z.instanceof(Uint8Array).refine((b) => b.length >= 16, "expected at least 16 bytes")]);
+/** A shared secret for signing jobs and results: at least 16 characters or bytes, on both sides (they share this schema). */
+export const secretSchema = z.union([
+  z.string().min(MIN_SECRET_LENGTH, `expected at least ${MIN_SECRET_LENGTH} characters`),
+  z.instanceof(Uint8Array).refine((b) => b.length >= MIN_SECRET_LENGTH, `expected at least ${MIN_SECRET_LENGTH} bytes`),
+]);
 
 /** What both sides take: where Redis is, how to reach it, which keys, which secret. */
 const transport = {

@@ -162,14 +162,20 @@ export class ErrorReport {
   }
 }
 
-/** The options error with every secret given (password, URL, secret) replaced by `***`. */
+/**
+ * The options error with every secret given (the URL's password, a password,
+ * the secret) replaced by `***` where the error shows it: in a URL, and as the
+ * value it received (``got `<value>` (string)``, as parseOptions writes it).
+ * Only there: a secret too short to be accepted ("abc") may well occur in the
+ * rest of the message or the stack, which must stay as it is.
+ */
 export function redactError(error: unknown, given: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const o = (given ?? {}) as Record<string, unknown>;
   const secrets = [o.secret, typeof o.connection === "object" && o.connection !== null ? (o.connection as Record<string, unknown>).password : undefined].filter(
     (s): s is string => typeof s === "string" && s !== "",
   );
-  const clean = (text: string): string => secrets.reduce((t, s) => t.split(s).join("***"), redact(text));
+  const clean = (text: string): string => secrets.reduce((t, s) => t.split(`got \`${s}\` (string)`).join("got `***` (string)"), redact(text));
   error.message = clean(error.message);
   if (error.stack !== undefined) error.stack = clean(error.stack);
   return error;

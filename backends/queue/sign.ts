@@ -9,6 +9,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 export type Secret = string | Uint8Array;
 
+/** The shortest secret either side accepts (characters of a string, bytes of a Uint8Array). */
+export const MIN_SECRET_LENGTH = 16;
+
 export class Signer {
   readonly #key: Buffer;
 

@@ -11,15 +11,24 @@ export class IdleQueueWatch {
   /** Workers Redis lists for the queue. */
   readonly #workers: () => Promise<number>;
   readonly #warn: (idleMs: number, jobs: number) => void;
+  /** The same wait, with workers listed (busy with other jobs): not a missing worker; said at debug level. */
+  readonly #busy: (idleMs: number, jobs: number, workers: number) => void;
   #timer: NodeJS.Timeout | null = null;
   #lastStart = 0;
   #warned = false;
 
-  constructor(afterMs: number, jobsOut: () => number, workers: () => Promise<number>, warn: (idleMs: number, jobs: number) => void) {
+  constructor(
+    afterMs: number,
+    jobsOut: () => number,
+    workers: () => Promise<number>,
+    warn: (idleMs: number, jobs: number) => void,
+    busy: (idleMs: number, jobs: number, workers: number) => void,
+  ) {
     this.#afterMs = afterMs;
     this.#jobsOut = jobsOut;
     this.#workers = workers;
     this.#warn = warn;
+    this.#busy = busy;
   }
 
   /** Jobs went out: watch, unless already watching. */
@@ -35,6 +44,13 @@ export class IdleQueueWatch {
     this.#warned = false;
   }
 
+  /** No job of this engine is left in Redis: the next jobs are a new wait, worth a warning of their own. */
+  drained(): void {
+    this.stop();
+    this.#lastStart = 0;
+    this.#warned = false;
+  }
+
   stop(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
@@ -47,21 +63,17 @@ export class IdleQueueWatch {
   async #check(): Promise<void> {
     this.#timer = null;
     const jobs = this.#jobsOut();
-    if (jobs === 0) {
-      // all done (or cancelled): the next jobs are a new wait, worth a warning of their own
-      this.#lastStart = 0;
-      this.#warned = false;
-      return;
-    }
+    if (jobs === 0) return this.drained();
     const idle = performance.now() - this.#lastStart;
     if (idle < this.#afterMs) return this.#arm(this.#afterMs - idle);
     this.#arm(this.#afterMs);
     if (this.#warned) return;
     // Workers busy with other engines' jobs are not a problem to report.
     const workers = await this.#workers().catch(() => -1);
-    if (workers === 0 && this.#timer !== null && !this.#warned) {
+    if (this.#timer === null || this.#warned) return; // stopped, or drained, meanwhile
+    if (workers === 0) {
       this.#warned = true;
       this.#warn(idle, jobs);
-    }
+    } else if (workers > 0) this.#busy(idle, jobs, workers);
   }
 }

@@ -8,6 +8,7 @@ import { Logger } from "../../lib/contract/log.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { describe } from "../../lib/contract/errors.js";
 import { keys, receiveCancels } from "./cancels.js";
+import { OwnedConnections } from "./connections.js";
 import type { queueWorkerOptionsSchema } from "./options.js";
 import { OUTCOME_FIELD, reply, type JobOutcome, type ReplyEnvelope } from "./protocol.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
@@ -63,7 +64,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   if (trust.opensCode && signer === null) {
     log.warn(id, `asyncflow worker: runs ${[opts.allowSource && "shipped source", opts.allowModules.length > 0 && "modules jobs name", opts.allowExec && "commands"].filter(Boolean).join(", ")} without a secret: anyone who can write to Redis at ${address} can run code here (give it --secret-file, and the engine the same \`secret\`)`);
   }
-  const ioredis = { ...redisOptions(connection, opts.tls) };
+  const connections = new OwnedConnections();
+  const ioredis = connections.options(redisOptions(connection, opts.tls));
   const k = keys(opts.prefix, opts.queue);
   let processed = 0;
   /** Jobs named for cancelling that were not running here: the most recent EARLY_CANCELS of them. */
@@ -86,12 +88,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
   // Subscribed before the worker starts, so that no cancel falls between the two.
-  const cancels = new RedisClient(ioredis); // connects now, retrying until the subscribe below gives up
+  const cancels = connections.own(new RedisClient(ioredis)); // connects now, retrying until the subscribe below gives up
   // For looking up, after a reconnect, the cancels sent while the subscription was down.
   let lookup: Redis | null = null;
   const disconnect = (): void => {
-    cancels.disconnect();
-    lookup?.disconnect();
+    connections.close();
     children.close();
   };
   let ready = false;
@@ -114,7 +115,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", address, opts.connectTimeout, errors);
   try {
-    const lookupClient = (): Redis => (lookup ??= new RedisClient(ioredis).on("error", warnCancel));
+    const lookupClient = (): Redis => (lookup ??= connections.own(new RedisClient(ioredis)).on("error", warnCancel));
     const subscribed = receiveCancels(cancels, lookupClient, k, () => [...running.keys()], onCancel, warnCancel);
     await connected(subscribed, cancels);
   } catch (error) {
@@ -189,6 +190,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
   try {
     await connected(worker.waitUntilReady(), worker);
+    for (const client of [backend.client, backend.blockingClient]) if (client !== undefined) connections.own(await client);
   } catch (error) {
     disconnect();
     await worker.close(true).catch(() => undefined);

@@ -96,18 +96,19 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** @internal dependencies not yet DONE */ _waiting = 0;
   /** @internal keys (see _key) of dependencies, for graph(): one as a number, several as an array */ _deps: DepKeys = null;
   /** @internal tasks waiting on this one; dropped once they are released */ _dependents: (TaskFuture | Lenient)[] | null = null;
-  /** @internal tasks created by this block's body while it runs */ _children: TaskFuture[] | null = null;
-  /** @internal one callback, or several in order (most futures have none or one) */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
+  /** @internal one callback, or several in order (most futures have none or one); LOOKED: none, but someone looked */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
   /** @internal neighbours in the engine's list of live tasks */ _prev: TaskFuture | null = null;
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal settles the promise side; dropped once final */ _resolve: ((value: unknown) => void) | null;
   /** @internal the submission in flight; null when not running */ _run: TaskRun | null = null;
-  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */ _attempts: AttemptRecord | null = null;
-  /** @internal performance.now() when made (see Observers.now) */ _created = 0;
-  /** @internal performance.now() when the body started; 0 until then */ _started = 0;
-  /** @internal the workflow it was made in: a named scope's id, or its outermost block's uid */ _workflow: string | null = null;
-  /** @internal the block whose body made it */ _parent: TaskFuture | null = null;
-  /** @internal someone awaited it, chained on it, asked for its outcome or gave it a callback: its failure is not unobserved */ _looked = false;
+  // A block's children and a task's attempts in one field: only blocks have children, and blocks never retry.
+  /** @internal read through `_children` (blocks) and `_attempts` (function and executable tasks) */ _extra: TaskFuture[] | AttemptRecord | null = null;
+  // Timestamps start undefined (typed as numbers: every reader runs after they are set, or
+  // compares with `> 0`), so that V8 keeps these fields tagged: futures made in one burst
+  // then share the one number their clock reading is, instead of a boxed copy each (16 B).
+  /** @internal performance.now() when made (see Observers.now) */ _created: number = undefined as unknown as number;
+  /** @internal performance.now() when the body started; undefined (never > 0) until then */ _started: number = undefined as unknown as number;
+  /** @internal where it was made (see Place): read through `_workflow` and `_parent` */ _place: TaskFuture | string | Place | null = null;
 
   // Futures are made by task wrappers (through `_create`), never by users.
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {
@@ -147,6 +148,33 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
     return this._state === TaskState.CANCELLED;
   }
 
+  /** @internal tasks created by this block's body while it runs */
+  get _children(): TaskFuture[] | null {
+    const x = this._extra;
+    return Array.isArray(x) ? x : null;
+  }
+  set _children(children: TaskFuture[] | null) {
+    this._extra = children;
+  }
+  /** @internal attempts, arguments and time limits of a task with retries, a timeout or a deadline */
+  get _attempts(): AttemptRecord | null {
+    const x = this._extra;
+    return Array.isArray(x) ? null : x;
+  }
+  set _attempts(attempts: AttemptRecord | null) {
+    this._extra = attempts;
+  }
+  /** @internal the workflow it was made in: a named scope's id, or its outermost block's uid */
+  get _workflow(): string | null {
+    const p = this._place;
+    return p === null || typeof p === "string" ? p : p instanceof TaskFuture ? p._workflow : p.workflow;
+  }
+  /** @internal the block whose body made it */
+  get _parent(): TaskFuture | null {
+    const p = this._place;
+    return p === null || typeof p === "string" ? null : p instanceof TaskFuture ? p : p.parent;
+  }
+
   /**
    * The result of a DONE task.
    * @throws the failure of a FAILED task, the TaskCancelledError of a cancelled one,
@@ -154,14 +182,14 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
    */
   result(): T {
     if (this._state === TaskState.DONE) return this._value as T;
-    if (isFinal(this._state)) throw ((this._looked = true), this._value);
+    if (isFinal(this._state)) throw (looked(this), this._value);
     throw new InvalidStateError(`${this.uid} (${this.name}) has no result yet: it is ${this._state}`);
   }
 
   /** The failure (or TaskCancelledError) of a finished task; undefined when DONE or not finished. */
   exception(): unknown {
     if (this._state !== TaskState.FAILED && this._state !== TaskState.CANCELLED) return undefined;
-    this._looked = true;
+    looked(this);
     return this._value;
   }
 
@@ -171,12 +199,12 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
    */
   addDoneCallback(cb: DoneCallback<T>): this {
     if (typeof cb !== "function") throw new TypeError(`addDoneCallback expects a function, got ${typeof cb}`);
-    this._looked = true;
     if (isFinal(this._state)) {
+      looked(this);
       queueMicrotask(() => this._def.session.callback(this as TaskFuture, cb as DoneCallback<unknown>));
     } else {
       const list = this._callbacks;
-      this._callbacks = list === null ? cb : typeof list === "function" ? [list, cb] : (list.push(cb), list);
+      this._callbacks = list === null || list === LOOKED ? cb : typeof list === "function" ? [list, cb] : (list.push(cb), list);
     }
     return this;
   }
@@ -184,10 +212,11 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** Removes every registration of `cb`; returns how many were removed. */
   removeDoneCallback(cb: DoneCallback<T>): number {
     const list = this._callbacks;
-    if (list === null) return 0;
+    if (list === null || list === LOOKED) return 0;
     const all = typeof list === "function" ? [list] : list;
     const kept = all.filter((x) => x !== cb);
-    this._callbacks = kept.length === 0 ? null : kept.length === 1 ? kept[0]! : kept;
+    // Whoever gave a callback has looked, even once it is removed.
+    this._callbacks = kept.length === 0 ? (LOOKED as DoneCallback<T>) : kept.length === 1 ? kept[0]! : kept;
     return all.length - kept.length;
   }
 
@@ -223,11 +252,42 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
 // tells the shutdown summary that someone looked at the future's outcome.
 Object.defineProperty(TaskFuture.prototype, "constructor", {
   get(this: TaskFuture): PromiseConstructor {
-    this._looked = true;
+    looked(this);
     return Promise;
   },
   configurable: true,
 });
+
+/**
+ * @internal In `_callbacks` where there is no callback: someone has awaited
+ * the future, chained on it, asked for its outcome or given it a callback, so
+ * its failure is not one nobody looked at (see unobserved.ts). Never called.
+ */
+export const LOOKED: DoneCallback<unknown> = () => undefined;
+
+/** @internal marks `f` as looked at, keeping its callbacks */
+export function looked<T>(f: TaskFuture<T>): void {
+  if (f._callbacks === null) f._callbacks = LOOKED as DoneCallback<T>;
+}
+
+/**
+ * @internal Where a task was made, in one field (most tasks are made outside
+ * blocks and scopes: null): a workflow id alone; the block whose body made it,
+ * when it carries that block's workflow (the common case inside blocks); or
+ * both, when a scope opened inside the body names another workflow.
+ */
+export class Place {
+  constructor(
+    readonly workflow: string | null,
+    readonly parent: TaskFuture,
+  ) {}
+}
+
+/** @internal the `_place` of a task made in `workflow` by the body of `parent` */
+export function placeOf(workflow: string | null, parent: TaskFuture | null): TaskFuture | string | Place | null {
+  if (parent === null) return workflow;
+  return workflow === parent._workflow ? parent : new Place(workflow, parent);
+}
 
 /** Dependency keys as a future and a history record keep them: most tasks have one, kept without an array. */
 export type DepKeys = number | number[] | null;

@@ -18,7 +18,9 @@ export class Observers {
   #listeners: FlowListener[] = [];
   readonly #log: Logger;
   readonly #sessionId: string;
-  #stamp = -1;
+  // Null when expired: a field that holds null as well as numbers stays tagged, so the reading is one
+  // number shared by every future stamped in the burst (see TaskFuture._created).
+  #stamp: number | null = null;
 
   constructor(sessionId: string, log: Logger) {
     this.#sessionId = sessionId;
@@ -52,15 +54,16 @@ export class Observers {
   /** `performance.now()`: exact while anyone listens, else shared by a synchronous burst (see the class comment). */
   now(): number {
     if (this.active) return performance.now();
-    if (this.#stamp < 0) {
-      this.#stamp = performance.now();
+    let stamp = this.#stamp;
+    if (stamp === null) {
+      stamp = this.#stamp = performance.now();
       queueMicrotask(this.#expire);
     }
-    return this.#stamp;
+    return stamp;
   }
 
   readonly #expire = (): void => {
-    this.#stamp = -1;
+    this.#stamp = null;
   };
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { currentContext, type TaskContext } from "../contract/context.js";
 import { TaskRun } from "../contract/run.js";
 import { TaskKind, TaskState } from "../contract/states.js";
-import type { TaskFuture } from "./future.js";
+import { placeOf, type TaskFuture } from "./future.js";
 
 /**
  * Workflow scopes: which workflow and which block a new task belongs to.
@@ -34,7 +34,7 @@ export function inScope<R>(workflowId: string | undefined, fn: (workflowId: stri
 }
 
 /**
- * Sets `f._workflow` and `f._parent` from where it is being made. Returns the
+ * Sets `f._place` (its workflow and parent block) from where it is being made. Returns the
  * running block whose body made it (the owner of its cancellation), or null.
  */
 export function placeTask(f: TaskFuture): TaskFuture | null {
@@ -53,7 +53,6 @@ export function placeTask(f: TaskFuture): TaskFuture | null {
     const scope = scopes.getStore();
     if (scope !== undefined && scope.within === ctx) workflowId = scope.workflowId;
   }
-  f._parent = block;
-  f._workflow = workflowId ?? (f._def.kind === TaskKind.BLOCK ? f.uid : null);
+  f._place = placeOf(workflowId ?? (f._def.kind === TaskKind.BLOCK ? f.uid : null), block);
   return block;
 }

@@ -2,7 +2,7 @@ import type { RunInfo } from "../contract/backend.js";
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
 import { emitEnded, emitStarted, type Reused } from "./emit.js";
-import { Lenient, type DoneCallback, type TaskFuture } from "./future.js";
+import { LOOKED, Lenient, looked, type DoneCallback, type TaskFuture } from "./future.js";
 import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
 import type { Observers } from "./observe.js";
@@ -33,9 +33,9 @@ export interface LifecycleParts {
 const ignore = (): void => {};
 // The engine's own handler is not someone looking: `then` reads `constructor`, which marks the future looked at.
 const markHandled = (f: TaskFuture): void => {
-  const looked = f._looked;
+  const callbacks = f._callbacks;
   void Promise.prototype.then.call(f, undefined, ignore);
-  f._looked = looked;
+  f._callbacks = callbacks;
 };
 // Rejects whatever it resolves (a future keeps only its resolve function).
 const rejecting = (error: unknown): { then(resolve: unknown, reject: (e: unknown) => void): void } => ({ then: (_, reject) => reject(error) });
@@ -132,7 +132,7 @@ export class Lifecycle {
 
   /** `f` was registered with a dependency that had already failed or been cancelled. */
   dependencyEnded(f: TaskFuture, d: TaskFuture): void {
-    d._looked = true;
+    looked(d);
     this.#release(d, f);
   }
 
@@ -173,7 +173,9 @@ export class Lifecycle {
   #notify(f: TaskFuture): void {
     const callbacks = f._callbacks;
     f._callbacks = null;
-    if (typeof callbacks === "function") this.#session.callback(f, callbacks);
+    if (typeof callbacks === "function") {
+      if (callbacks !== LOOKED) this.#session.callback(f, callbacks);
+    }
     else if (callbacks !== null) for (const cb of callbacks) this.#session.callback(f, cb);
     const resolve = f._resolve;
     f._resolve = null;

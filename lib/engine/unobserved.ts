@@ -18,7 +18,7 @@ export class Unobserved {
 
   /** `f` has just failed: kept if nobody is looking (looking later takes it out at the summary). */
   failed(f: TaskFuture): void {
-    if (f._looked || f._callbacks !== null || f._dependents !== null) return;
+    if (f._callbacks !== null || f._dependents !== null) return; // a callback, or LOOKED
     if (this.#kept.size < KEPT) this.#kept.add(f);
     else this.#overflow++;
   }
@@ -27,7 +27,7 @@ export class Unobserved {
   summary(): string[] {
     const own: TaskFuture[] = [];
     const upstream: TaskFuture[] = [];
-    for (const f of this.#kept) if (!f._looked) (f._value instanceof DependencyFailureError ? upstream : own).push(f);
+    for (const f of this.#kept) if (f._callbacks === null) (f._value instanceof DependencyFailureError ? upstream : own).push(f);
     const lines: string[] = [];
     if (own.length + this.#overflow > 0) lines.push(line(own, own.length + this.#overflow, "failed"));
     if (upstream.length > 0) lines.push(line(upstream, upstream.length, "did not run because a dependency failed"));
