@@ -10,7 +10,7 @@ import { DependencyFailureError, LocalBackend, QueueBackend, type FlowEvent, typ
 import { byTask, expectMatchesFutures } from "./events-check.js";
 import { captureStderr, engine, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { startAsyncflowWorker, type WorkerProcess } from "./worker-process.js";
+import { startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 let redis: RedisServer;
 let worker: WorkerProcess;
@@ -68,9 +68,35 @@ describe("lifecycle events on QueueBackend (real Redis, a worker process)", () =
     expect(tasks.get(held.uid)!.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted", "TaskCanceled"]);
     expect(tasks.get(waiting.uid)!.map((e) => e.type)).toEqual(["TaskCreated", "TaskCanceled"]);
     for (const e of events) if (e.type === "TaskStarted") expect(e.backend).toBe("queue");
-    // the queue names the worker where it knows it (`worker host:pid`)
+    // the queue names the worker where it knows it (`worker host:pid`): always for a job still running when it asks
     for (const e of events) if (e.type === "TaskStarted" && e.where !== undefined) expect(e.where).toMatch(/^worker \S+:\d+$/);
+    expect(tasks.get(held.uid)!.find((e) => e.type === "TaskStarted")).toMatchObject({ where: expect.stringMatching(/^worker \S+:\d+$/) as string });
   });
+
+  it("a job no worker serves is Submitted, not Started, and the queue's warning is a BackendNotice; Started comes when a worker takes it", async () => {
+    captureStderr();
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "events-idle", noWorkerWarning: 300 }) });
+    const events: FlowEvent[] = [];
+    flow.subscribe((e) => events.push(e));
+    const square = flow.functionTask((x: number) => x * x, { name: "square" });
+    const f = square(7);
+    await until(() => events.some((e) => e.type === "BackendNotice"), 10_000);
+    const notice = events.find((e) => e.type === "BackendNotice");
+    expect(notice).toMatchObject({ sessionId: flow.uid, backend: "queue", level: "warn", message: expect.stringMatching(/waiting, none started .* no worker for queue "events-idle"/) as string });
+    expect(byTask(events).get(f.uid)!.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskSubmitted"]);
+    expect(f.state).toBe("PENDING");
+    const late = await startAsyncflowWorker(["--redis", redis.url, "--queue", "events-idle", "--allow-source"]);
+    try {
+      expect(late.serving, late.output).toBe(true);
+      expect(await f).toBe(49);
+      const mine = byTask(events).get(f.uid)!;
+      expect(mine.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted", "TaskCompleted"]);
+      expect(mine[3]!.time).toBeGreaterThan(notice!.time);
+      expectMatchesFutures(events, [f]);
+    } finally {
+      await stopWorkerProcess(late.child);
+    }
+  }, 30_000);
 
   it("kill -9 of the worker running a job: TaskRedelivered { delivery 2, the new worker } after its Started, then one terminal event", async () => {
     const own = await startRedis();

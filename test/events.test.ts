@@ -9,6 +9,7 @@ import {
   type BackendEnvironment,
   type ExecutionBackend,
   type FlowEvent,
+  type ReportState,
   type TaskEvent,
   type TaskFuture,
   type TaskRun,
@@ -138,6 +139,56 @@ describe("lifecycle events on the local backend", () => {
     expect(later).toHaveLength(10);
   });
 
+  it("events are built only while someone listens: with nobody, no transition reads a task's event fields", async () => {
+    // An event names its task's backend: a backend whose name counts its reads shows whether any event was built.
+    let reads = 0;
+    class Probe implements ExecutionBackend {
+      #report: ReportState | null = null;
+      get name(): string {
+        reads++;
+        return "probe";
+      }
+      attach(report: ReportState): void {
+        this.#report = report;
+      }
+      submit(run: TaskRun): void {
+        const report = this.#report!;
+        report(run, "RUNNING", undefined, { where: "here" });
+        try {
+          report(run, "DONE", (run.fn as (...a: unknown[]) => unknown)(...run.args));
+        } catch (error) {
+          report(run, "FAILED", error);
+        }
+      }
+      cancel(): void {}
+      async shutdown(): Promise<void> {}
+    }
+    const flow = await engine({ backend: new Probe() });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    let calls = 0;
+    const flaky = flow.functionTask((x: number) => {
+      if (++calls % 2 === 1) throw new Error("first attempt fails");
+      return x;
+    }, { name: "flaky", retries: 1, retryDelay: 1 });
+    const bad = flow.functionTask((): number => {
+      throw new Error("bad");
+    }, { name: "bad" });
+    // every kind of transition: steps, a retry, a failure, a dependent of it, a cancellation
+    const round = async (): Promise<number> => {
+      const before = reads;
+      const fs = [inc(inc(1)), flaky(2), inc(bad()), inc(inc(3))];
+      fs[3]!.cancel("not needed");
+      await Promise.allSettled(fs);
+      expect(fs.map((f) => f.state)).toEqual(["DONE", "DONE", "FAILED", "CANCELLED"]);
+      return reads - before;
+    };
+    expect(await round()).toBe(0);
+    const off = flow.subscribe(() => undefined);
+    expect(await round()).toBeGreaterThanOrEqual(5 * 4);
+    off();
+    expect(await round()).toBe(0);
+  });
+
   it("counts over a 1,000-task random DAG with failures and cancellations", async () => {
     const { flow, events } = await observed();
     let seed = 7;
@@ -203,6 +254,11 @@ describe("lifecycle events on the local backend", () => {
       [2, "attempt 2 failed", true],
     ]);
     expect(of(f.uid, "TaskCompleted").attempt).toBe(3);
+    const mine = byTask(events).get(f.uid)!;
+    for (const type of ["TaskSubmitted", "TaskStarted"]) expect(mine.filter((e) => e.type === type).map((e) => e.attempt), type).toEqual([1, 2, 3]);
+    // its duration runs from the first attempt's start, through both failures and delays
+    const done = of(f.uid, "TaskCompleted");
+    expect(done.durationMs).toBeCloseTo(done.time - of(f.uid, "TaskStarted").time, 2);
     expectLifecycleOrder(events);
   });
 
@@ -287,14 +343,70 @@ describe("the shutdown summary of failures nobody looked at", () => {
     await Promise.allSettled([(async () => await fail("bare await"))()]);
     const awaitedLate = fail("awaited once failed");
     const inAll = fail("in Promise.all");
-    await until(() => lookedLater.done() && awaitedLate.done() && inAll.done());
+    // `then` and `catch` while pending, or once failed
+    const thenPending = fail("then while pending");
+    void thenPending.then(undefined, () => undefined);
+    const caughtLate = fail("caught once failed");
+    const returned = fail("returned from an async function");
+    const returnedBy = (async () => returned)().catch(() => undefined);
+    const resultLate = fail("result() once failed");
+    // a dependent made before the failure, and one made after it (awaited, so that its own failure is seen)
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const before = inc(fail("a dependent waits"));
+    const depLate = fail("a dependent comes later");
+    const callbackLate = fail("a callback once failed");
+    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate, callbackLate];
+    await until(() => late.every((f) => f.done()));
     await tick();
     expect(lookedLater.exception()).toBeInstanceOf(Error);
-    await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll])]);
+    expect(() => resultLate.result()).toThrow("result() once failed");
+    callbackLate.addDoneCallback(() => undefined);
+    await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll]), caughtLate.catch(() => undefined), returnedBy, before, inc(depLate)]);
     await flow.shutdown();
     const lines = err.lines.filter((l) => l.includes("nobody looked"));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/WARN asyncflow\.session\.\w+ 1 task failed and nobody looked at it: fail \(task\.000004\): Error: nobody looks\n$/);
+  });
+
+  it("names the dependents of a failure nobody looked at in a line of their own, with the root cause", async () => {
+    const err = captureStderr();
+    const flow = await engine();
+    const fail = flow.functionTask((): number => {
+      throw new TypeError("no digits");
+    }, { name: "parse" });
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    const tail = inc(inc(fail()));
+    await until(() => tail.done());
+    await flow.shutdown();
+    const lines = err.lines.filter((l) => l.includes("nobody looked"));
+    // parse has dependents, and the first inc the second: only the end of the chain went unseen
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN \S+ 1 task did not run because a dependency failed and nobody looked at it: inc \(task\.000003\): parse \(task\.000001\) failed: TypeError: no digits\n$/);
+  });
+
+  it("a failure nobody awaits is never an unhandled rejection", async () => {
+    captureStderr();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const flow = await engine();
+      const fail = flow.functionTask(async (): Promise<number> => {
+        throw new Error("nobody awaits this");
+      }, { name: "fail" });
+      const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+      const fs = [fail(), inc(fail()), fail()];
+      fs[2]!.cancel("cancelled, and nobody awaits it either");
+      await until(() => fs.every((f) => f.done()));
+      // Node reports an unhandled rejection after the microtasks of the turn that made it: give it turns.
+      for (let i = 0; i < 5; i++) await tick();
+      await flow.shutdown();
+      await tick();
+      expect(fs.map((f) => f.state)).toEqual(["FAILED", "FAILED", "CANCELLED"]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("counts past the first three", async () => {

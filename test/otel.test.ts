@@ -5,6 +5,7 @@
  * task's span as parent. This file registers a global tracer provider, so it
  * runs in a process of its own (vitest's forks pool).
  */
+import { spawnSync } from "node:child_process";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -72,6 +73,46 @@ describe("OpenTelemetry spans", () => {
     expect(outer!.attributes).toMatchObject({ "asyncflow.task.state": "FAILED", "asyncflow.task.root_cause.uid": failed.attributes["asyncflow.task.uid"], "asyncflow.task.root_cause.name": "fail" });
   });
 
+  it("retries are span events on the task's one span, with the attempt, the delay and the error", async () => {
+    exporter.reset();
+    const flow = await engine();
+    let calls = 0;
+    const flaky = flow.functionTask((): number => {
+      if (++calls < 3) throw new RangeError(`attempt ${calls} failed`);
+      return calls;
+    }, { name: "flaky", retries: 3, retryDelay: 1 });
+    expect(await flaky()).toBe(3);
+    await flow.shutdown();
+    const span = one("flaky");
+    expect(span.events.map((e) => e.name)).toEqual(["resolved", "submitted", "started", "retry", "submitted", "started", "retry", "submitted", "started"]);
+    const retries = span.events.filter((e) => e.name === "retry");
+    expect(retries.map((e) => [e.attributes?.["asyncflow.task.attempt"], e.attributes?.["exception.message"]])).toEqual([
+      [1, "attempt 1 failed"],
+      [2, "attempt 2 failed"],
+    ]);
+    for (const e of retries) expect(e.attributes?.["asyncflow.retry.delay_ms"]).toEqual(expect.any(Number));
+    expect(span.status.code).toBe(1);
+    expect(span.attributes["asyncflow.task.attempt"]).toBe(3);
+  });
+
+  it("without a registered tracer provider, @opentelemetry/api is never loaded", () => {
+    // A process of its own: this one registered a provider. The package is installed (a dev dependency).
+    const script = `
+      import { createRequire } from "node:module";
+      import { WorkflowEngine } from "${new URL("../lib/index.ts", import.meta.url).pathname}";
+      const flow = await WorkflowEngine.create({ handleSignals: false });
+      const inc = flow.functionTask((x) => x + 1, { name: "inc" });
+      flow.subscribe(() => {});
+      await inc(inc(1));
+      await flow.shutdown();
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("@opentelemetry"));
+      console.log(JSON.stringify(loaded));
+    `;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim()) as string[]).toEqual([]);
+  });
+
   it("a span a local body starts is a child of its task's span", async () => {
     exporter.reset();
     const flow = await engine();
@@ -80,6 +121,16 @@ describe("OpenTelemetry spans", () => {
     const origin = await work(1);
     await flow.shutdown();
     expect(origin.parentSpanId).toBe(idOf(one("work")));
+  });
+
+  it("an executable's process gets its task's span as TRACEPARENT", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const show = flow.executableTask(() => ["/bin/sh", "-c", 'echo "$TRACEPARENT"'], { name: "show" });
+    const traceparent = (await show()).trim();
+    await flow.shutdown();
+    const task = one("show");
+    expect(traceparent).toBe(`00-${task.spanContext().traceId}-${idOf(task)}-01`);
   });
 
   it("a span a worker thread's body starts is a child of its task's span", async () => {

@@ -100,6 +100,23 @@ describe("correlated logs", () => {
     const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
     const blk = flow.block(async (x: number) => inc(inc(x)), { name: "blk" });
     await flow.workflowScope("nightly", async () => blk(1));
+    // the lines of retries, of the cache and of a listener that throws name the workflow too
+    let calls = 0;
+    const flaky = flow.functionTask((x: number) => {
+      if (++calls === 1) throw new Error("first attempt fails");
+      return x;
+    }, { name: "flaky", retries: 2, retryDelay: 1 });
+    const picky = flow.functionTask((): number => {
+      throw new Error("always");
+    }, { name: "picky", retries: 1, retryOn: () => {
+      throw new Error("retryOn bug");
+    } });
+    const cached = flow.functionTask((x: number) => x, { name: "cached", cache: true });
+    const off = flow.subscribe((e) => {
+      if (e.type === "TaskStarted" && e.name === "flaky") throw new Error("listener bug");
+    });
+    await flow.workflowScope("nightly", async () => Promise.allSettled([flaky(1), picky(), cached(1).then(() => cached(1))]));
+    off();
     await flow.shutdown();
     await new Promise((r) => setImmediate(r));
     expect(out.length).toBeGreaterThan(10);
@@ -111,6 +128,9 @@ describe("correlated logs", () => {
       "inc: registered in block block.000001 (blk), no dependencies",
     );
     expect(out.some((l) => l.taskId === "task.000003" && /registered in block block\.000001 \(blk\), dependencies task\.000002/.test(String(l.msg)))).toBe(true);
+    for (const said of [/^flaky: attempt 1 failed/, /^picky: retryOn threw/, /^cached: cached$/, /^an event listener threw on TaskStarted/]) {
+      expect(aboutTasks.filter((l) => said.test(String(l.msg))).length, String(said)).toBeGreaterThan(0);
+    }
   });
 
   it("an executable logs its command at debug, naming its task and workflow", async () => {

@@ -1,6 +1,6 @@
 /**
  * The trace file, written by real child processes: interrupted by SIGINT
- * (every event up to the signal, then the shutdown's cancellations),
+ * or SIGTERM (every event up to the signal, then the shutdown's cancellations),
  * SIGKILLed (everything older than about a second), exiting without a
  * shutdown, and several sessions appending to one file.
  */
@@ -33,13 +33,16 @@ function run(mode: string, trace: string): { child: ChildProcess; out: () => str
 const ofType = (events: FlowEvent[], type: FlowEvent["type"]): TaskEvent[] => events.filter((e) => e.type === type) as TaskEvent[];
 
 describe("trace file", () => {
-  it("SIGINT mid-run: every event up to the signal, then a TaskCanceled for each task the shutdown cancelled", async () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s mid-run: every event up to the signal, then a TaskCanceled for each task the shutdown cancelled", async (signal, code) => {
     const path = tracePath();
     const p = run("signal", path);
     await until(() => p.out().includes("ready"), 15_000);
     expect(p.out()).toContain("ready");
-    p.child.kill("SIGINT");
-    expect(await p.exited).toBe(130);
+    p.child.kill(signal);
+    expect(await p.exited, p.out()).toBe(code);
     const events = read(path);
     expect(events[0]).toMatchObject({ type: "SessionStarted", pid: p.child.pid, backends: ["local"] });
     expect(events.at(-1)).toMatchObject({ type: "SessionEnded" });
@@ -65,13 +68,13 @@ describe("trace file", () => {
     // The flush interval is one second; on a loaded machine give the timer as much again, and more.
     const MARGIN = 2500;
     const older = (before: number) => done().filter((d) => d.at < before - MARGIN);
-    await until(() => older(Date.now()).length >= 50, 60_000);
+    await until(() => older(Date.now()).length >= 10, 60_000);
     const killedAt = Date.now();
     p.child.kill("SIGKILL");
     await p.exited;
     const completed = new Set(ofType(read(path), "TaskCompleted").map((e) => e.taskId));
     const old = older(killedAt);
-    expect(old.length).toBeGreaterThanOrEqual(50);
+    expect(old.length).toBeGreaterThanOrEqual(10);
     expect(old.filter((d) => !completed.has(d.uid))).toEqual([]);
     expect(completed.size).toBeLessThanOrEqual(done().length + 1);
   }, 90_000);

@@ -40,11 +40,11 @@ export interface TaskEventBase {
   label?: string;
 }
 
-/** Fields of the events that end a task. */
+/** Fields of the events that end a task: `waitMs + durationMs` is its whole life, made to end. */
 export interface TerminalFields {
-  /** Started to end; 0 when it never started. */
+  /** First start to end (for a retried task, every attempt and the delays between them); 0 when it never started. */
   durationMs: number;
-  /** Created to started, or to the end when it never started. */
+  /** Made to first start, or to the end when it never started. */
   waitMs: number;
 }
 

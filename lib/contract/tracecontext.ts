@@ -53,6 +53,16 @@ export function extract(otel: OTelApi, carrier: Record<string, string>): OTel.Co
   return otel.trace.setSpanContext(ctx, { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true });
 }
 
+/**
+ * The carrier as a child process's environment (`TRACEPARENT`, `TRACESTATE`):
+ * the names OpenTelemetry gives trace context carried by environment variables.
+ */
+export function carrierEnv(carrier: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(carrier)) env[k.toUpperCase()] = v;
+  return env;
+}
+
 /** Runs `fn` with the carrier's span as the active parent when this thread traces; else just runs it. */
 export async function withTraceContext<R>(carrier: Record<string, string> | undefined, fn: () => Promise<R>): Promise<R> {
   if (carrier === undefined || !tracerRegistered()) return fn();

@@ -31,6 +31,7 @@ class Limit extends TimerEntry {
 /** A task's attempts so far: made at its first dispatch, only for tasks with retries, a timeout or a deadline. */
 export class AttemptState implements AttemptRecord {
   attempt = 1;
+  firstStarted = 0;
   readonly args: unknown[];
   readonly future: TaskFuture;
   lastError: unknown = undefined;
@@ -68,6 +69,7 @@ export class Attempts {
   /** An attempt of `f` has started: its time limits start now. */
   started(f: TaskFuture, c: Contract): void {
     const state = stateOf(f)!;
+    if (state.firstStarted === 0) state.firstStarted = f._started;
     if (c.timeout !== undefined) this.#timers.add(state.attemptLimit, c.timeout);
     if (c.deadline !== undefined && state.deadlineLimit === null) {
       state.deadlineLimit = new Limit(state, DEADLINE);
@@ -147,7 +149,7 @@ export class Attempts {
     try {
       backend.cancel(run);
     } catch (error) {
-      this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`);
+      this.#session.log.error(f.uid, `backend "${backend.name}" failed to cancel a timed-out attempt: ${describe(error)}`, f._workflow ?? undefined);
     }
   }
 }

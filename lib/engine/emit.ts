@@ -52,14 +52,15 @@ export function emitSlow(o: Observers, sessionId: string, f: TaskFuture, running
   o.emit(e);
 }
 
-/** The terminal event of `f`, which has just become `state` at `end` (its `_started` still tells whether it ran). */
 /** How a task that did not run got its outcome: the session's cache (or a call it shared), or the checkpoint of an earlier run. */
 export type Reused = "cached" | "resumed";
 
+/** The terminal event of `f`, which has just become `state` at `end` (its `_started` still tells whether it ran). */
 export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state: FinalState, value: unknown, end: number, attempt: number, reused?: Reused): void {
   const type = state === TaskState.DONE ? "TaskCompleted" : state === TaskState.FAILED ? "TaskFailed" : "TaskCanceled";
   const e = base(type, end, sessionId, f, attempt) as TaskCompleted | TaskFailed | TaskCanceled;
-  const started = f._started;
+  // A retried task has run since its first start: its attempts and the delays between them are duration, not wait.
+  const started = f._attempts?.firstStarted ?? f._started;
   e.durationMs = started > 0 ? end - started : 0;
   e.waitMs = (started > 0 ? started : end) - f._created;
   if (reused === "cached" && e.type !== "TaskCanceled") e.cached = true;

@@ -47,14 +47,14 @@ export class Memo {
     const hash = stableHash(args);
     const log = this.#parts.log;
     if (hash === null) {
-      if (log.debugOn) log.debug(f.uid, `${f.name}: its inputs cannot be hashed stably (a function, a class instance, a cycle): not cached nor checkpointed`);
+      if (log.debugOn) log.debug(f.uid, `${f.name}: its inputs cannot be hashed stably (a function, a class instance, a cycle): not cached nor checkpointed`, f._workflow ?? undefined);
       return false;
     }
     const key = `${p.identity}#${hash}`;
     if (p.checkpoint && this.store !== null) {
       const hit = this.store.get(key);
       if (hit !== undefined && (!p.stdioFile || (typeof hit.value === "string" && existsSync(hit.value)))) {
-        if (log.debugOn) log.debug(f.uid, `${f.name}: resumed from the checkpoint`);
+        if (log.debugOn) log.debug(f.uid, `${f.name}: resumed from the checkpoint`, f._workflow ?? undefined);
         this.#parts.lifecycle.finish(f, TaskState.DONE, hit.value, "resumed");
         return true;
       }
@@ -63,7 +63,7 @@ export class Memo {
       const shared = this.#cache.get(key);
       if (shared !== undefined) {
         if (shared.leader === null) {
-          if (log.debugOn) log.debug(f.uid, `${f.name}: cached`);
+          if (log.debugOn) log.debug(f.uid, `${f.name}: cached`, f._workflow ?? undefined);
           this.#parts.lifecycle.finish(f, TaskState.DONE, shared.value, "cached");
         } else {
           shared.followers.push([f, args]);
@@ -86,7 +86,7 @@ export class Memo {
     if (key === undefined || store === null || !f._def.memo!.checkpoint) return false;
     const written = store.put(key, value);
     if (written === null) {
-      this.#parts.log.debug(f.uid, `${f.name}: its result would not come back the same from the checkpoint: not checkpointed`);
+      this.#parts.log.debug(f.uid, `${f.name}: its result would not come back the same from the checkpoint: not checkpointed`, f._workflow ?? undefined);
       return false;
     }
     const lifecycle = this.#parts.lifecycle;

@@ -45,8 +45,8 @@ export class Observers {
       try {
         listeners[i]!(event);
       } catch (error) {
-        const about = "taskId" in event ? event.taskId : this.#sessionId;
-        this.#log.error(about, `an event listener threw on ${event.type}: ${describe(error)}`);
+        const task = "taskId" in event ? event : undefined;
+        this.#log.error(task?.taskId ?? this.#sessionId, `an event listener threw on ${event.type}: ${describe(error)}`, task?.workflowId);
       }
     }
   }

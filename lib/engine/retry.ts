@@ -19,7 +19,7 @@ export function retryable(error: unknown, c: Contract, f: TaskFuture, log: Logge
   try {
     return c.retryOn(error) === true;
   } catch (thrown) {
-    log.error(f.uid, `${f.name}: retryOn threw (${describe(thrown)}): not retrying`);
+    log.error(f.uid, `${f.name}: retryOn threw (${describe(thrown)}): not retrying`, f._workflow ?? undefined);
     return false;
   }
 }
