@@ -13,7 +13,7 @@ import { CancelSender, keys } from "./cancels.js";
 import { OwnedConnections } from "./connections.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, readReply, OUTCOME_FIELD } from "./protocol.js";
-import { firstEntry, readJobs, streamIdAfter } from "./reconcile.js";
+import { firstEntry, readJobs, readStarts, streamIdAfter, type JobState } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
@@ -75,10 +75,8 @@ export class QueueBackend implements ExecutionBackend {
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
   #outbox: Sent[] = [];
-  /** Jobs delivered again, whose RUNNING report waits for the worker that took them, read from Redis. */
+  /** Jobs whose RUNNING report waits for the worker that took them and how often they were delivered. */
   #starting: string[] = [];
-  /** Started jobs whose worker inspect needs (to tell a lost one), read from Redis in the background. */
-  #unplaced: Sent[] = [];
   /** Finished jobs the engine has read: removed from Redis in batches (REMOVE_BATCH, or after REMOVE_AFTER_MS). */
   #finished: string[] = [];
   #removal: NodeJS.Timeout | null = null;
@@ -214,7 +212,6 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(this.#jobId(run));
     // Not in Redis: held for a slot (or its command is still being made).
     if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
-    if (job.started && job.worker === undefined && this.#unplaced.push(job) === 1) queueMicrotask(this.#place);
     // A job whose worker was lost and that the queue took back has been delivered, and is not started.
     return view.sent(started && job.started, job.deliveries > 0 && !job.started, job.worker);
   }
@@ -322,37 +319,20 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(jobId);
     if (job === undefined || job.started) return;
     this.#watch!.started();
-    // A first delivery is reported at once, counted here: which worker took it is read from Redis only where it
-    // matters, not once per job (a round trip that cost a third of the queue's throughput): for a delivery again
-    // (its log line and TaskRedelivered name the worker), and for inspect (#place).
-    if (job.deliveries === 0) return this.#started(jobId, null);
     if (this.#starting.push(jobId) === 1) queueMicrotask(this.#reportStarts);
   }
 
-  // One round trip for a burst of deliveries again: which worker took each job, and how many times it was delivered.
+  // One round trip for a burst of starts: which worker took each job (TaskStarted and inspect name it), and how many times it was delivered.
   readonly #reportStarts = (): void => {
     const ids = this.#starting;
     this.#starting = [];
     const queue = this.#queue!;
-    void readJobs(this.#redis!, (id) => queue.toKey(id), ids)
+    void readStarts(this.#redis!, (id) => queue.toKey(id), ids)
       .catch(() => ids.map(() => null))
       .then((states) => ids.forEach((id, i) => this.#started(id, states[i])));
   };
 
-  // Which worker runs each of the started jobs inspect asked about: one round trip for all of them, in the background.
-  readonly #place = (): void => {
-    const jobs = this.#unplaced;
-    this.#unplaced = [];
-    const queue = this.#queue!;
-    void readJobs(this.#redis!, (id) => queue.toKey(id), jobs.map((j) => j.id))
-      .then((states) => jobs.forEach((job, i) => {
-        const s = states[i];
-        if (job.started && job.worker === undefined && s?.kind === "active" && s.where !== null) job.worker = s.where;
-      }))
-      .catch(() => undefined);
-  };
-
-  #started(id: string, state: Awaited<ReturnType<typeof readJobs>>[number] | null | undefined): void {
+  #started(id: string, state: JobState | null | undefined): void {
     const job = this.#slots.get(id);
     if (job === undefined || job.started) return;
     job.started = true;

@@ -34,6 +34,21 @@ export async function readJobs(redis: Redis, jobKey: (id: string) => string, ids
   });
 }
 
+/**
+ * Which worker took each job and how many times it was delivered (BullMQ's
+ * `pb` and `ats`), in one round trip: all a start needs, two fields a job.
+ * A job without them (gone, or not taken): null.
+ */
+export async function readStarts(redis: Redis, jobKey: (id: string) => string, ids: readonly string[]): Promise<(JobState | null)[]> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(jobKey(id), "pb", "ats");
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, fields]): JobState | null => {
+    const [pb, ats] = (error ? [] : fields) as (string | null)[];
+    return pb == null && ats == null ? null : { kind: "active", where: pb ?? null, delivery: Number(ats ?? 1) };
+  });
+}
+
 function parse(s: string): unknown {
   try {
     return JSON.parse(s);
