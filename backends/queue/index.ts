@@ -13,7 +13,7 @@ import { CancelSender, keys } from "./cancels.js";
 import { OwnedConnections } from "./connections.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, ranAt, readReply, OUTCOME_FIELD } from "./protocol.js";
-import { firstEntry, readJobs, readStarts, streamIdAfter, type JobState } from "./reconcile.js";
+import { mayHaveLostEvents, readJobs, readStarts, streamMark, type JobState, type StreamMark } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
@@ -90,8 +90,9 @@ export class QueueBackend implements ExecutionBackend {
   #closed = false;
   #watch: IdleQueueWatch | null = null;
   #lastEvent = "0-0";
-  /** The last event read when the previous gap check ran. */
+  /** The last event read when the previous gap check ran, and the stream as that check saw it. */
   #readAtCheck = "0-0";
+  #markAtCheck: StreamMark = { first: null, last: null, added: null, removed: null };
   #timer: NodeJS.Timeout | null = null;
   #errors: ErrorReport[] = [];
   #outageArmed = false;
@@ -153,8 +154,8 @@ export class QueueBackend implements ExecutionBackend {
     });
     queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
-    const last = await redis.xrevrange(queue.keys.events!, "+", "-", "COUNT", 1);
-    this.#lastEvent = this.#readAtCheck = last[0]?.[0] ?? "0-0";
+    const mark = (this.#markAtCheck = await streamMark(redis, queue.keys.events!));
+    this.#lastEvent = this.#readAtCheck = mark.last ?? "0-0";
     const events = (this.#events = new QueueEvents(o.queue, {
       connection: ioredis,
       prefix: o.prefix,
@@ -313,12 +314,9 @@ export class QueueBackend implements ExecutionBackend {
     return true;
   }
 
-  #seen(eventId: string): void {
-    if (streamIdAfter(eventId, this.#lastEvent)) this.#lastEvent = eventId;
-  }
-
+  // The reader hands over events in the stream's order: the one it hands over now is the furthest read.
   #active(jobId: string, eventId: string): void {
-    this.#seen(eventId);
+    this.#lastEvent = eventId;
     const job = this.#slots.get(jobId);
     if (job === undefined || job.started) return;
     this.#watch!.started();
@@ -370,7 +368,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #completed(jobId: string, returned: unknown, eventId: string | null): void {
-    if (eventId !== null) this.#seen(eventId);
+    if (eventId !== null) this.#lastEvent = eventId;
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     // Finished before its start was placed: the reply says where it ran.
@@ -394,7 +392,7 @@ export class QueueBackend implements ExecutionBackend {
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
   #failed(jobId: string, reason: string, eventId: string | null): void {
-    if (eventId !== null) this.#seen(eventId);
+    if (eventId !== null) this.#lastEvent = eventId;
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     const { run } = job;
@@ -403,7 +401,7 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #stalled(jobId: string, eventId: string): void {
-    this.#seen(eventId);
+    this.#lastEvent = eventId;
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     // Its worker was lost while running it: the next worker to take it is a new delivery.
@@ -448,10 +446,13 @@ export class QueueBackend implements ExecutionBackend {
     // previous check, not with the last event read now: once the engine is free again (after a long synchronous stretch,
     // say), its reader skips what was trimmed and reads on, and the gap no longer shows against its position.
     const since = this.#readAtCheck;
-    const first = await firstEntry(this.#redis!, this.#queue!.keys.events!).catch(() => null);
+    const before = this.#markAtCheck;
+    const now = await streamMark(this.#redis!, this.#queue!.keys.events!).catch(() => null);
+    if (now === null) return;
     this.#readAtCheck = this.#lastEvent;
-    if (first === null || !streamIdAfter(first, since)) return;
-    this.#readAtCheck = first;
+    this.#markAtCheck = now;
+    if (!mayHaveLostEvents(since, before, now)) return;
+    this.#readAtCheck = now.first!;
     await this.#reconcile("events trimmed from the queue's stream before they were read");
   }
 

@@ -65,11 +65,49 @@ export function streamIdAfter(a: string, b: string): boolean {
 }
 
 /**
- * The id of the stream's first entry (null for an empty or missing stream).
- * When it is newer than the last entry read, entries in between may have been
- * trimmed unread (Redis 7's max-deleted-entry-id does not count trimming).
+ * What the engine last saw of the event stream: its first and last entries
+ * (null when it is empty or missing) and, from Redis 7 on, how many entries
+ * were ever added to it and how many it lost (trimmed or deleted) so far;
+ * null before Redis 7.
  */
-export async function firstEntry(redis: Redis, stream: string): Promise<string | null> {
-  const first = await redis.xrange(stream, "-", "+", "COUNT", 1);
-  return first[0]?.[0] ?? null;
+export interface StreamMark {
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly added: number | null;
+  readonly removed: number | null;
+}
+
+/** The stream's mark now, in one round trip (XINFO STREAM). */
+export async function streamMark(redis: Redis, stream: string): Promise<StreamMark> {
+  let info: unknown[];
+  try {
+    info = (await redis.xinfo("STREAM", stream)) as unknown[];
+  } catch (error) {
+    if (/no such key/i.test((error as Error).message)) return { first: null, last: null, added: 0, removed: 0 };
+    throw error;
+  }
+  const fields = new Map<unknown, unknown>();
+  for (let i = 0; i + 1 < info.length; i += 2) fields.set(info[i], info[i + 1]);
+  const id = (entry: unknown): string | null => (Array.isArray(entry) && typeof entry[0] === "string" ? entry[0] : null);
+  const added = fields.get("entries-added");
+  const length = fields.get("length");
+  const counted = typeof added === "number" && typeof length === "number";
+  return { first: id(fields.get("first-entry")), last: id(fields.get("last-entry")), added: counted ? added : null, removed: counted ? added - length : null };
+}
+
+/**
+ * Whether events newer than `since` (all read by the previous look, `before`)
+ * may have been trimmed before they were read: the stream's first entry is now
+ * newer than `since` (entries in between are gone, read or not), and Redis
+ * cannot tell that nothing was removed since the previous look. A stream that
+ * started empty has a first entry newer than anything read before it, but
+ * lost nothing: Redis 7 counts what was added and what is left, and an
+ * unchanged difference (with the same first entry, so not a stream deleted and
+ * made again) means no entry was trimmed. Before Redis 7, the first entry alone
+ * decides (then such a stream is reconciled once, needlessly).
+ */
+export function mayHaveLostEvents(since: string, before: StreamMark, now: StreamMark): boolean {
+  if (now.first === null || !streamIdAfter(now.first, since)) return false;
+  const untouched = before.removed !== null && now.removed === before.removed && now.added! >= before.added! && (before.first === null || now.first === before.first);
+  return !untouched;
 }

@@ -21,12 +21,8 @@ export class Signer {
 
   /** base64url HMAC of the parts, separated by a byte no id or session holds. */
   sign(...parts: string[]): string {
-    const h = createHmac("sha256", this.#key);
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) h.update("\0");
-      h.update(parts[i]!);
-    }
-    return h.digest("base64url");
+    // One update of the joined parts: the same bytes as an update each, at a fifth of the calls into C++.
+    return createHmac("sha256", this.#key).update(parts.join("\0")).digest("base64url");
   }
 
   /** Whether `signature` is the HMAC of the parts (in constant time). */

@@ -145,7 +145,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
         const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
-        const out = await Promise.race([runJob(payload, trust, control), new Promise<JobOutcome>((r) => release.set(jobId, r))]);
+        // runJob never rejects; a cancel resolves the same promise first.
+        const out = await new Promise<JobOutcome>((resolve) => {
+          release.set(jobId, resolve);
+          void runJob(payload, trust, control).then(resolve);
+        });
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
         const { reply: r, big } = reply(jobId, out, signer, { w: id, d: started });
