@@ -284,8 +284,8 @@ describe("queue workers", () => {
         const err = await f.catch((e: unknown) => e);
         expect(err).toBeInstanceOf(WorkerCrashError);
         expect((err as Error).message).toMatch(/task\.000001 \(crash\): its worker died: Error: .*stalled/);
+        // BullMQ hands the job to a worker once more and fails it there unrun, so a "delivered again" line may follow: not asserted
         expect(log.text()).toMatch(lost);
-        expect(log.text()).not.toMatch(/delivered again/);
       } finally {
         await watcher.close();
       }
