@@ -13,6 +13,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalBackend, QueueBackend, ThreadBackend } from "../lib/index.js";
 import type { SpanOrigin } from "./fixtures/otel-tasks.js";
+import { carrierEnv } from "../lib/contract/tracecontext.js";
 import { engine } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
@@ -182,5 +183,27 @@ describe("OpenTelemetry spans", () => {
         await stopWorkerProcess(worker.child);
       }
     });
+
+    it("an executable run by a queue worker gets its task's span as TRACEPARENT", async () => {
+      exporter.reset();
+      const worker = await startAsyncflowWorker(["--redis", redis.url, "--queue", "otel-exec", "--allow-exec"]);
+      expect(worker.serving, worker.output).toBe(true);
+      try {
+        const flow = await engine({ backend: [new LocalBackend(), new QueueBackend({ connection: redis.url, queue: "otel-exec" })] });
+        const show = flow.executableTask(() => ["/bin/sh", "-c", 'echo "$TRACEPARENT"'], { name: "show", backend: "queue" });
+        const traceparent = (await show()).trim();
+        await flow.shutdown();
+        const task = one("show");
+        expect(traceparent).toBe(`00-${task.spanContext().traceId}-${idOf(task)}-01`);
+      } finally {
+        await stopWorkerProcess(worker.child);
+      }
+    });
+  });
+});
+
+describe("carrierEnv", () => {
+  it("sets TRACEPARENT and TRACESTATE only, whatever else a carrier that crossed Redis holds", () => {
+    expect(carrierEnv({ traceparent: "00-a-b-01", tracestate: "k=v", ld_preload: "/tmp/x.so", path: "/tmp" })).toEqual({ TRACEPARENT: "00-a-b-01", TRACESTATE: "k=v" });
   });
 });

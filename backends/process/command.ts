@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { runInContext } from "../../lib/contract/context.js";
 import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
 import { TaskTimeoutError } from "../../lib/contract/contract-errors.js";
+import { carrierEnv } from "../../lib/contract/tracecontext.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js";
 
@@ -36,10 +37,12 @@ export function commandOptions(
   at: { readonly workDir: string; readonly session: string },
   signal: AbortSignal,
   children: Set<ChildProcess>,
+  trace?: Readonly<Record<string, string>>,
 ): CommandOptions {
   return {
     cwd: o.cwd ?? at.workDir,
-    env: o.env,
+    // With OpenTelemetry on, the command continues its task's trace (the task's own `env` has the last word).
+    env: trace === undefined ? o.env : { ...carrierEnv(trace), ...o.env },
     timeout: o.timeout,
     captureDir: o.captureStdio === true ? join(at.workDir, at.session) : undefined,
     signal,

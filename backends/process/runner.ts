@@ -3,7 +3,6 @@ import type PQueue from "p-queue";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { BackendEnvironment, ReportState, RunDescription } from "../../lib/contract/backend.js";
 import type { Logger } from "../../lib/contract/log.js";
-import { carrierEnv } from "../../lib/contract/tracecontext.js";
 import { commandOf, commandOptions, killAll, runCommand } from "./command.js";
 
 /**
@@ -57,10 +56,7 @@ export class ProcessRunner {
       const onSpawn = (pid: number | undefined): void => {
         if (pid !== undefined) report(run, "RUNNING", undefined, { where: `process ${pid}` });
       };
-      const given = commandOptions(run.options, this.#at, run.signal, this.#children);
-      // With OpenTelemetry on, the command continues its task's trace (the task's own `env` has the last word).
-      const env = run.trace === undefined ? given.env : { ...carrierEnv(run.trace), ...given.env };
-      const options = { ...given, env, onSpawn };
+      const options = { ...commandOptions(run.options, this.#at, run.signal, this.#children, run.trace), onSpawn };
       report(run, "DONE", await runCommand(run, command, options));
     } catch (error) {
       report(run, "FAILED", error);

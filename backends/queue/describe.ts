@@ -64,7 +64,8 @@ export class QueueView {
       if (none) return { reason: "NO_WORKER", where: `queue "${this.#queue}"`, hint: `no worker serves it: start one with ${this.#startCommand}` };
       return { reason: "QUEUED", length: last?.waiting, where: `queue "${this.#queue}"` };
     }
-    if (!gone) return undefined;
+    // Running: on the worker Redis named, when known (else the engine tells what the start reported).
+    if (!gone) return worker === undefined ? undefined : { reason: "RUNNING", where: `worker ${worker}` };
     return {
       reason: "STALLED",
       where: `queue "${this.#queue}"`,

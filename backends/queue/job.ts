@@ -43,5 +43,5 @@ export async function runJob(job: Payload, trust: Trust, control: JobControl): P
 
 // The worker's cwd stands in for the engine's workDir: captured stdio goes under `<cwd>/<session>/`.
 function runCommandJob(job: CommandPayload, control: JobControl): Promise<string> {
-  return runCommand(job, job.command, commandOptions(job, { workDir: job.cwd ?? process.cwd(), session: control.session }, control.signal, control.children));
+  return runCommand(job, job.command, commandOptions(job, { workDir: job.cwd ?? process.cwd(), session: control.session }, control.signal, control.children, job.trace));
 }

@@ -38,6 +38,9 @@ export interface ReplyEnvelope {
   readonly o?: string;
   readonly big?: true;
   readonly sig?: string;
+  /** The worker that ran it and its count of the job's deliveries: how a start the engine has not yet placed is told, at no round trip. */
+  readonly w?: string;
+  readonly d?: number;
 }
 
 interface PayloadBase {
@@ -87,6 +90,7 @@ export function commandPayload(run: TaskRun, command: Command): CommandPayload {
     ...(o.env === undefined ? {} : { env: o.env }),
     ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
     ...(o.captureStdio === true ? { captureStdio: true } : {}),
+    ...(run.trace === undefined ? {} : { trace: run.trace }),
   };
 }
 
@@ -97,10 +101,17 @@ export function envelope(jobId: string, session: string, payload: Payload, signe
 }
 
 /** The reply for an outcome: inline, or `big` (the caller keeps `o` in the job's hash). */
-export function reply(jobId: string, outcome: JobOutcome, signer: Signer | null): { reply: ReplyEnvelope; big: string | null } {
+export function reply(jobId: string, outcome: JobOutcome, signer: Signer | null, ran: { readonly w: string; readonly d: number }): { reply: ReplyEnvelope; big: string | null } {
   const o = JSON.stringify(outcome);
   const sig = signer === null ? {} : { sig: signer.sign(jobId, o) };
-  return o.length > INLINE_OUTCOME ? { reply: { v: PROTOCOL, big: true, ...sig }, big: o } : { reply: { v: PROTOCOL, o, ...sig }, big: null };
+  return o.length > INLINE_OUTCOME ? { reply: { v: PROTOCOL, big: true, ...sig, ...ran }, big: o } : { reply: { v: PROTOCOL, o, ...sig, ...ran }, big: null };
+}
+
+/** Where a reply says its job ran, as a start read from Redis would (a label, not part of the signed outcome); null if it does not say. */
+export function ranAt(returned: unknown): { readonly kind: "active"; readonly where: string; readonly delivery: number } | null {
+  const r = returned as ReplyEnvelope | null;
+  if (typeof r !== "object" || r === null || typeof r.w !== "string" || typeof r.d !== "number") return null;
+  return { kind: "active", where: r.w, delivery: r.d };
 }
 
 /** Whether a reply's outcome is kept in the job's hash, to be fetched. */

@@ -140,14 +140,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       running.set(jobId, null);
       // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
       if (early.delete(jobId)) controller(jobId).abort(cancelled(jobId));
-      const delivery = Math.max(1, job.attemptsStarted) + (payload.resent ?? 0);
+      const started = Math.max(1, job.attemptsStarted);
+      const delivery = started + (payload.resent ?? 0);
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
         const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
         const out = await Promise.race([runJob(payload, trust, control), new Promise<JobOutcome>((r) => release.set(jobId, r))]);
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
-        const { reply: r, big } = reply(jobId, out, signer);
+        const { reply: r, big } = reply(jobId, out, signer, { w: id, d: started });
         // Kept in the job's hash, not in the event stream; sent on the connection BullMQ finishes the job on, so it lands first.
         if (big !== null) void ((await worker.getBackend().client) as unknown as Redis).hset(job.queueQualifiedName + ":" + jobId, OUTCOME_FIELD, big).catch((e: unknown) => log.error(id, `job ${jobId}: its result could not be stored: ${describe(e)}`));
         return r;

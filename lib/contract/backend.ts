@@ -77,6 +77,13 @@ export interface BackendEnvironment {
   readonly sessionUid: string;
   readonly workDir: string;
   readonly log: Logger;
+  /**
+   * Whether anything listens to the engine's task events right now
+   * (subscribers, the trace file, OpenTelemetry): a backend may skip work
+   * whose only use is an event's detail, such as the `where` of a start it
+   * would have to ask a remote store for. Cheap: read it per run.
+   */
+  readonly observed: () => boolean;
 }
 
 /**

@@ -57,9 +57,11 @@ export function extract(otel: OTelApi, carrier: Record<string, string>): OTel.Co
  * The carrier as a child process's environment (`TRACEPARENT`, `TRACESTATE`):
  * the names OpenTelemetry gives trace context carried by environment variables.
  */
-export function carrierEnv(carrier: Record<string, string>): Record<string, string> {
+export function carrierEnv(carrier: Readonly<Record<string, string>>): Record<string, string> {
+  // Only these two: a carrier that crossed Redis must not set any other variable (PATH, LD_PRELOAD).
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(carrier)) env[k.toUpperCase()] = v;
+  if (typeof carrier.traceparent === "string") env.TRACEPARENT = carrier.traceparent;
+  if (typeof carrier.tracestate === "string") env.TRACESTATE = carrier.tracestate;
   return env;
 }
 

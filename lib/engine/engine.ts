@@ -137,7 +137,7 @@ export class WorkflowEngine {
         const noticed = log.tapped((level, _uid, message) => {
           if (observers.active) observers.emit({ type: "BackendNotice", sessionId: uid, time: epoch(performance.now()), backend: b.name, level, message });
         });
-        return b.attach(session.dispatcher.report, { sessionUid: uid, workDir: session.workDir, log: noticed });
+        return b.attach(session.dispatcher.report, { sessionUid: uid, workDir: session.workDir, log: noticed, observed: () => observers.active });
       }),
     );
     const failed = attached.findIndex((r) => r.status === "rejected");
