@@ -2,9 +2,9 @@
  * 08: debugging a flow. A task hangs on an external call; `explain()` follows
  * the chain of waits from the awaited future down to it, `inspect()` lists
  * every unfinished task with the reason it is not done, `stallTimeout` and
- * `warnAfter` warn on stderr while nothing moves, and a failure is traced to
- * its root cause. `kill -USR2 <pid>` would print the same table and
- * explanations from outside.
+ * `warnAfter` warn on stderr while nothing moves, a failure is traced to its
+ * root cause, and a task waiting to retry shows when and after what error.
+ * `kill -USR2 <pid>` would print the same table and explanations from outside.
  * Run: npx tsx examples/08-debugging.ts
  */
 import { LocalBackend, WorkflowEngine } from "../lib/index.js";
@@ -47,6 +47,19 @@ try {
   const failed = report(merge(broken(), []));
   await failed.catch(() => undefined);
   console.log(flow.explain(failed));
+
+  // A task waiting out its retry delay is BACKING_OFF, with its last error and when it tries again.
+  const flaky = flow.functionTask(async function callFlakyApi(): Promise<string> {
+    throw new Error("HTTP 429");
+  }, { retries: 3, retryDelay: 60_000, retryJitter: 0 });
+  const retried = flaky();
+  const backingOff = () => flow.inspect().find((row) => row.uid === retried.uid && row.reason === "BACKING_OFF");
+  while (backingOff() === undefined) await new Promise((resolve) => setImmediate(resolve));
+  const row = backingOff()!;
+  const inSeconds = Math.round((row.nextAttemptAt! - Date.now()) / 1000);
+  console.log(`${row.name}: ${row.reason}, attempt ${row.attempt} of ${row.maxAttempts} in ${inSeconds} s; last error: ${row.lastError!.message}`);
+  console.log(flow.explain(retried));
+  retried.cancel("not worth the wait");
 } finally {
   await flow.shutdown();
 }

@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueBackend } from "../lib/index.js";
-import { engine, until } from "./helpers.js";
+import { captureStderr, engine, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker } from "./worker-process.js";
 
@@ -107,9 +107,11 @@ describe("inspect() on a QueueBackend", () => {
     others.push(busy.child);
     const other = park(600_000);
     await until(() => other.state === "RUNNING", 30_000);
+    const err = captureStderr();
     doomed.child.kill("SIGKILL");
     const row = () => flow.inspect().find((r) => r.uid === job.uid);
     await until(() => row()?.hint?.startsWith("its worker was lost") === true, 30_000);
+    expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": park: the worker running job \S+\.000001\.1 was lost \(it died, or its event loop was blocked past lockDuration\): the job goes back to the queue/);
     expect(row()).toMatchObject({ state: "RUNNING", reason: "STALLED", where: `queue "${queue}"`, hint: "its worker was lost; the job waits for another" });
     expect(flow.inspect().find((r) => r.uid === other.uid)).toMatchObject({ reason: "RUNNING" });
     expect(flow.explain(job)).toMatch(/^park \(task\.000001\) is RUNNING: STALLED on queue "[^"]+" for [\d.]+ m?s, attempt 1 \(its worker was lost; the job waits for another\)$/);

@@ -260,23 +260,32 @@ describe("queue workers", () => {
       return { f }; // wrapped: an async function returning the future itself would wait for it
     }
 
+    /** The engine's warning that the worker running task.000001's job was lost. */
+    const lost = /WARN task\.000001 QueueBackend "queue": crash: the worker running job \S+\.000001\.1 was lost \(it died, or its event loop was blocked past lockDuration\): the job goes back to the queue/;
+
     it("its job goes back to the queue and another worker runs it (BullMQ's stall detection)", async () => {
+      const err = captureStderr();
       const { f } = await crashOn("crash-retry");
       const rescuer = await localWorker({ queue: "crash-retry", lockDuration: 500, concurrency: 1 });
       try {
         expect(await f).toBe(`survived in ${process.pid}`);
+        expect(err.text()).toMatch(lost);
+        expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": crash: job \S+\.000001\.1 delivered again \(delivery 2[,)].*: the body may have run before/);
       } finally {
         await rescuer.close();
       }
     });
 
     it("past maxStalledCount its task fails with WorkerCrashError", async () => {
+      const log = captureStderr();
       const { f } = await crashOn("crash-fail");
       const watcher = await localWorker({ queue: "crash-fail", lockDuration: 500, maxStalledCount: 0, concurrency: 1 });
       try {
         const err = await f.catch((e: unknown) => e);
         expect(err).toBeInstanceOf(WorkerCrashError);
         expect((err as Error).message).toMatch(/task\.000001 \(crash\): its worker died: Error: .*stalled/);
+        // BullMQ hands the job to a worker once more and fails it there unrun, so a "delivered again" line may follow: not asserted
+        expect(log.text()).toMatch(lost);
       } finally {
         await watcher.close();
       }

@@ -306,6 +306,7 @@ describe("QueueBackend", () => {
 
   it("Redis restarted empty: jobs not started are sent again and run; started ones run again, as delivery 2; nothing fails", async () => {
     await withOwnRedis(async (own, flow) => {
+      const err = captureStderr();
       const slow = flow.functionTask(
         async (i: number) => {
           await new Promise((r) => setTimeout(r, 1000)); // long enough to be running when Redis restarts
@@ -318,6 +319,14 @@ describe("QueueBackend", () => {
       expect(fs.slice(2).map((f) => f.state)).toEqual(["PENDING", "PENDING", "PENDING", "PENDING"]);
       await own.restart();
       expect(await Promise.all(fs)).toEqual(["0:2", "1:2", "2:1", "3:1", "4:1", "5:1"]);
+      // the engine says what it sent again, and which tasks run a second time
+      expect(err.text()).toMatch(/WARN asyncflow\.session\.\w+ QueueBackend "queue": after a reconnect: 0 task\(s\) settled from their jobs' state, 6 job\(s\) lost by Redis sent again\n/);
+      for (const n of ["000001", "000002"]) {
+        expect(err.text()).toMatch(new RegExp(`WARN task\\.${n} QueueBackend "queue": slow: job \\S+\\.${n}\\.1 delivered again \\(delivery 2, to worker [^)]+\\): the body may have run before`));
+        // the worker's first run of it ended with the job gone from Redis: its result had nowhere to go
+        expect(err.text()).toMatch(new RegExp(`Warning: asyncflow queue worker: Missing lock for job \\S+\\.${n}\\.1\\.`));
+      }
+      expect(err.text().match(/delivered again/g)).toHaveLength(2);
       await stillRuns(flow);
     });
   });
