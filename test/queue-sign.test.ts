@@ -1,0 +1,70 @@
+/**
+ * The queue's signatures are HMAC-SHA256 as OpenSSL computes it (sign.ts
+ * computes it from two plain hashes): compared with `createHmac` for secrets
+ * shorter and longer than a block, messages that outgrow the signer's buffer,
+ * and a job as the engine leaves it in a real Redis.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QueueBackend } from "../lib/index.js";
+import { Signer } from "../backends/queue/sign.js";
+import { engine } from "./helpers.js";
+import { startRedis, type RedisServer } from "./redis.js";
+import { TEST_SECRET } from "./worker-process.js";
+
+const hmac = (secret: string | Uint8Array, ...parts: string[]): string => createHmac("sha256", Buffer.from(secret)).update(parts.join("\0")).digest("base64url");
+
+describe("Signer", () => {
+  const secrets: (string | Uint8Array)[] = ["s".repeat(16), "k".repeat(64), "long".repeat(17), randomBytes(32), new Uint8Array(randomBytes(200)), "clé secrète ünïcödé 🔑"];
+  // short, exactly the signer's first buffer, past it (it grows), past what it keeps, then short again
+  const messages = [["job.1", "session.a", '{"kind":"function"}'], ["j", "s", "x".repeat(1024 - 4)], ["job.2", "session.b", "é".repeat(5000)], ["j", "s", "y".repeat(100_000)], ["job.3", "s", ""]];
+
+  it("signs as createHmac does, and accepts exactly its own signatures", () => {
+    for (const secret of secrets) {
+      const signer = new Signer(secret);
+      for (const parts of messages) {
+        const want = hmac(secret, ...parts);
+        expect(signer.sign(...parts)).toBe(want);
+        expect(signer.verify(want, ...parts)).toBe(true);
+        expect(signer.verify(hmac(`${String(secret)}!`, ...parts), ...parts)).toBe(false);
+        expect(signer.verify(want, ...parts.slice(0, -1), `${parts.at(-1)!} `)).toBe(false);
+        // the same length, one character changed; a non-ASCII character in place of the last; too short; not a string
+        expect(signer.verify(`${want.slice(0, -1)}${want.endsWith("A") ? "B" : "A"}`, ...parts)).toBe(false);
+        // (right after a good one: what a short write leaves in the signer's buffer is the good signature's last byte)
+        expect(signer.verify(want, ...parts)).toBe(true);
+        expect(signer.verify(`${want.slice(0, -1)}é`, ...parts)).toBe(false);
+        expect(signer.verify(want.slice(0, -1), ...parts)).toBe(false);
+        expect(signer.verify(undefined, ...parts)).toBe(false);
+      }
+    }
+  });
+});
+
+describe("a signed job in Redis", () => {
+  let redis: RedisServer;
+  let client: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await redis.stop();
+  });
+
+  it("carries the HMAC-SHA256 of its id, session and payload, with no trace of the secret", async () => {
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "signed", secret: TEST_SECRET, noWorkerWarning: 0 }) });
+    try {
+      flow.functionTask((n: number) => n, { name: "noop" })(1).catch(() => undefined);
+      for (const end = performance.now() + 10_000; performance.now() < end && (await client.llen("bull:signed:wait")) === 0; ) await new Promise((r) => setTimeout(r, 10));
+      const [id] = await client.lrange("bull:signed:wait", 0, 0);
+      expect(id).toBeDefined();
+      const data = JSON.parse((await client.hget(`bull:signed:${id!}`, "data"))!) as { s: string; p: string; sig: string };
+      expect(data.sig).toBe(hmac(TEST_SECRET, id!, data.s, data.p));
+      expect(JSON.stringify(await client.hgetall(`bull:signed:${id!}`))).not.toContain(TEST_SECRET);
+    } finally {
+      await flow.shutdown();
+    }
+  });
+});
