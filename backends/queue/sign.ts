@@ -5,7 +5,7 @@
  * holders of the secret can make ones that are accepted. The secret itself
  * never leaves this process.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 
 export type Secret = string | Uint8Array;
 
@@ -13,10 +13,12 @@ export type Secret = string | Uint8Array;
 export const MIN_SECRET_LENGTH = 16;
 
 export class Signer {
-  readonly #key: Buffer;
+  // A KeyObject, not the bytes: Node 24 imports a raw key into OpenSSL at every createHmac (8 us a
+  // signature here, four a job), once for a KeyObject (1.3 us); it also never prints its bytes.
+  readonly #key: KeyObject;
 
   constructor(secret: Secret) {
-    this.#key = Buffer.from(secret);
+    this.#key = createSecretKey(Buffer.from(secret));
   }
 
   /** base64url HMAC of the parts, separated by a byte no id or session holds. */
