@@ -16,20 +16,19 @@ import type { Observers } from "./observe.js";
 import { retryDelayMs, retryable } from "./retry.js";
 import { TimerEntry, Timers } from "./timers.js";
 
-const ATTEMPT = 0; // the running attempt's timeout, or the delay before the next attempt
-const DEADLINE = 1;
-
-class Limit extends TimerEntry {
-  constructor(
-    readonly state: AttemptState,
-    readonly kind: typeof ATTEMPT | typeof DEADLINE,
-  ) {
+/** A task's deadline, in the timers beside its attempt limit (the state itself). */
+class Deadline extends TimerEntry {
+  constructor(readonly state: AttemptState) {
     super();
   }
 }
 
-/** A task's attempts so far: made at its first dispatch, only for tasks with retries, a timeout or a deadline. */
-export class AttemptState implements AttemptRecord {
+/**
+ * A task's attempts so far: made at its first dispatch, only for tasks with
+ * retries, a timeout or a deadline. It is its own attempt limit (the running
+ * attempt's timeout, or the delay before the next): one object a task, not two.
+ */
+export class AttemptState extends TimerEntry implements AttemptRecord {
   attempt = 1;
   firstStarted = 0;
   readonly args: unknown[];
@@ -37,12 +36,16 @@ export class AttemptState implements AttemptRecord {
   lastError: unknown = undefined;
   /** performance.now() when the last attempt failed: a task backing off has been PENDING since. */
   failedAt = 0;
-  readonly attemptLimit: Limit = new Limit(this, ATTEMPT);
-  deadlineLimit: Limit | null = null;
+  deadlineLimit: Deadline | null = null;
 
   constructor(future: TaskFuture, args: unknown[]) {
+    super();
     this.future = future;
     this.args = args;
+  }
+
+  get attemptLimit(): TimerEntry {
+    return this;
   }
 }
 
@@ -60,7 +63,7 @@ export interface AttemptParts {
 
 export class Attempts {
   readonly #session: AttemptParts;
-  readonly #timers = new Timers<Limit>((limit) => this.#due(limit));
+  readonly #timers = new Timers<AttemptState | Deadline>((limit) => this.#due(limit));
 
   constructor(session: AttemptParts) {
     this.#session = session;
@@ -70,9 +73,9 @@ export class Attempts {
   started(f: TaskFuture, c: Contract): void {
     const state = stateOf(f)!;
     if (state.firstStarted === 0) state.firstStarted = f._started;
-    if (c.timeout !== undefined) this.#timers.add(state.attemptLimit, c.timeout);
+    if (c.timeout !== undefined) this.#timers.add(state, c.timeout);
     if (c.deadline !== undefined && state.deadlineLimit === null) {
-      state.deadlineLimit = new Limit(state, DEADLINE);
+      state.deadlineLimit = new Deadline(state);
       this.#timers.add(state.deadlineLimit, c.deadline);
     }
   }
@@ -84,7 +87,7 @@ export class Attempts {
   failed(f: TaskFuture, c: Contract, run: TaskRun, error: unknown): boolean {
     const state = stateOf(f);
     if (state === null) return false;
-    this.#timers.remove(state.attemptLimit);
+    this.#timers.remove(state);
     state.lastError = error;
     const now = (state.failedAt = this.#session.now());
     if (this.#session.watch.stallMs !== undefined) this.#session.watch.lastProgress = now;
@@ -94,14 +97,14 @@ export class Attempts {
     f._state = TaskState.PENDING;
     state.attempt = run.attempt + 1;
     this.#retrying(f, state.attempt, delay, error);
-    this.#timers.add(state.attemptLimit, delay);
+    this.#timers.add(state, delay);
     return true;
   }
 
   /** `f` is final: its limits and delays are dropped. */
   ended(f: TaskFuture): void {
     const state = stateOf(f)!;
-    this.#timers.remove(state.attemptLimit);
+    this.#timers.remove(state);
     if (state.deadlineLimit !== null) this.#timers.remove(state.deadlineLimit);
   }
 
@@ -117,10 +120,10 @@ export class Attempts {
     session.log.info(f.uid, `${f.name}: attempt ${attempt - 1} failed (${describe(error)}); attempt ${attempt} in ${Math.round(delayMs)} ms`, f._workflow ?? undefined);
   }
 
-  #due(limit: Limit): void {
-    const state = limit.state;
+  #due(limit: AttemptState | Deadline): void {
+    const state = limit instanceof Deadline ? limit.state : limit;
     const f = state.future;
-    if (limit.kind === DEADLINE) {
+    if (limit !== state) {
       const c = f._def.contract!;
       this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: c.deadline!, attempt: state.attempt, cause: state.lastError }));
     } else if (f._run !== null) {
@@ -169,7 +172,7 @@ export interface Backoff {
 export function backoff(f: TaskFuture): Backoff | null {
   const state = stateOf(f);
   // Without a run, the attempt limit in the heap is the retry delay (with a run, it is the attempt's timeout).
-  if (state === null || f._run !== null || f._state !== TaskState.PENDING || state.attemptLimit.index < 0) return null;
+  if (state === null || f._run !== null || f._state !== TaskState.PENDING || !state.attemptLimit.scheduled) return null;
   return { attempt: state.attempt, maxAttempts: f._def.contract!.retries + 1, since: state.failedAt, due: state.attemptLimit.due, lastError: state.lastError };
 }
 
