@@ -94,6 +94,21 @@ describe("QueueBackend through faults", () => {
     });
   });
 
+  it("a worker's Redis gone longer than unreachableTimeout: it stops the bodies running there and says so", async () => {
+    await withRedis(async (redis, workers) => {
+      const w = await worker(redis, workers, ["--queue", "away", "--unreachable-timeout", "500"]);
+      captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "away" }) });
+      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+      f.catch(() => undefined);
+      await running(f);
+      await redis.stop();
+      const stopped = /asyncflow worker: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 0\.5 s: stopped the 1 job\(s\) running here/;
+      await until(() => stopped.test(w.output), 10_000);
+      expect(w.output).toMatch(stopped);
+    });
+  });
+
   it("a worker holding a job while Redis is gone exits 1 on the second signal, at once", async () => {
     await withRedis(async (redis, workers) => {
       const w = await worker(redis, workers, ["--queue", "stuck"]);

@@ -97,6 +97,36 @@ describe("queue workers", () => {
     }
   });
 
+  it("a job's own error (BullMQ cannot finish a job whose lock is gone) is not an outage: after unreachableTimeout the other jobs still run", async () => {
+    const err = captureStderr();
+    const local = await localWorker({ queue: "lock-lost", concurrency: 2, unreachableTimeout: 300 });
+    const admin = new Redis(redis.port, "127.0.0.1");
+    try {
+      const backend = queued({ queue: "lock-lost" });
+      const flow = await engine({ backend });
+      const wait = untilAbortedTask(flow);
+      const [a, b] = [wait(), wait()];
+      await running(a);
+      await running(b);
+      // a's lock goes (and, cancelled, its job): when a's body ends, BullMQ cannot finish it and says so on the worker's 'error'
+      expect(await admin.del(`bull:lock-lost:${jobPrefixOf(backend)}.000001.1:lock`)).toBe(1);
+      a.cancel();
+      const missing = /asyncflow queue worker: Missing (lock|key) for job \S+\.000001\.1\. moveToFinished/;
+      await until(() => missing.test(err.text()), 10_000);
+      expect(err.text()).toMatch(missing);
+      // a timer of the same length set after the error fires after the worker's outage timer: by then an outage would have stopped b
+      await new Promise((r) => setTimeout(r, 300));
+      expect(err.text()).not.toMatch(/unreachable/);
+      expect(b.state).toBe("RUNNING");
+      b.cancel();
+      await until(() => local.processed === 2, 10_000);
+      expect(local.processed).toBe(2);
+    } finally {
+      admin.disconnect();
+      await local.close();
+    }
+  });
+
   it("a worker whose subscription dropped gets the cancels sent meanwhile once it is back", async () => {
     const local = await localWorker({ queue: "blip", concurrency: 1 });
     const admin = new Redis(redis.port, "127.0.0.1");

@@ -174,11 +174,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   passUnparsable(worker as Worker);
   const workerErrors = errorReport("");
   let outage: NodeJS.Timeout | null = null;
+  /** The worker's two Redis connections, once made: what tells an outage from a job's own error. */
+  const links: { readonly status: string }[] = [];
   worker.on("error", (e) => {
     if (!ready) return;
     workerErrors.error(e.message);
     // Redis away too long: the bodies running here could not report anyway, and their jobs go to another worker once their locks expire.
     outage ??= setTimeout(() => {
+      outage = null;
+      // A job's own error (its lock gone, its result with nowhere to go) comes here too, with Redis reachable:
+      // only connections still not ready make an outage.
+      if (links.length > 0 && links.every((c) => c.status === "ready")) return;
       const n = running.size;
       if (n > 0) stopAll(`Redis at ${address} unreachable for ${opts.unreachableTimeout} ms`);
       log.error(id, `asyncflow worker: Redis at ${address} unreachable for ${(opts.unreachableTimeout / 1000).toFixed(1)} s${n > 0 ? `: stopped the ${n} job(s) running here (they go back to the queue once Redis is back)` : ""}`);
@@ -195,7 +201,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
   try {
     await connected(worker.waitUntilReady(), worker);
-    for (const client of [backend.client, backend.blockingClient]) if (client !== undefined) connections.own(await client);
+    for (const client of [backend.client, backend.blockingClient]) if (client !== undefined) links.push(connections.own(await client));
   } catch (error) {
     disconnect();
     await worker.close(true).catch(() => undefined);
