@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
-import { afterEach, vi } from "vitest";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
+import { startRedis, type RedisServer } from "./redis.js";
 import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportState, type ReportedState, type TaskFuture, type TaskRun } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
@@ -81,4 +83,18 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A redis-server for the calling file or describe block (started before its tests, stopped after them) and a client of it. */
+export function useRedis(): { readonly server: RedisServer; readonly client: Redis } {
+  const used = {} as { server: RedisServer; client: Redis };
+  beforeAll(async () => {
+    used.server = await startRedis();
+    used.client = new Redis(used.server.url);
+  });
+  afterAll(async () => {
+    used.client?.disconnect();
+    await used.server?.stop();
+  });
+  return used;
 }

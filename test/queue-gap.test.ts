@@ -6,38 +6,28 @@
  * trimmed case itself, end to end, is in queue-faults.test.ts.
  */
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { QueueBackend } from "../lib/index.js";
 import { mayHaveLostEvents, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
-import { engine, running, until } from "./helpers.js";
-import { startRedis, type RedisServer } from "./redis.js";
+import { engine, running, until, useRedis } from "./helpers.js";
 import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
-let redis: RedisServer;
-let client: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const used = useRedis();
 
 describe("the queue's gap check", () => {
   it("a stream that started empty and lost nothing: no gap; trimmed past what was read: a gap (XINFO's counts)", async () => {
     const stream = "gap:unit";
-    const empty = await streamMark(client, stream);
+    const empty = await streamMark(used.client, stream);
     expect(empty).toEqual({ first: null, last: null, added: 0, removed: 0 });
-    for (let i = 0; i < 10; i++) await client.xadd(stream, "*", "i", String(i));
-    const grown = await streamMark(client, stream);
+    for (let i = 0; i < 10; i++) await used.client.xadd(stream, "*", "i", String(i));
+    const grown = await streamMark(used.client, stream);
     expect(grown.added).toBe(10);
     expect(grown.removed).toBe(0);
     // nothing read yet ("0-0"), every entry newer than that: still no gap, none was removed
     expect(mayHaveLostEvents("0-0", empty, grown)).toBe(false);
-    await client.xtrim(stream, "MAXLEN", 4);
-    const trimmed = await streamMark(client, stream);
+    await used.client.xtrim(stream, "MAXLEN", 4);
+    const trimmed = await streamMark(used.client, stream);
     expect(trimmed.removed).toBe(6);
     expect(mayHaveLostEvents("0-0", grown, trimmed)).toBe(true);
     // read up to the entry that is now first: whatever was trimmed had been read
@@ -52,12 +42,12 @@ describe("the queue's gap check", () => {
     let monitor: Redis | null = null;
     let shutdown = async (): Promise<void> => undefined;
     try {
-      worker = await startAsyncflowWorker(["--connection", redis.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", "fresh"]);
+      worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", "fresh"]);
       expect(worker.serving).toBe(true);
       const seen: string[] = [];
-      monitor = await client.monitor();
+      monitor = await used.client.monitor();
       monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
-      const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "fresh", secret: TEST_SECRET }) });
+      const flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue: "fresh", secret: TEST_SECRET }) });
       shutdown = () => flow.shutdown();
       const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
       f.catch(() => undefined);

@@ -5,12 +5,10 @@
  * and a job as the engine leaves it in a real Redis.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { QueueBackend } from "../lib/index.js";
 import { Signer } from "../backends/queue/sign.js";
-import { engine } from "./helpers.js";
-import { startRedis, type RedisServer } from "./redis.js";
+import { engine, useRedis } from "./helpers.js";
 import { TEST_SECRET } from "./worker-process.js";
 
 const hmac = (secret: string | Uint8Array, ...parts: string[]): string => createHmac("sha256", Buffer.from(secret)).update(parts.join("\0")).digest("base64url");
@@ -42,27 +40,18 @@ describe("Signer", () => {
 });
 
 describe("a signed job in Redis", () => {
-  let redis: RedisServer;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const used = useRedis();
 
   it("carries the HMAC-SHA256 of its id, session and payload, with no trace of the secret", async () => {
-    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "signed", secret: TEST_SECRET, noWorkerWarning: 0 }) });
+    const flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue: "signed", secret: TEST_SECRET, noWorkerWarning: 0 }) });
     try {
       flow.functionTask((n: number) => n, { name: "noop" })(1).catch(() => undefined);
-      for (const end = performance.now() + 10_000; performance.now() < end && (await client.llen("bull:signed:wait")) === 0; ) await new Promise((r) => setTimeout(r, 10));
-      const [id] = await client.lrange("bull:signed:wait", 0, 0);
+      for (const end = performance.now() + 10_000; performance.now() < end && (await used.client.llen("bull:signed:wait")) === 0; ) await new Promise((r) => setTimeout(r, 10));
+      const [id] = await used.client.lrange("bull:signed:wait", 0, 0);
       expect(id).toBeDefined();
-      const data = JSON.parse((await client.hget(`bull:signed:${id!}`, "data"))!) as { s: string; p: string; sig: string };
+      const data = JSON.parse((await used.client.hget(`bull:signed:${id!}`, "data"))!) as { s: string; p: string; sig: string };
       expect(data.sig).toBe(hmac(TEST_SECRET, id!, data.s, data.p));
-      expect(JSON.stringify(await client.hgetall(`bull:signed:${id!}`))).not.toContain(TEST_SECRET);
+      expect(JSON.stringify(await used.client.hgetall(`bull:signed:${id!}`))).not.toContain(TEST_SECRET);
     } finally {
       await flow.shutdown();
     }
