@@ -140,8 +140,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       running.set(jobId, null);
       // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
       if (early.delete(jobId)) controller(jobId).abort(cancelled(jobId));
-      const started = Math.max(1, job.attemptsStarted);
-      const delivery = started + (payload.resent ?? 0);
+      // BullMQ's count of the job's starts (what the reply reports); with the engine's resends, the delivery.
+      const starts = Math.max(1, job.attemptsStarted);
+      const delivery = starts + (payload.resent ?? 0);
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
         const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
@@ -152,7 +153,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         });
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
-        const { reply: r, big } = reply(jobId, out, signer, { w: id, d: started });
+        const { reply: r, big } = reply(jobId, out, signer, { w: id, d: starts });
         // Kept in the job's hash, not in the event stream; sent on the connection BullMQ finishes the job on, so it lands first.
         if (big !== null) void ((await worker.getBackend().client) as unknown as Redis).hset(job.queueQualifiedName + ":" + jobId, OUTCOME_FIELD, big).catch((e: unknown) => log.error(id, `job ${jobId}: its result could not be stored: ${describe(e)}`));
         return r;

@@ -121,12 +121,14 @@ export class Attempts {
   }
 
   #due(limit: AttemptState | Deadline): void {
-    const state = limit instanceof Deadline ? limit.state : limit;
-    const f = state.future;
-    if (limit !== state) {
-      const c = f._def.contract!;
-      this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: c.deadline!, attempt: state.attempt, cause: state.lastError }));
-    } else if (f._run !== null) {
+    if (limit instanceof Deadline) {
+      const { state } = limit;
+      const f = state.future;
+      return this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: f._def.contract!.deadline!, attempt: state.attempt, cause: state.lastError }));
+    }
+    // The attempt limit: the running attempt's timeout, or the end of the delay before the next attempt.
+    const f = limit.future;
+    if (f._run !== null) {
       const c = f._def.contract!;
       const run = f._run;
       const error = new TaskTimeoutError(f, { what: "attempt", ms: c.timeout!, attempt: run.attempt });
