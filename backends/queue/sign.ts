@@ -13,8 +13,8 @@ export type Secret = string | Uint8Array;
 export const MIN_SECRET_LENGTH = 16;
 
 export class Signer {
-  // A KeyObject, not the bytes: Node 24 imports a raw key into OpenSSL at every createHmac (8 us a
-  // signature here, four a job), once for a KeyObject (1.3 us); it also never prints its bytes.
+  // A KeyObject, not the bytes: Node 24 imports a raw key into OpenSSL at every createHmac, once for a
+  // KeyObject (bench row "queue: one job signature": 10.1 against 1.5 us, four a job); it never prints its bytes.
   readonly #key: KeyObject;
 
   constructor(secret: Secret) {
