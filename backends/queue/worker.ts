@@ -174,35 +174,39 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   );
   passUnparsable(worker as Worker);
   const workerErrors = errorReport("");
-  let outage: NodeJS.Timeout | null = null;
-  /** The worker's two Redis connections, once made: what tells an outage from a job's own error. */
-  const links: { readonly status: string }[] = [];
   worker.on("error", (e) => {
-    if (!ready) return;
-    workerErrors.error(e.message);
-    // Redis away too long: the bodies running here could not report anyway, and their jobs go to another worker once their locks expire.
-    outage ??= setTimeout(() => {
-      outage = null;
-      // A job's own error (its lock gone, its result with nowhere to go) comes here too, with Redis reachable:
-      // only connections still not ready make an outage.
-      if (links.length > 0 && links.every((c) => c.status === "ready")) return;
-      const n = running.size;
-      if (n > 0) stopAll(`Redis at ${address} unreachable for ${opts.unreachableTimeout} ms`);
-      log.error(id, `asyncflow worker: Redis at ${address} unreachable for ${(opts.unreachableTimeout / 1000).toFixed(1)} s${n > 0 ? `: stopped the ${n} job(s) running here (they go back to the queue once Redis is back)` : ""}`);
-    }, opts.unreachableTimeout).unref();
+    if (ready) workerErrors.error(e.message);
   });
-  // BullMQ's worker has two connections, both reporting through its 'error': either being ready again ends the outage
+  // BullMQ's worker has two connections, both reporting through its 'error': either being ready again lets the next error be said.
   const backend = worker.getBackend();
-  for (const c of [backend.connection, backend.blockingConnection]) {
-    c?.on("ready", () => {
-      workerErrors.ready();
+  for (const c of [backend.connection, backend.blockingConnection]) c?.on("ready", () => workerErrors.ready());
+  // An outage is a connection of the worker's that is not ready, not any error BullMQ reports (a job's own, such as its
+  // lock gone when it finishes, leaves Redis reachable): it starts when one closes and ends when all are ready again.
+  // Past unreachableTimeout the bodies running here could not report anyway, and their jobs go to another worker once
+  // their locks expire.
+  const links: { readonly status: string; on(event: "close" | "ready", listener: () => void): unknown }[] = [];
+  let outage: NodeJS.Timeout | null = null;
+  let closing = false;
+  const linksChanged = (): void => {
+    if (links.every((c) => c.status === "ready")) {
       if (outage !== null) clearTimeout(outage);
       outage = null;
-    });
-  }
+    } else if (!closing) {
+      outage ??= setTimeout(() => {
+        outage = null;
+        const n = running.size;
+        if (n > 0) stopAll(`Redis at ${address} unreachable for ${opts.unreachableTimeout} ms`);
+        log.error(id, `asyncflow worker: Redis at ${address} unreachable for ${(opts.unreachableTimeout / 1000).toFixed(1)} s${n > 0 ? `: stopped the ${n} job(s) running here (they go back to the queue once Redis is back)` : ""}`);
+      }, opts.unreachableTimeout).unref();
+    }
+  };
   try {
     await connected(worker.waitUntilReady(), worker);
     for (const client of [backend.client, backend.blockingClient]) if (client !== undefined) links.push(connections.own(await client));
+    for (const c of links) {
+      c.on("close", linksChanged);
+      c.on("ready", linksChanged);
+    }
   } catch (error) {
     disconnect();
     await worker.close(true).catch(() => undefined);
@@ -217,10 +221,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return processed;
     },
     close: async () => {
+      closing = true;
       await worker.close();
       disconnect();
     },
     kill: async () => {
+      closing = true;
       stopAll("the worker was killed");
       // With Redis gone, BullMQ's close can wait for it forever: give it a moment, not more.
       await Promise.race([worker.close(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
