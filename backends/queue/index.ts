@@ -332,24 +332,26 @@ export class QueueBackend implements ExecutionBackend {
   readonly #reportStarts = (): void => {
     const ids = this.#starting;
     this.#starting = [];
-    const queue = this.#queue!;
-    void readStarts(this.#redis!, (id) => queue.toKey(id), ids)
-      .catch(() => ids.map(() => null))
-      .then((states) => ids.forEach((id, i) => this.#started(id, states[i])));
+    this.#readStarts(ids, (id, state) => this.#started(id, state));
   };
 
   // Which worker runs each of the started jobs inspect asked about: one round trip for all of them, in the background.
   readonly #place = (): void => {
-    const jobs = this.#unplaced;
+    const jobs = new Map(this.#unplaced.map((job) => [job.id, job]));
     this.#unplaced = [];
-    const queue = this.#queue!;
-    void readStarts(this.#redis!, (id) => queue.toKey(id), jobs.map((j) => j.id))
-      .then((states) => jobs.forEach((job, i) => {
-        const s = states[i];
-        if (job.started && job.worker === undefined && s?.kind === "active" && s.where !== null) job.worker = s.where;
-      }))
-      .catch(() => undefined);
+    this.#readStarts([...jobs.keys()], (id, s) => {
+      const job = jobs.get(id)!;
+      if (job.started && job.worker === undefined && s?.kind === "active" && s.where !== null) job.worker = s.where;
+    });
   };
+
+  /** Reads the starts of `ids` from Redis in one round trip and hands each to `apply` (null for each when the read fails). */
+  #readStarts(ids: string[], apply: (id: string, state: JobState | null | undefined) => void): void {
+    const queue = this.#queue!;
+    void readStarts(this.#redis!, (id) => queue.toKey(id), ids)
+      .catch(() => ids.map(() => null))
+      .then((states) => ids.forEach((id, i) => apply(id, states[i])));
+  }
 
   #started(id: string, state: JobState | null | undefined): void {
     const job = this.#slots.get(id);
