@@ -324,7 +324,7 @@ export class QueueBackend implements ExecutionBackend {
     // throughput: made only where it is used. A first delivery nobody observes is reported at once, counted
     // here; a delivery again (its log line names the worker) and a start an event will name wait for the read.
     // Inspect reads the workers of the jobs it shows (#place).
-    if (job.deliveries === 0 && !this.#attachment.env.observed()) return this.#started(jobId, null);
+    if (job.deliveries === 0 && !this.#attachment.env.observed()) return this.#started(job, null);
     if (this.#starting.push(jobId) === 1) queueMicrotask(this.#reportStarts);
   }
 
@@ -332,7 +332,10 @@ export class QueueBackend implements ExecutionBackend {
   readonly #reportStarts = (): void => {
     const ids = this.#starting;
     this.#starting = [];
-    this.#readStarts(ids, (id, state) => this.#started(id, state));
+    this.#readStarts(ids, (id, state) => {
+      const job = this.#slots.get(id);
+      if (job !== undefined) this.#started(job, state);
+    });
   };
 
   // Which worker runs each of the started jobs inspect asked about: one round trip for all of them, in the background.
@@ -353,9 +356,9 @@ export class QueueBackend implements ExecutionBackend {
       .then((states) => ids.forEach((id, i) => apply(id, states[i])));
   }
 
-  #started(id: string, state: JobState | null | undefined): void {
-    const job = this.#slots.get(id);
-    if (job === undefined || job.started) return;
+  #started(job: Sent, state: JobState | null | undefined): void {
+    if (job.started) return;
+    const { id } = job;
     job.started = true;
     // Redis counts the deliveries of the job it holds (one sent again after Redis lost it adds those before); else, this engine's count of starts.
     const delivery = state?.kind === "active" ? state.delivery + (job.payload.resent ?? 0) : job.deliveries + 1;
@@ -374,7 +377,7 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     // Finished before its start was placed: the reply says where it ran.
-    if (!job.started) this.#started(jobId, ranAt(returned));
+    if (!job.started) this.#started(job, ranAt(returned));
     if (isBig(returned)) return void this.#fetchBig(job, returned);
     this.#read(job, returned, null);
   }
@@ -482,7 +485,7 @@ export class QueueBackend implements ExecutionBackend {
           settled++;
           this.#failed(job.id, s.reason, null);
         } else if (s.kind === "active" && !job.started) {
-          this.#started(job.id, s);
+          this.#started(job, s);
         } else if (s.kind === "gone") {
           if (this.#resend(job)) resent++;
         }

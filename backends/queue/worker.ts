@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { hostname } from "node:os";
 import { availableParallelism } from "node:os";
 import type { Job, Worker } from "bullmq";
@@ -8,6 +9,7 @@ import { Logger } from "../../lib/contract/log.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { describe } from "../../lib/contract/errors.js";
 import { keys, receiveCancels } from "./cancels.js";
+import type { JobControl } from "./job.js";
 import { OwnedConnections } from "./connections.js";
 import type { queueWorkerOptionsSchema } from "./options.js";
 import { OUTCOME_FIELD, reply, type JobOutcome, type ReplyEnvelope } from "./protocol.js";
@@ -145,7 +147,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const delivery = starts + (payload.resent ?? 0);
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
-        const control = { get signal() { return controller(jobId).signal; }, session, delivery, children };
+        const control = new Control(jobId, controller, session, delivery, children);
         // runJob never rejects; a cancel resolves the same promise first.
         const out = await new Promise<JobOutcome>((resolve) => {
           release.set(jobId, resolve);
@@ -233,4 +235,21 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       disconnect();
     },
   };
+}
+
+/**
+ * What a job's body is given: its signal is made only when read. A class, not
+ * an object literal with a getter (see RemoteContext in execute.ts).
+ */
+class Control implements JobControl {
+  constructor(
+    readonly jobId: string,
+    readonly controller: (jobId: string) => AbortController,
+    readonly session: string,
+    readonly delivery: number,
+    readonly children: Set<ChildProcess>,
+  ) {}
+  get signal(): AbortSignal {
+    return this.controller(this.jobId).signal;
+  }
 }
