@@ -72,7 +72,7 @@ describe("QueueBackend transport", () => {
           backend: new QueueBackend({ connection: `redis://flow:not-${encodeURIComponent(password)}@127.0.0.1:${redis.port}`, connectTimeout: 2000 }),
           handleSignals: false,
         }).catch((e: unknown) => e as Error);
-        expect((wrong as Error).message).toMatch(/cannot reach Redis at redis:\/\/flow@127\.0\.0\.1:\d+: WRONGPASS/);
+        expect((wrong as Error).message).toMatch(/Redis at redis:\/\/flow@127\.0\.0\.1:\d+ refused the login: WRONGPASS/);
         expect(`${(wrong as Error).message}${(wrong as Error).stack}`).not.toContain("not-");
       } finally {
         await stopWorkerProcess(w.child);

@@ -330,6 +330,11 @@ describe("asyncflow-worker", () => {
     const bad = await startWorker(["--bogus"]);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/Unknown option '--bogus'\nusage:/);
+    // a URL given where none is expected is echoed without its password
+    const stray = await startWorker(["redis://u:s3cretpw@127.0.0.1:1"]);
+    expect(stray.code).toBe(2);
+    expect(stray.output).toMatch(/Unexpected argument 'redis:\/\/u:\*\*\*@127\.0\.0\.1:1'/);
+    expect(stray.output).not.toContain("s3cretpw");
   });
 
   it("without --connection (or ASYNCFLOW_REDIS_URL) exits 2 with the usage", async () => {
@@ -385,6 +390,11 @@ describe("asyncflow-worker", () => {
     const r = await startWorker(["--redis", redis.url, "--concurrency", "zero"]);
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
-    expect(r.output).toMatch(/startQueueWorker: option `concurrency`: .*got `NaN`/);
+    expect(r.output).toMatch(/^asyncflow worker: --concurrency: expected a number, got "zero"$/m);
+    // a password in a URL of the wrong scheme is not shown either
+    const http = await startWorker(["--connection", "http://u:httppw@127.0.0.1:1"]);
+    expect(http.code).toBe(2);
+    expect(http.output).toMatch(/got `http:\/\/u:\*\*\*@127\.0\.0\.1:1`/);
+    expect(http.output).not.toContain("httppw");
   });
 });

@@ -483,6 +483,13 @@ describe("QueueBackend", () => {
     expect(leaked).toMatch(/option `connection`: .*got `redis:\/\/u:\*\*\*@h\/abc`/);
     expect(leaked).toMatch(/option `secret`: expected at least 16 characters, got `\*\*\*`/);
     expect(leaked).not.toMatch(/hunter2|tooshort-pw/);
+    // whatever the URL's scheme, and when its password is not valid percent-encoding
+    const http = await bad({ connection: "http://u:httppw@h" }).catch((e: Error) => `${e.message}\n${e.stack}`);
+    expect(http).toMatch(/got `http:\/\/u:\*\*\*@h`/);
+    expect(http).not.toContain("httppw");
+    const encoding = await bad({ connection: "redis://u:pw%ZZ@h" }).catch((e: Error) => `${e.message}\n${e.stack}`);
+    expect(encoding).toMatch(/the URL's password is not valid percent-encoding \(a % must start %XX; write % itself as %25\), in redis:\/\/u:\*\*\*@h/);
+    expect(encoding).not.toContain("pw%ZZ");
     // where the error shows it, and only there: a short secret's letters elsewhere in the message stay as they are
     const short = (await bad({ connection: redis.url, secret: "option" }).catch((e: unknown) => e)) as Error;
     expect(short).toBeInstanceOf(InvalidOptionsError);
@@ -499,5 +506,6 @@ describe("Redis connection options", () => {
     expect(describeRedis("redis://u:secret@example.org:6380/2")).toBe("redis://u@example.org:6380/2");
     expect(redisOptions("rediss://fl%40w:p%3Ass@h")).toMatchObject({ username: "fl@w", password: "p:ss", tls: {} });
     expect(() => redisOptions("http://example.org")).toThrow(/expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => redisOptions("redis://%E0%A4%A@h")).toThrow(/the URL's user is not valid percent-encoding/);
   });
 });

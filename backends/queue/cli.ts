@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     return fail((error as Error).message);
   }
   const worker = await startQueueWorker(options).catch((error: unknown) => error as Error);
-  if (worker instanceof Error) return fail(redact(worker.message));
+  if (worker instanceof Error) return fail(worker.message);
   console.log(`asyncflow worker: serving queue "${worker.queue}" as ${worker.id} with concurrency ${worker.concurrency}`);
   let signals = 0;
   const stop = (): void => {
@@ -100,7 +100,12 @@ export async function main(argv: string[]): Promise<void> {
 
 function optionsOf(v: Record<string, string | boolean | string[] | undefined>): QueueWorkerOptions {
   const str = (k: string): string | undefined => v[k] as string | undefined;
-  const num = (k: string): number | undefined => (str(k) === undefined ? undefined : Number(str(k)));
+  const num = (k: string): number | undefined => {
+    const x = str(k);
+    if (x === undefined) return undefined;
+    if (x.trim() === "" || !Number.isFinite(Number(x))) throw new Error(`--${k}: expected a number, got "${x}"`);
+    return Number(x);
+  };
   const file = (k: string): string | undefined => (str(k) === undefined ? undefined : read(k, str(k)!));
   const connection = str("connection-file") !== undefined ? file("connection-file")!.trim() : (str("connection") ?? str("redis") ?? process.env.ASYNCFLOW_REDIS_URL);
   if (connection === undefined || connection === "") throw new Error(`no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\n${usage}`);
@@ -140,15 +145,16 @@ function read(flag: string, path: string): string {
   }
 }
 
+// Every message goes through redact: a command line or a file may hold a URL with its password (`Unexpected argument 'redis://u:pw@...'`).
 function fail(message: string): void {
-  console.error(`asyncflow worker: ${message}`);
+  console.error(`asyncflow worker: ${redact(message)}`);
   process.exitCode = 2;
 }
 
 // Run as a bin (`asyncflow-worker`), not when imported by `asyncflow worker`.
 if (import.meta.url === `file://${process.argv[1]}` || /asyncflow-worker$|backends\/queue\/cli\.[jt]s$/.test(process.argv[1] ?? "")) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    fail(redact(error instanceof Error ? error.message : String(error)));
+    fail(error instanceof Error ? error.message : String(error));
     process.exit(2);
   });
 }

@@ -53,12 +53,22 @@ export function redisOptions(c: RedisConnection, tls?: RedisTls): RedisOptions {
     o = {
       host: url.hostname || "127.0.0.1",
       port: url.port === "" ? 6379 : Number(url.port),
-      ...defined({ username: url.username ? decodeURIComponent(url.username) : undefined, password: url.password ? decodeURIComponent(url.password) : undefined, db }),
+      ...defined({ username: decoded(url.username, "user", c), password: decoded(url.password, "password", c), db }),
       ...base,
     };
   }
   if (secure || (tls !== undefined && tls !== false)) o.tls = typeof tls === "object" ? tlsOptions(tls) : {};
   return o;
+}
+
+/** A URL's user or password, percent-decoded; an InvalidOptionsError (never showing the password) when it is not valid percent-encoding. */
+function decoded(part: string, what: string, url: string): string | undefined {
+  if (part === "") return undefined;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new InvalidOptionsError(`the URL's ${what} is not valid percent-encoding (a % must start %XX; write % itself as %25), in ${redact(url)}`);
+  }
 }
 
 function tlsOptions(t: Exclude<RedisTls, boolean>): TlsOptions {
@@ -78,9 +88,9 @@ export function describeRedis(c: RedisConnection, tls?: RedisTls): string {
   return `${o.tls ? "rediss" : "redis"}://${o.username === undefined ? "" : `${encodeURIComponent(o.username)}@`}${o.host}:${o.port}${o.db === undefined ? "" : `/${o.db}`}`;
 }
 
-/** `text` with the password of any redis URL in it replaced by `***`. */
+/** `text` with the password of any URL in it replaced by `***` (whatever its scheme: a mistyped `http://user:pw@...` too). */
 export function redact(text: string): string {
-  return text.replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
 }
 
 /** Where a client reports connection failures while it retries. */
@@ -119,8 +129,10 @@ export async function connectWithin(ready: Promise<unknown>, who: string, addres
     ]);
   } catch (error) {
     // Redis's refusal of the login, else the last connection error (more than the "Connection is closed" a connect rejects with)
-    const why = (refused ?? last ?? (error instanceof Error ? error : new Error(String(error)))).message;
-    throw new BackendUnreachableError(redact(`${unreachable}: ${why}`), address, { cause: refused ?? error });
+    // A refused login reached Redis: say so, rather than "cannot reach".
+    if (refused !== null) throw new BackendUnreachableError(redact(`${who}: Redis at ${address} refused the login: ${(refused as Error).message}`), address, { cause: refused });
+    const why = (last ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    throw new BackendUnreachableError(redact(`${unreachable}: ${why}`), address, { cause: error });
   } finally {
     clearTimeout(timer);
     errors.off("error", onError);
