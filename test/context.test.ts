@@ -1,6 +1,7 @@
 // taskContext() at any async depth while the engine turns AsyncLocalStorage
 // off between bodies (Node < 24, where its promise hooks slow every promise).
 import { setTimeout as sleep } from "node:timers/promises";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { taskContext } from "../lib/index.js";
 import { engine, gate } from "./helpers.js";
@@ -8,6 +9,16 @@ import { engine, gate } from "./helpers.js";
 const idle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 describe("task context", () => {
+  it("logs and serializes as its plain fields (uid, name, attempt), as on threads and queue workers", async () => {
+    const flow = await engine();
+    const show = flow.functionTask(() => {
+      const ctx = taskContext();
+      return [JSON.stringify(ctx), inspect(ctx)];
+    }, { name: "show" });
+    const f = show();
+    expect(await f).toEqual([`{"uid":"${f.uid}","name":"show","attempt":1}`, `TaskContext {"uid":"${f.uid}","name":"show","attempt":1}`]);
+  });
+
   it("is seen at any depth by a body still waiting while others end, and after the engine was idle", async () => {
     const flow = await engine();
     const held = gate();

@@ -15,7 +15,7 @@ import { jobPrefixOf } from "../backends/queue/index.js";
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker as startWorker } from "./worker-process.js";
+import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker as startWorker, stopWorkerProcess } from "./worker-process.js";
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -384,6 +384,19 @@ describe("asyncflow-worker", () => {
     expect([fromFile.serving, fromFile.code]).toEqual([false, 2]);
     expect(fromFile.output).toContain(`asyncflow worker: --secret-file ${file}: the secret must be at least 16 characters, it has 8\n`);
     expect(fromEnv.output + fromFile.output).not.toContain(short);
+  });
+
+  it("a worker that can run nothing says so as it starts (no module, nothing allowed); one with a module does not", async () => {
+    const refuse = /it registers no functions \(--module, `modules`\) and allows nothing else \(--allow-source, --allow-modules, --allow-exec\): it will refuse every job/;
+    const idle = await startWorker(["--redis", redis.url, "--queue", "nothing", "--secret-file", TEST_SECRET_FILE]);
+    const useful = await startWorker(["--redis", redis.url, "--queue", "nothing", "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE]);
+    try {
+      expect([idle.serving, useful.serving]).toEqual([true, true]);
+      expect(idle.output).toMatch(refuse);
+      expect(useful.output).not.toMatch(refuse);
+    } finally {
+      await Promise.all([stopWorkerProcess(idle.child), stopWorkerProcess(useful.child)]);
+    }
   });
 
   it("a bad option value exits 2 naming the option", async () => {

@@ -100,6 +100,8 @@ describe("QueueBackend", () => {
       return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${x}`;
     }, { name: "who" });
     expect(await who(7)).toBe("task.000005 who 1 7");
+    const json = flow.functionTask(() => JSON.stringify(taskContext()), { name: "json" });
+    expect(await json()).toBe('{"uid":"task.000006","name":"json","attempt":1,"delivery":1}');
   });
 
   it("arguments and results keep their types (V8 serialization, not JSON)", async () => {

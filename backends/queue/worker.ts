@@ -63,6 +63,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   ]);
   const trust = new Trust(await registry(opts.modules), opts, id);
   const log = new Logger();
+  if (opts.modules.length === 0 && !trust.opensCode) {
+    log.warn(id, `asyncflow worker: it registers no functions (--module, \`modules\`) and allows nothing else (--allow-source, --allow-modules, --allow-exec): it will refuse every job`);
+  }
   if (trust.opensCode && signer === null) {
     log.warn(id, `asyncflow worker: runs ${[opts.allowSource && "shipped source", opts.allowModules.length > 0 && "modules jobs name", opts.allowExec && "commands"].filter(Boolean).join(", ")} without a secret: anyone who can write to Redis at ${address} can run code here (give it --secret-file, and the engine the same \`secret\`)`);
   }

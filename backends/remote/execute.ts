@@ -3,7 +3,7 @@
  * compiles shipped functions (once per function per worker) or imports module
  * exports, and runs the body in a task context.
  */
-import { exitTask, runInContext, taskContext, type TaskContext } from "../../lib/contract/context.js";
+import { ContextBase, runInContext, taskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { withTraceContext } from "../../lib/contract/tracecontext.js";
 import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
@@ -68,13 +68,14 @@ async function run(fn: AnyFunction, task: BodyRun, control: { readonly signal: A
  * generation's collections (a queue worker promoted ~1.7 KB a job to the old
  * generation, `--trace-gc-nvp`; ~0.5 KB with classes).
  */
-class RemoteContext implements TaskContext {
+class RemoteContext extends ContextBase {
   readonly uid: string;
   readonly name: string;
   readonly attempt: number;
   declare readonly delivery?: number;
   readonly #control: { readonly signal: AbortSignal };
   constructor(task: BodyRun, control: { readonly signal: AbortSignal }) {
+    super();
     this.uid = task.uid;
     this.name = task.name;
     this.attempt = task.attempt;
@@ -83,9 +84,6 @@ class RemoteContext implements TaskContext {
   }
   get signal(): AbortSignal {
     return this.#control.signal;
-  }
-  exit(label: string): never {
-    return exitTask(label);
   }
 }
 

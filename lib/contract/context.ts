@@ -25,6 +25,33 @@ export interface TaskContext {
   exit(label: string): never;
 }
 
+/**
+ * What every body's context shares, whatever runs it: `exit`, and how it
+ * shows when logged or serialized (its plain fields, the same on every
+ * backend). Contexts are class instances, so that their signal is made only
+ * when read; the local backend's is the run itself, which holds the engine's
+ * future: printed as it was, it showed internals, and as JSON it threw on a
+ * cycle.
+ */
+export abstract class ContextBase implements TaskContext {
+  abstract readonly uid: string;
+  abstract readonly name: string;
+  abstract readonly attempt: number;
+  abstract readonly signal: AbortSignal;
+  declare readonly delivery?: number;
+
+  exit(label: string): never {
+    return exitTask(label);
+  }
+  toJSON(): { uid: string; name: string; attempt: number; delivery?: number } {
+    const { uid, name, attempt, delivery } = this;
+    return delivery === undefined ? { uid, name, attempt } : { uid, name, attempt, delivery };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `TaskContext ${JSON.stringify(this)}`;
+  }
+}
+
 /** What `exit(label)` does in every context: the engine maps the ExitRequest onto the task's exit codes. */
 export function exitTask(label: string): never {
   throw new ExitRequest(label);

@@ -1,4 +1,4 @@
-import { exitTask, type TaskContext } from "./context.js";
+import { ContextBase } from "./context.js";
 import type { TaskKind } from "./states.js";
 import type { AnyTaskOptions } from "./task.js";
 
@@ -32,7 +32,7 @@ export interface RunSubject {
  * context its body sees through `taskContext()`. Arguments arrive resolved
  * (every future replaced by its result).
  */
-export class TaskRun implements TaskContext {
+export class TaskRun extends ContextBase {
   /** @internal */ readonly future: RunSubject;
   /** The arguments with every future replaced by its result. */
   readonly args: unknown[];
@@ -49,6 +49,7 @@ export class TaskRun implements TaskContext {
 
   /** @internal */
   constructor(future: RunSubject, args: unknown[], attempt: number) {
+    super();
     this.future = future;
     this.args = args;
     this.attempt = attempt;
@@ -77,10 +78,6 @@ export class TaskRun implements TaskContext {
   /** Made on first use: most bodies never look at it. */
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
-  }
-
-  exit(label: string): never {
-    return exitTask(label);
   }
 
   /** Whether the run was cancelled. For backends: unlike `signal.aborted`, it makes no AbortController. */
