@@ -267,6 +267,25 @@ describe("queue workers", () => {
       await until(() => local.processed > 0, 2000);
       expect(local.processed).toBe(1);
       expect(f.state).toBe("CANCELLED");
+      // the body's signal carries the engine's reason, as on the other backends (this worker runs in this process)
+      const seen: { name: string; message: string; reason?: string }[] = [];
+      (globalThis as { seenReasons?: typeof seen }).seenReasons = seen;
+      const waiter = flow.functionTask(
+        () =>
+          new Promise<string>((resolve) => {
+            const { signal } = taskContext();
+            signal.addEventListener("abort", () => {
+              (globalThis as unknown as { seenReasons: unknown[] }).seenReasons.push(signal.reason);
+              resolve("aborted");
+            });
+          }),
+        { name: "waiter" },
+      );
+      const g = waiter();
+      await running(g);
+      g.cancel("stop please");
+      await until(() => seen.length > 0, 5000);
+      expect(seen[0]).toMatchObject({ name: "TaskCancelledError", message: `${g.uid} (waiter) was cancelled: stop please`, reason: "stop please" });
     } finally {
       await local.close();
     }

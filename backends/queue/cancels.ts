@@ -1,6 +1,7 @@
 /**
  * How a cancel reaches the worker running the job: the engine names the job
- * on a pub/sub channel (a message names one job or more, one per line), and
+ * on a pub/sub channel (a message names one job or more, one per line, each
+ * with the cancel's reason as `\t{"name","message","reason"}` JSON), and
  * records it in a sorted set (job id -> time) for an hour. A worker whose
  * subscription dropped (a network blip, a Redis failover) missed the
  * messages sent meanwhile: once subscribed again, it looks its running jobs
@@ -8,6 +9,7 @@
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { deserializeError } from "../../lib/contract/codec.js";
 
 /** Where cancels of a queue go: the pub/sub channel, and the sorted set of recent cancels (member = job id, score = when). */
 export interface CancelKeys {
@@ -32,6 +34,7 @@ export class CancelSender {
   /** Redis refused to record or announce a burst (out of memory, say): workers may miss those cancels. */
   readonly #onError: (e: Error) => void;
   #ids: string[] = [];
+  #lines: string[] = [];
   readonly #sending = new Set<Promise<unknown>>();
 
   constructor(queue: Queue, redis: Redis, keys: CancelKeys, onError: (e: Error) => void) {
@@ -41,7 +44,9 @@ export class CancelSender {
     this.#onError = onError;
   }
 
-  send(jobId: string): void {
+  /** Cancels `jobId`; the body's signal is aborted with `reason` (the error's name, message and `reason`), else a generic one. */
+  send(jobId: string, reason?: unknown): void {
+    this.#lines.push(reason instanceof Error ? `${jobId}\t${encodeReason(reason)}` : jobId);
     if (this.#ids.push(jobId) === 1) queueMicrotask(this.#flush);
   }
 
@@ -54,7 +59,9 @@ export class CancelSender {
   readonly #flush = (): void => {
     const ids = this.#ids;
     if (ids.length === 0) return;
+    const lines = this.#lines;
     this.#ids = [];
+    this.#lines = [];
     const now = Date.now();
     const key = this.#keys.cancelled;
     const members = ids.flatMap((id) => [now, id]);
@@ -63,7 +70,7 @@ export class CancelSender {
       .zadd(key, ...members)
       .zremrangebyscore(key, "-inf", now - CANCEL_MEMORY_MS)
       .pexpire(key, CANCEL_MEMORY_MS)
-      .publish(this.#keys.channel, ids.join("\n"))
+      .publish(this.#keys.channel, lines.join("\n"))
       .exec()
       .then((replies) => {
         const refused = replies?.find(([error]) => error !== null)?.[0];
@@ -85,12 +92,16 @@ export async function receiveCancels(
   lookup: () => Redis,
   keys: CancelKeys,
   running: () => string[],
-  onCancel: (jobId: string) => void,
+  onCancel: (jobId: string, reason?: Error) => void,
   onError: (e: Error) => void,
 ): Promise<void> {
   const channel = keys.channel;
-  subscriber.on("message", (_channel: string, ids: string) => {
-    for (const id of ids.split("\n")) onCancel(id);
+  subscriber.on("message", (_channel: string, message: string) => {
+    for (const line of message.split("\n")) {
+      const tab = line.indexOf("\t");
+      if (tab < 0) onCancel(line);
+      else onCancel(line.slice(0, tab), decodeReason(line.slice(tab + 1)));
+    }
   });
   await subscriber.subscribe(channel);
   // 'ready' again is a reconnect. ioredis resubscribes right after emitting it; subscribing here first
@@ -111,4 +122,23 @@ export async function receiveCancels(
     };
     catchUp().catch((e: unknown) => onError(new Error(`could not look up the cancels missed while disconnected: ${e instanceof Error ? e.message : String(e)}`)));
   });
+}
+
+// Only the name, the message and a TaskCancelledError's `reason` travel (no stack, no cause, no other
+// fields): the channel is not signed, so what a worker makes of a message is kept to plain strings.
+function encodeReason(error: Error): string {
+  const reason = (error as { reason?: unknown }).reason;
+  return JSON.stringify({ name: error.name, message: error.message, ...(typeof reason === "string" ? { reason } : {}) });
+}
+
+function decodeReason(text: string): Error | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { name, message, reason } = (typeof o === "object" && o !== null ? o : {}) as Record<string, unknown>;
+  if (typeof name !== "string" || typeof message !== "string") return undefined;
+  return deserializeError({ name, message, ...(typeof reason === "string" ? { fields: { reason } } : {}) });
 }

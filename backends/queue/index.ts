@@ -251,8 +251,8 @@ export class QueueBackend implements ExecutionBackend {
     const id = this.#jobId(run);
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
     if (!this.#release(id)) return;
-    // A waiting job is removed; the worker holding a running one aborts its body's signal.
-    this.#cancels?.send(id);
+    // A waiting job is removed; the worker holding a running one aborts its body's signal, with the engine's reason.
+    this.#cancels?.send(id, run.aborted ? run.signal.reason : undefined);
   }
 
   async shutdown(): Promise<void> {

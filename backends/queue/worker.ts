@@ -73,22 +73,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const ioredis = connections.options(redisOptions(connection, opts.tls));
   const k = keys(opts.prefix, opts.queue);
   let processed = 0;
-  /** Jobs named for cancelling that were not running here: the most recent EARLY_CANCELS of them. */
-  const early = new Set<string>();
+  /** Jobs named for cancelling that were not running here, with the reason if sent: the most recent EARLY_CANCELS of them. */
+  const early = new Map<string, Error | undefined>();
   // Processes of command jobs running here: killed by `kill()`, and by the watchdog if this process dies.
   const children = new WatchedChildren();
-  // Jobs running here, with the AbortController of each made only when its body reads the signal or it is cancelled.
-  const running = new Map<string, AbortController | null>();
+  // Jobs running here, each with what its body is given (its AbortController made only when the body reads the signal or it is cancelled).
+  const running = new Map<string, Control>();
   // A cancelled job's handler returns at once, so that a body that ignores its signal (a timed-out attempt) does not hold a slot.
   const release = new Map<string, (outcome: JobOutcome) => void>();
-  const controller = (jobId: string): AbortController => {
-    let c = running.get(jobId) ?? null;
-    if (c === null) running.set(jobId, (c = new AbortController()));
-    return c;
-  };
   const stopAll = (why: string): void => {
     // Abort first, so that a command about to start is killed as it starts.
-    for (const jobId of running.keys()) controller(jobId).abort(new Error(`job ${jobId}: ${why}`));
+    for (const [jobId, control] of running) control.abort(new Error(`job ${jobId}: ${why}`));
     killAll(children);
   };
   // The engine names a job to cancel on a channel; the worker holding it aborts the body's signal.
@@ -109,14 +104,16 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   cancels.on("error", warnCancel);
   cancels.on("ready", () => cancelErrors.ready());
-  const onCancel = (jobId: string): void => {
-    if (running.has(jobId)) {
-      controller(jobId).abort(cancelled(jobId));
-      return release.get(jobId)?.({ error: toWire(serializeError(cancelled(jobId))) });
+  const onCancel = (jobId: string, reason?: Error): void => {
+    const control = running.get(jobId);
+    if (control !== undefined) {
+      const why = reason ?? cancelled(jobId);
+      control.abort(why);
+      return release.get(jobId)?.({ error: toWire(serializeError(why)) });
     }
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
-    early.add(jobId);
-    if (early.size > EARLY_CANCELS) early.delete(early.values().next().value!);
+    early.set(jobId, reason);
+    if (early.size > EARLY_CANCELS) early.delete(early.keys().next().value!);
   };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", address, opts.connectTimeout, errors);
   try {
@@ -142,15 +139,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         throw new UnrecoverableError((error as Error).message);
       }
       const { session, payload } = checked;
-      running.set(jobId, null);
-      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
-      if (early.delete(jobId)) controller(jobId).abort(cancelled(jobId));
       // BullMQ's count of the job's starts (what the reply reports); with the engine's resends, the delivery.
       const starts = Math.max(1, job.attemptsStarted);
       const delivery = starts + (payload.resent ?? 0);
+      const control = new Control(session, delivery, children);
+      running.set(jobId, control);
+      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
+      if (early.has(jobId)) {
+        control.abort(early.get(jobId) ?? cancelled(jobId));
+        early.delete(jobId);
+      }
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
-        const control = new Control(jobId, controller, session, delivery, children);
         // runJob never rejects; a cancel resolves the same promise first.
         const out = await new Promise<JobOutcome>((resolve) => {
           release.set(jobId, resolve);
@@ -245,14 +245,16 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
  * an object literal with a getter (see RemoteContext in execute.ts).
  */
 class Control implements JobControl {
+  #controller: AbortController | null = null;
   constructor(
-    readonly jobId: string,
-    readonly controller: (jobId: string) => AbortController,
     readonly session: string,
     readonly delivery: number,
     readonly children: Set<ChildProcess>,
   ) {}
   get signal(): AbortSignal {
-    return this.controller(this.jobId).signal;
+    return (this.#controller ??= new AbortController()).signal;
+  }
+  abort(reason: Error): void {
+    (this.#controller ??= new AbortController()).abort(reason);
   }
 }
