@@ -9,7 +9,7 @@
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { deserializeError } from "../../lib/contract/codec.js";
+import { deserializeError, parseJson } from "../../lib/contract/codec.js";
 
 /** Where cancels of a queue go: the pub/sub channel, and the sorted set of recent cancels (member = job id, score = when). */
 export interface CancelKeys {
@@ -132,12 +132,7 @@ function encodeReason(error: Error): string {
 }
 
 function decodeReason(text: string): Error | undefined {
-  let o: unknown;
-  try {
-    o = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const o = parseJson(text);
   const { name, message, reason } = (typeof o === "object" && o !== null ? o : {}) as Record<string, unknown>;
   if (typeof name !== "string" || typeof message !== "string") return undefined;
   return deserializeError({ name, message, ...(typeof reason === "string" ? { fields: { reason } } : {}) });

@@ -212,3 +212,12 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
 }
 
 const at = (path: string): string => (path === "" ? "" : ` at ${path}`);
+
+/** `JSON.parse(text)`, or undefined when `text` is not JSON (for input that may be anything: a torn trace line, a message from Redis). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -5,6 +5,7 @@
 import { createReadStream } from "node:fs";
 import type { FlowEvent } from "../contract/events.js";
 import { TraceFileError } from "../contract/errors.js";
+import { parseJson } from "../contract/codec.js";
 
 /** What reading left out, for the report to say. */
 export interface ReadOutcome {
@@ -84,12 +85,7 @@ function parseEvent(line: string): FlowEvent | null {
 }
 
 function tryParse(text: string): FlowEvent | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const value = parseJson(text);
   return isEvent(value) ? value : null;
 }
 
