@@ -141,6 +141,10 @@ export function contractConformance(label: string, o: ContractConformanceOptions
         const bad = (await exitWith("NOPE").catch((e: unknown) => e)) as InvalidTaskError;
         expect(bad).toBeInstanceOf(InvalidTaskError);
         expect(bad.message).toMatch(/called exit\("NOPE"\), an exit code it does not declare: it declares ERROR_NEGATIVE, ERROR_OTHER/);
+        // a task with no contract options at all: the same error, not the ExitRequest that exit() throws
+        const plain = (await flow.functionTask(tasks.exitWith, opts("exitWith"))("NOPE").catch((e: unknown) => e)) as InvalidTaskError;
+        expect(plain).toBeInstanceOf(InvalidTaskError);
+        expect(plain.message).toMatch(/called exit\("NOPE"\), an exit code it does not declare: it declares none \(add `exitCodes` to its options\)/);
       });
     });
 

@@ -59,6 +59,8 @@ describe("any schema library", () => {
     const mul = flow.functionTask((x: number, y: number) => x * y, { inputs: pair });
     expect(await mul(3)).toBe(30);
     expect(() => mul(-1)).toThrow(/argument 0 does not match its inputs schema: must be a positive number/);
+    const two = flow.functionTask((x: number, y: number) => x + y, { inputs: z.tuple([z.number(), z.number()]) });
+    expect(() => (two as unknown as (...a: number[]) => unknown)(1, 2, 3)).toThrow(/: its arguments do not match its inputs schema: /);
     const onlySafeParse = {
       safeParse: (v: unknown) =>
         typeof v === "string" ? { success: true as const, data: v.toUpperCase() } : { success: false as const, error: { issues: [{ message: "not a string", path: [] }] } },
@@ -93,6 +95,17 @@ describe("any schema library", () => {
     const labels = g.nodes().map((n) => g.node(n));
     expect(labels).toContainEqual({ name: "anonymous", state: "DONE", kind: "function", label: "square", description: "squares a number" });
     expect(labels).toContainEqual({ name: "anonymous", state: "DONE", kind: "block", label: "sum of squares" });
+  });
+
+  it("exit(label) in a block, which declares no exit codes, fails it naming the mistake", async () => {
+    const flow = await engine();
+    const blk = flow.block(async function blk() {
+      taskContext().exit("X");
+    });
+    const f = blk();
+    const err = (await f.catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect(err.message).toBe(`Task "blk": ${f.uid} called exit("X"), an exit code it does not declare: it declares none (add \`exitCodes\` to its options)`);
   });
 });
 

@@ -34,9 +34,9 @@ export class InputValidationError extends AsyncflowError {
     const first = issues[0] ?? { path: "", message: "invalid" };
     const m = /^\[(\d+)\](.*)$/.exec(first.path);
     const who = task.uid === undefined ? `Task ${JSON.stringify(task.name)}` : `${task.uid} (${task.name})`;
-    const where = m === null ? "its arguments" : `argument ${m[1]}${m[2] === "" ? "" : ` at ${m[2]}`}`;
+    const where = m === null ? "its arguments do" : `argument ${m[1]}${m[2] === "" ? "" : ` at ${m[2]}`} does`;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issueList(issues.slice(1))})` : "";
-    super(`${who}: ${where} does not match its inputs schema: ${first.message}${more}`);
+    super(`${who}: ${where} not match its inputs schema: ${first.message}${more}`);
     this.taskUid = task.uid;
     this.taskName = task.name;
     this.position = m === null ? null : Number(m[1]);

@@ -63,7 +63,8 @@ export class Dispatcher {
     if (c === null) {
       if (state === TaskState.RUNNING) this.#session.lifecycle.started(f, info);
       else if (state === TaskState.DONE) this.#succeeded(f, run, value);
-      else this.#session.lifecycle.finish(f, state, value);
+      // exit(label) with no exit codes declared is the caller's mistake, named as such (not the ExitRequest it throws)
+      else this.#session.lifecycle.finish(f, state, state === TaskState.FAILED ? exitFailure(f, null, value) : value);
     } else if (state === TaskState.RUNNING) {
       this.#session.lifecycle.started(f, info);
       if (c.attempts) this.#session.attempts.started(f, c);
