@@ -94,6 +94,24 @@ describe("executable tasks", () => {
     expect(err.message).toMatch(/slow\): attempt 1 timed out after 100 ms/);
   });
 
+  it("a command that ignores SIGTERM gets SIGKILL after the grace period, on a timeout and on a cancel", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine();
+    // ignores SIGTERM (and so does the sleep it waits for), after writing its pid
+    const stubborn = flow.executableTask((pidfile: string) => `trap '' TERM; echo $$ > ${pidfile}.tmp && mv ${pidfile}.tmp ${pidfile}; sleep 30`, { name: "stubborn", timeout: 300 });
+    const err = (await stubborn(join(dir, "a")).catch((e: unknown) => e)) as TaskTimeoutError;
+    expect(err).toBeInstanceOf(TaskTimeoutError);
+    expect(err).toMatchObject({ what: "attempt", ms: 300, signal: "SIGKILL" });
+    expect(alive(Number(readFileSync(join(dir, "a"), "utf8")))).toBe(false);
+    const held = flow.executableTask((pidfile: string) => `trap '' TERM; echo $$ > ${pidfile}.tmp && mv ${pidfile}.tmp ${pidfile}; sleep 30`, { name: "held" });
+    const f = held(join(dir, "b"));
+    await until(() => existsSync(join(dir, "b")));
+    const pid = Number(readFileSync(join(dir, "b"), "utf8"));
+    f.cancel();
+    await until(() => !alive(pid), 10_000);
+    expect(alive(pid)).toBe(false);
+  });
+
   it("captureStdio writes <workDir>/<session>/<task>.stdout|.stderr and resolves to the stdout path", async () => {
     const dir = mkdtempSync(join(tmpdir(), "af-"));
     const flow = await engine({ workDir: dir, uid: "sess" });

@@ -56,6 +56,9 @@ export function commandOptions(
  * ExecutableError that carries everything needed to see why. Shared by every
  * place that runs processes: the local ProcessRunner and queue workers.
  */
+/** How long a command stopped with SIGTERM (a timeout, a cancel) has to end before its group gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+
 export async function runCommand(task: TaskLabel & { readonly attempt?: number }, command: Command, o: CommandOptions): Promise<string> {
   const capture = o.captureDir === undefined ? null : await captureFiles(o.captureDir, task.uid);
   const [file, args] = typeof command === "string" ? ["/bin/sh", ["-c", command]] : [command[0]!, command.slice(1)];
@@ -73,14 +76,28 @@ export async function runCommand(task: TaskLabel & { readonly attempt?: number }
   child.stdout?.on("data", (b: Buffer) => out.push(b));
   child.stderr?.on("data", (b: Buffer) => err.push(b));
   let timedOut = false;
+  let kill: NodeJS.Timeout | undefined;
+  // SIGTERM lets a command clean up; a group still there KILL_GRACE_MS later (one that ignores it) gets SIGKILL, so that a
+  // timeout or a cancel always ends it. The whole group, whether or not its leader is gone: until "close" clears the timer,
+  // something in the group still holds the command's output open.
+  const stop = (): void => {
+    killGroup(child, "SIGTERM");
+    kill ??= setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone
+      }
+    }, KILL_GRACE_MS).unref();
+  };
   const timer =
     o.timeout === undefined
       ? undefined
       : setTimeout(() => {
           timedOut = true;
-          killGroup(child, "SIGTERM");
+          stop();
         }, o.timeout);
-  const onAbort = (): void => killGroup(child, "SIGTERM");
+  const onAbort = stop;
   o.signal.addEventListener("abort", onAbort, { once: true });
   if (o.signal.aborted) onAbort(); // aborted while the capture files were opened, or before this was called
   try {
@@ -96,6 +113,7 @@ export async function runCommand(task: TaskLabel & { readonly attempt?: number }
     throw timedOut ? new TaskTimeoutError(task, { what: "attempt", ms: o.timeout!, attempt: task.attempt ?? 1, cause: failure }) : failure;
   } finally {
     clearTimeout(timer);
+    clearTimeout(kill);
     o.signal.removeEventListener("abort", onAbort);
     o.children?.delete(child);
     if (capture !== null) await Promise.allSettled([capture.stdout.close(), capture.stderr.close()]);
