@@ -269,6 +269,13 @@ describe("a flow never ends silently", () => {
     expect(r.stderr.match(/the process is exiting/g)).toHaveLength(1);
   });
 
+  it("a process that exits without shutdown() names the failures nobody looked at", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", fixture("unlooked.ts")], { encoding: "utf8", timeout: 60_000 });
+    expect([r.status, r.stdout]).toEqual([0, "1\n"]);
+    expect(r.stderr).toMatch(/^asyncflow: the process is exiting, but engine asyncflow\.session\.[0-9a-f]+ was not shut down:\n {2}1 task failed and nobody looked at it: parse \(task\.000001\): SyntaxError: /);
+    expect(r.stderr.match(/the process is exiting/g)).toHaveLength(1);
+  });
+
   it("SIGUSR2 prints the inspect() table and the explanations of a live process, which then finishes undisturbed", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", fixture("dump.ts")], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";

@@ -85,10 +85,12 @@ export class WorkflowEngine {
     if (handleSignals) watchSignals(this);
     // What the process prints of this engine at exit (if never shut down) and on the dump signal.
     this.#reporting = {
+      // What is unfinished and why, and the failures nobody looked at (which shutdown() would have logged).
       unfinished: () => {
-        if (session.live.size === 0) return [];
+        const failed = session.unobserved.summary().map((l) => `  ${l}`);
+        if (session.live.size === 0) return failed.length === 0 ? [] : [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down:`, ...failed];
         const lines = explainRoots(session.live.toArray(), performance.now(), 19);
-        return [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down and ${session.live.size} task(s) are unfinished:`, ...lines.map((l) => `  ${l}`)];
+        return [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down and ${session.live.size} task(s) are unfinished:`, ...lines.map((l) => `  ${l}`), ...failed];
       },
       dump: () => {
         const rows = this.inspect();
