@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalBackend, ThreadBackend, type TaskFuture } from "../lib/index.js";
-import { engine, gate, tick, until } from "./helpers.js";
+import { alive, engine, gate, tick, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
 
@@ -274,6 +274,19 @@ describe("a flow never ends silently", () => {
     expect([r.status, r.stdout]).toEqual([0, "1\n"]);
     expect(r.stderr).toMatch(/^asyncflow: the process is exiting, but engine asyncflow\.session\.[0-9a-f]+ was not shut down:\n {2}1 task failed and nobody looked at it: parse \(task\.000001\): SyntaxError: /);
     expect(r.stderr.match(/the process is exiting/g)).toHaveLength(1);
+  });
+
+  it("a process that dies with a command running takes the command's process group with it", async () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", fixture("crash-running.ts")], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(1);
+    const pid = Number(/^process (\d+)$/m.exec(r.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    try {
+      await until(() => !alive(pid), 10_000);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      if (alive(pid)) process.kill(-pid, "SIGKILL");
+    }
   });
 
   it("SIGUSR2 prints the inspect() table and the explanations of a live process, which then finishes undisturbed", async () => {

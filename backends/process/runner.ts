@@ -1,9 +1,9 @@
-import type { ChildProcess } from "node:child_process";
 import type PQueue from "p-queue";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { BackendEnvironment, ReportState, RunDescription } from "../../lib/contract/backend.js";
 import type { Logger } from "../../lib/contract/log.js";
 import { commandOf, commandOptions, killAll, runCommand } from "./command.js";
+import { WatchedChildren } from "./watchdog.js";
 
 /**
  * Runs executable tasks as child processes of this process, at most
@@ -16,7 +16,8 @@ export class ProcessRunner {
   readonly #report: ReportState;
   readonly #at: { readonly workDir: string; readonly session: string };
   readonly #log: Logger;
-  readonly #children = new Set<ChildProcess>();
+  // Watched: if this process dies with commands running (a crash, process.exit, SIGKILL), they die too.
+  readonly #children = new WatchedChildren();
 
   private constructor(queue: PQueue, report: ReportState, env: BackendEnvironment) {
     this.#queue = queue;
@@ -45,6 +46,7 @@ export class ProcessRunner {
   shutdown(): void {
     this.#queue.clear();
     killAll(this.#children);
+    this.#children.close();
   }
 
   async #run(run: TaskRun): Promise<void> {

@@ -58,7 +58,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     import("../process/command.js"),
     import("./schema.js"),
     import("./trust.js"),
-    import("./watchdog.js"),
+    import("../process/watchdog.js"),
     import("./poison.js"),
   ]);
   const trust = new Trust(await registry(opts.modules), opts, id);

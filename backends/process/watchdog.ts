@@ -1,11 +1,12 @@
 /**
- * Commands die with the worker that runs them. A command runs in a process
+ * Commands die with the process that runs them. A command runs in a process
  * group of its own (so that cancelling kills a whole pipeline), which a
- * worker killed by SIGKILL would leave running under PID 1 while another
- * worker runs the job again. A small shell watches the worker through its
- * stdin: the worker names each command's group as it starts and ends, and
- * when stdin closes (the worker is gone, however it died) the shell kills the
- * groups still named.
+ * process that dies (`process.exit`, a crash, SIGKILL) would leave running
+ * under PID 1, while a queue worker runs the job again or a rerun resumes
+ * from a checkpoint. A small shell watches the process through its stdin: the
+ * process names each command's group as it starts and ends, and when stdin
+ * closes (the process is gone, however it died) the shell kills the groups
+ * still named.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 
@@ -34,7 +35,7 @@ export class WatchedChildren extends Set<ChildProcess> {
     return super.delete(child);
   }
 
-  /** Stops the watchdog (the worker is closing, with no command left running). */
+  /** Stops the watchdog (the process is closing, with no command left running). */
   close(): void {
     this.#watchdog?.stdin?.end();
     this.#watchdog = null;
@@ -42,7 +43,7 @@ export class WatchedChildren extends Set<ChildProcess> {
 
   #tell(line: string): void {
     if (this.#watchdog === null) {
-      // Its own group, so that a Ctrl-C sent to the worker's group does not reach it; unref'd, so that it never holds the worker.
+      // Its own group, so that a Ctrl-C sent to the process's group does not reach it; unref'd, so that it never holds the process.
       const w = spawn("/bin/sh", ["-c", SCRIPT], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
       w.on("error", () => undefined);
       w.stdin.on("error", () => undefined);
