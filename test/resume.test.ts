@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CheckpointLockedError, WorkflowEngine } from "../lib/index.js";
+import { CheckpointLockedError, InvalidOptionsError, WorkflowEngine } from "../lib/index.js";
 import { alive, until } from "./helpers.js";
 
 const fixture = new URL("./fixtures/resume-flow.ts", import.meta.url).pathname;
@@ -49,6 +49,13 @@ describe("checkpoint and resume", () => {
     expect(third.stdout, third.stderr).toBe("result 45 finish\n");
     expect(lines(executions).length).toBe(11);
   }, 180_000);
+
+  it("a checkpoint in a directory that does not exist is an options error naming the path, not the lock file", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "af-ckpt-")), "missing");
+    const err = (await WorkflowEngine.create({ checkpoint: join(dir, "run.ckpt"), handleSignals: false }).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect(err.message).toBe(`WorkflowEngine.create: option \`checkpoint\`: cannot open ${join(dir, "run.ckpt")}: its directory ${dir} does not exist`);
+  });
 
   it("a torn last record (a kill during a write) is ignored and cut off, not fatal", async () => {
     const d = dir();

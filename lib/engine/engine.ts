@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Graph } from "@dagrejs/graphlib";
 import type { z } from "zod";
 import type { ExecutionBackend } from "../contract/backend.js";
@@ -118,7 +118,7 @@ export class WorkflowEngine {
     const log = new Logger(undefined, undefined, { sessionId: uid, logger: opts.logger });
     // A dry run's placeholders are nobody's results: it neither reads nor writes the checkpoint.
     const ckpt = opts.checkpoint === false || opts.dryRun ? null : typeof opts.checkpoint === "string" ? { path: opts.checkpoint, sync: true, compact: true } : opts.checkpoint;
-    const store = ckpt === null ? null : await FileStore.open(resolve(opts.workDir, ckpt.path), ckpt, log);
+    const store = ckpt === null ? null : await openCheckpoint(resolve(opts.workDir, ckpt.path), ckpt, log);
     const session = new Session({ uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
     const tracePath = opts.trace ?? (process.env.ASYNCFLOW_TRACE || undefined);
     const trace = tracePath === undefined ? null : new TraceFile(tracePath, uid, log);
@@ -308,5 +308,17 @@ export class WorkflowEngine {
     if (observers.active) observers.emit({ type: "SessionEnded", sessionId: session.uid, time: epoch(performance.now()) });
     this.#trace?.close();
     session.log.debug(session.uid, "shut down");
+  }
+}
+
+/** The checkpoint file, or an options error naming it when it cannot be opened (a lock held by another engine stays CheckpointLockedError). */
+async function openCheckpoint(path: string, o: { sync: boolean; compact: boolean }, log: Logger): Promise<FileStore> {
+  try {
+    return await FileStore.open(path, o, log);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    const why = code === "ENOENT" ? `its directory ${dirname(path)} does not exist` : describe(error);
+    throw new InvalidOptionsError(`WorkflowEngine.create: option \`checkpoint\`: cannot open ${path}: ${why}`, { cause: error });
   }
 }
