@@ -50,15 +50,15 @@ export function commandOptions(
   };
 }
 
+/** How long a command stopped with SIGTERM (a timeout, a cancel) has to end before its group gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+
 /**
  * Runs `command` (a shell string, or an argv array run without a shell) in
  * its own process group and resolves with its stdout, or rejects with an
  * ExecutableError that carries everything needed to see why. Shared by every
  * place that runs processes: the local ProcessRunner and queue workers.
  */
-/** How long a command stopped with SIGTERM (a timeout, a cancel) has to end before its group gets SIGKILL. */
-export const KILL_GRACE_MS = 2000;
-
 export async function runCommand(task: TaskLabel & { readonly attempt?: number }, command: Command, o: CommandOptions): Promise<string> {
   const capture = o.captureDir === undefined ? null : await captureFiles(o.captureDir, task.uid);
   const [file, args] = typeof command === "string" ? ["/bin/sh", ["-c", command]] : [command[0]!, command.slice(1)];

@@ -79,8 +79,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const children = new WatchedChildren();
   // Jobs running here, each with what its body is given (its AbortController made only when the body reads the signal or it is cancelled).
   const running = new Map<string, Control>();
-  // A cancelled job's handler returns at once, so that a body that ignores its signal (a timed-out attempt) does not hold a slot.
-  const release = new Map<string, (outcome: JobOutcome) => void>();
   const stopAll = (why: string): void => {
     // Abort first, so that a command about to start is killed as it starts.
     for (const [jobId, control] of running) control.abort(new Error(`job ${jobId}: ${why}`));
@@ -109,7 +107,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (control !== undefined) {
       const why = reason ?? cancelled(jobId);
       control.abort(why);
-      return release.get(jobId)?.({ error: toWire(serializeError(why)) });
+      return control.release?.({ error: toWire(serializeError(why)) });
     }
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
     early.set(jobId, reason);
@@ -153,7 +151,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       try {
         // runJob never rejects; a cancel resolves the same promise first.
         const out = await new Promise<JobOutcome>((resolve) => {
-          release.set(jobId, resolve);
+          control.release = resolve;
           void runJob(payload, trust, control).then(resolve);
         });
         processed++;
@@ -164,7 +162,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         return r;
       } finally {
         running.delete(jobId);
-        release.delete(jobId);
       }
     },
     {
@@ -246,15 +243,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
  */
 class Control implements JobControl {
   #controller: AbortController | null = null;
+  /** Ends the job's handler at once with an outcome: a cancelled job does not hold a slot while a body that ignores its signal runs on. */
+  release: ((outcome: JobOutcome) => void) | null = null;
   constructor(
     readonly session: string,
     readonly delivery: number,
     readonly children: Set<ChildProcess>,
   ) {}
   get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
+    return this.#made().signal;
   }
   abort(reason: Error): void {
-    (this.#controller ??= new AbortController()).abort(reason);
+    this.#made().abort(reason);
+  }
+  #made(): AbortController {
+    return (this.#controller ??= new AbortController());
   }
 }

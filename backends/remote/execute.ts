@@ -66,7 +66,7 @@ async function run(fn: AnyFunction, task: BodyRun, control: { readonly signal: A
  * of its own holding that evaluation's getter, and until the next full
  * collection those kept every run's garbage alive through the young
  * generation's collections (a queue worker promoted ~1.7 KB a job to the old
- * generation, `--trace-gc-nvp`; ~0.5 KB with classes).
+ * generation, `--trace-gc-nvp`; with classes, nothing in steady state).
  */
 class RemoteContext extends ContextBase {
   readonly uid: string;

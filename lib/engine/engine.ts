@@ -87,10 +87,12 @@ export class WorkflowEngine {
     this.#reporting = {
       // What is unfinished and why, and the failures nobody looked at (which shutdown() would have logged).
       unfinished: () => {
-        const failed = session.unobserved.summary().map((l) => `  ${l}`);
-        if (session.live.size === 0) return failed.length === 0 ? [] : [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down:`, ...failed];
-        const lines = explainRoots(session.live.toArray(), performance.now(), 19);
-        return [`asyncflow: the process is exiting, but engine ${session.uid} was not shut down and ${session.live.size} task(s) are unfinished:`, ...lines.map((l) => `  ${l}`), ...failed];
+        const n = session.live.size;
+        const failed = session.unobserved.summary();
+        if (n === 0 && failed.length === 0) return [];
+        const head = `asyncflow: the process is exiting, but engine ${session.uid} was not shut down`;
+        const why = n === 0 ? [] : explainRoots(session.live.toArray(), performance.now(), 19);
+        return [n === 0 ? `${head}:` : `${head} and ${n} task(s) are unfinished:`, ...[...why, ...failed].map((l) => `  ${l}`)];
       },
       dump: () => {
         const rows = this.inspect();
