@@ -100,8 +100,10 @@ describe("QueueBackend", () => {
       return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${x}`;
     }, { name: "who" });
     expect(await who(7)).toBe("task.000005 who 1 7");
-    const json = flow.functionTask(() => JSON.stringify(taskContext()), { name: "json" });
-    expect(await json()).toBe('{"uid":"task.000006","name":"json","attempt":1,"delivery":1}');
+    // logged and serialized as its plain fields (the worker's registered shownContext)
+    const shown = flow.functionTask((): string[] => [], { name: "shownContext", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const plain = '{"uid":"task.000006","name":"shownContext","attempt":1,"delivery":1}';
+    expect(await shown()).toEqual([plain, `TaskContext ${plain}`]);
   });
 
   it("arguments and results keep their types (V8 serialization, not JSON)", async () => {
