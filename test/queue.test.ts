@@ -100,9 +100,9 @@ describe("QueueBackend", () => {
       return `${ctx.uid} ${ctx.name} ${ctx.attempt} ${x}`;
     }, { name: "who" });
     expect(await who(7)).toBe("task.000005 who 1 7");
-    // logged and serialized as its plain fields (the worker's registered shownContext)
-    const shown = flow.functionTask((): string[] => [], { name: "shownContext", module: new URL("./fixtures/tasks.ts", import.meta.url) });
-    const plain = '{"uid":"task.000006","name":"shownContext","attempt":1,"delivery":1}';
+    // logged and serialized as its plain fields (the worker's registered viewContext)
+    const shown = flow.functionTask((): string[] => [], { name: "viewContext", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const plain = '{"uid":"task.000006","name":"viewContext","attempt":1,"delivery":1}';
     expect(await shown()).toEqual([plain, `TaskContext ${plain}`]);
   });
 

@@ -102,8 +102,8 @@ describe("ThreadBackend", () => {
     }, { backend: "threads" });
     expect(await ctx()).toBe("task.000001 ctx 1 false");
     // logged or serialized, it is its plain fields, as on the other backends
-    const shown = flow.functionTask(sharedTasks.shownContext, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
-    const plain = '{"uid":"task.000002","name":"shownContext","attempt":1}';
+    const shown = flow.functionTask(sharedTasks.viewContext, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const plain = '{"uid":"task.000002","name":"viewContext","attempt":1}';
     expect(await shown()).toEqual([plain, `TaskContext ${plain}`]);
     // reached without naming it: `this` is the global object in a sloppy-mode function
     const viaThis = flow.functionTask(function viaThis(this: { taskContext: typeof taskContext }): string {
