@@ -3,6 +3,9 @@
  * threads and queue as they land): one description of what a backend owes
  * the engine, run against each.
  */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   EngineShutdownError,
@@ -142,6 +145,18 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
         expect(f.state).toBe("CANCELLED");
         expect(f.exception()).toBeInstanceOf(TaskCancelledError);
         expect(callbacks).toBe(1);
+      });
+    });
+
+    it.skipIf(!o.runsBodies)("cancel running: the body's own signal fires, with the engine's reason, so that it can clean up", async () => {
+      await withFlow(async (flow) => {
+        const file = join(mkdtempSync(join(tmpdir(), "asyncflow-abort-")), "reason");
+        const wait = flow.functionTask(tasks.untilAbortedWrites, opts("untilAbortedWrites"));
+        const f = wait(file);
+        await until(() => f.state === "RUNNING", 10_000);
+        f.cancel("no longer needed");
+        await until(() => existsSync(file), 10_000);
+        expect(readFileSync(file, "utf8")).toMatch(/^TaskCancelledError: .*no longer needed/);
       });
     });
 

@@ -1,10 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { basename } from "node:path";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   InvalidTaskError,
   LocalBackend,
   TaskCancelledError,
+  TaskTimeoutError,
   ThreadBackend,
   WorkerCrashError,
   type WorkflowEngine,
@@ -15,6 +18,7 @@ import * as sharedTasks from "./fixtures/tasks.js";
 import { engine, recorded, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
+const sharedModule = new URL("./fixtures/tasks.ts", import.meta.url);
 
 /** Shared cells for the `hold` fixture: [0] is the gate, [1..] the thread id each held run wrote when its body started. */
 const gateCells = (): Int32Array => new Int32Array(new SharedArrayBuffer(16 * Int32Array.BYTES_PER_ELEMENT));
@@ -33,7 +37,7 @@ function opened(): Int32Array {
 backendConformance("threads (TypeScript module tasks)", {
   make: () => new ThreadBackend({ maxThreads: 2 }),
   runsBodies: true,
-  taskOptions: { module: new URL("./fixtures/tasks.ts", import.meta.url) },
+  taskOptions: { module: sharedModule },
 });
 
 async function threaded(options: ConstructorParameters<typeof ThreadBackend>[0] = {}): Promise<{ flow: WorkflowEngine; threads: ThreadBackend }> {
@@ -48,7 +52,7 @@ describe("ThreadBackend", () => {
     // fan-in passes there either way). With 1 MB, 80,000 arguments fit once (90,000 do) but not twice (60,000 do not).
     const { flow } = await threaded({ resourceLimits: { stackSizeMb: 1 } });
     const source = flow.block((i: number) => i, { name: "source" });
-    const sum = flow.functionTask(sharedTasks.sum, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const sum = flow.functionTask(sharedTasks.sum, { backend: "threads", module: sharedModule });
     const n = 80_000;
     expect(await sum(...Array.from({ length: n }, (_, i) => source(i)))).toBe((n * (n - 1)) / 2);
   }, 120_000);
@@ -102,7 +106,7 @@ describe("ThreadBackend", () => {
     }, { backend: "threads" });
     expect(await ctx()).toBe("task.000001 ctx 1 false");
     // logged or serialized, it is its plain fields, as on the other backends
-    const shown = flow.functionTask(sharedTasks.viewContext, { backend: "threads", module: new URL("./fixtures/tasks.ts", import.meta.url) });
+    const shown = flow.functionTask(sharedTasks.viewContext, { backend: "threads", module: sharedModule });
     const plain = '{"uid":"task.000002","name":"viewContext","attempt":1}';
     expect(await shown()).toEqual([plain, `TaskContext ${plain}`]);
     // reached without naming it: `this` is the global object in a sloppy-mode function
@@ -246,6 +250,30 @@ describe("ThreadBackend", () => {
     } finally {
       release(cells);
     }
+  });
+
+  it("a cancelled body that heeds its signal ends by itself: its thread is kept and serves the next task", async () => {
+    const { flow } = await threaded({ maxThreads: 1 });
+    const hold = flow.functionTask((_c: Int32Array, _s: number, _ms: number) => 0, { name: "hold", backend: "threads", module: tasksModule });
+    const wait = flow.functionTask(sharedTasks.untilAbortedWrites, { name: "untilAbortedWrites", backend: "threads", module: sharedModule });
+    const first = await hold(opened(), 1, 0);
+    const file = join(mkdtempSync(join(tmpdir(), "asyncflow-abort-")), "reason");
+    const f = wait(file);
+    await until(() => f.state === "RUNNING");
+    f.cancel("enough");
+    await until(() => existsSync(file), 10_000);
+    expect(readFileSync(file, "utf8")).toMatch(/^TaskCancelledError: .*enough/);
+    // terminated, the thread would have been replaced by one with another id
+    expect(await hold(opened(), 1, 0)).toBe(first);
+  });
+
+  it("a timed-out body sees its signal abort with the TaskTimeoutError", async () => {
+    const { flow } = await threaded({ maxThreads: 1 });
+    const wait = flow.functionTask(sharedTasks.untilAbortedWrites, { name: "untilAbortedWrites", backend: "threads", module: sharedModule, timeout: 200 });
+    const file = join(mkdtempSync(join(tmpdir(), "asyncflow-abort-")), "reason");
+    await expect(wait(file)).rejects.toBeInstanceOf(TaskTimeoutError);
+    await until(() => existsSync(file), 10_000);
+    expect(readFileSync(file, "utf8")).toMatch(/^TaskTimeoutError: /);
   });
 
   it("a crashing worker (process.exit) fails only its task; later tasks run", async () => {

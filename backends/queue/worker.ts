@@ -15,6 +15,7 @@ import type { queueWorkerOptionsSchema } from "./options.js";
 import { OUTCOME_FIELD, reply, type JobOutcome, type ReplyEnvelope } from "./protocol.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import { Signer } from "./sign.js";
+import { LazySignal } from "../remote/signal.js";
 
 /** Options of `startQueueWorker` (and of `asyncflow worker`, flag for flag). */
 export type QueueWorkerOptions = z.input<typeof queueWorkerOptionsSchema>;
@@ -237,26 +238,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 }
 
-/**
- * What a job's body is given: its signal is made only when read. A class, not
- * an object literal with a getter (see RemoteContext in execute.ts).
- */
-class Control implements JobControl {
-  #controller: AbortController | null = null;
+/** What a job's body is given: its signal (made only when read), and what a command needs. */
+class Control extends LazySignal implements JobControl {
   /** Ends the job's handler at once with an outcome: a cancelled job does not hold a slot while a body that ignores its signal runs on. */
   release: ((outcome: JobOutcome) => void) | null = null;
   constructor(
     readonly session: string,
     readonly delivery: number,
     readonly children: Set<ChildProcess>,
-  ) {}
-  get signal(): AbortSignal {
-    return this.#made().signal;
-  }
-  abort(reason: Error): void {
-    this.#made().abort(reason);
-  }
-  #made(): AbortController {
-    return (this.#controller ??= new AbortController());
+  ) {
+    super();
   }
 }

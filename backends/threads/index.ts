@@ -1,9 +1,11 @@
+import { BroadcastChannel } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
-import { deserializeError } from "../../lib/contract/codec.js";
+import { deserializeError, serializeError } from "../../lib/contract/codec.js";
 import { WorkerCrashError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
+import { KILL_GRACE_MS } from "../process/command.js";
 import { ProcessRunner } from "../process/runner.js";
 import { uncloneableArgument } from "../remote/clone.js";
 import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
@@ -11,7 +13,7 @@ import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { threadBackendOptionsSchema } from "./options.js";
-import { isThreadFailure, isThreadStarted, type ThreadBatch, type ThreadResult } from "./protocol.js";
+import { isThreadFailure, isThreadStarted, type ThreadAbort, type ThreadBatch, type ThreadResult } from "./protocol.js";
 
 /** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
 export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
@@ -27,9 +29,16 @@ export function threadStatsOf(b: ThreadBackend): { runs: number; poolTasks: numb
   return readStats(b);
 }
 
-interface Starting {
+/** A pool task handed over: its runs, and for a run alone, what terminates its thread. */
+interface InPool {
   readonly runs: readonly TaskRun[];
+  readonly killer: AbortController | null;
+  /** Armed by a cancel: terminates the thread if the body has not ended by then. */
+  grace: NodeJS.Timeout | null;
 }
+
+/** Names the abort channel of each backend's pool (channels are per process). */
+let pools = 0;
 
 /**
  * Runs function tasks on a pool of worker threads (Piscina), so CPU-bound
@@ -56,7 +65,11 @@ export class ThreadBackend implements ExecutionBackend {
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
   /** Pool tasks handed over whose worker has not yet said it began them, by their first run's uid. */
-  readonly #starting = new Map<string, Starting>();
+  readonly #starting = new Map<string, InPool>();
+  readonly #inPool = new Set<InPool>();
+  /** Where cancels reach the threads (ThreadAbort); opened at the first cancel of a running run. */
+  readonly #channel = `asyncflow.threads.${process.pid}.${++pools}`;
+  #aborts: BroadcastChannel | null = null;
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -86,7 +99,7 @@ export class ThreadBackend implements ExecutionBackend {
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
     const { Piscina } = await import("piscina");
     this.#startPool = () => {
-      const started = startPool(Piscina, pool);
+      const started = startPool(Piscina, pool, this.#channel);
       started.on("message", (m: unknown) => {
         if (isThreadStarted(m)) this.#began(m.asyncflowStarted, m.thread);
       });
@@ -118,9 +131,22 @@ export class ThreadBackend implements ExecutionBackend {
     this.#pump();
   }
 
-  // A queued run that is cancelled is skipped by #pump; a running one is
-  // aborted through Piscina by its signal (the worker is terminated and replaced).
-  cancel(): void {}
+  // A queued run that is cancelled is skipped by #pump. A running one has its body's signal aborted in its thread, with the
+  // engine's reason (a cancel or a timeout), so that the body can stop and clean up. A run alone in its pool task whose body
+  // is still there KILL_GRACE_MS later (it ignores its signal, or is blocked in synchronous code) has its thread terminated
+  // through Piscina, which replaces it; a batch's runs are small (their measured round trip is under 0.5 ms).
+  cancel(run: TaskRun): void {
+    if (run.kind !== "function") return;
+    for (const p of this.#inPool) {
+      if (!p.runs.includes(run)) continue;
+      const reason: unknown = run.signal.reason;
+      this.#aborts ??= new BroadcastChannel(this.#channel);
+      this.#aborts.postMessage({ uid: run.uid, attempt: run.attempt, reason: serializeError(reason) } satisfies ThreadAbort);
+      const killer = p.killer;
+      if (killer !== null && p.grace === null) p.grace = setTimeout(() => killer.abort(reason), KILL_GRACE_MS).unref();
+      return;
+    }
+  }
 
   describe(run: TaskRun, started: boolean): RunDescription | undefined {
     if (started) return undefined;
@@ -135,6 +161,8 @@ export class ThreadBackend implements ExecutionBackend {
     this.#queue.length = 0;
     this.#head = 0;
     this.#processes?.shutdown();
+    for (const p of this.#inPool) if (p.grace !== null) clearTimeout(p.grace);
+    this.#aborts?.close();
     const pool = this.#pool;
     this.#pool = null;
     await pool?.destroy();
@@ -147,9 +175,9 @@ export class ThreadBackend implements ExecutionBackend {
       queue[this.#head++] = undefined;
       if (run.aborted) continue;
       const task = this.#refs!.task(run);
-      if (task.transfer) this.#start([run], task, { signal: run.signal, transferList: buffersIn(run.args) });
+      if (task.transfer) this.#start([run], task, buffersIn(run.args));
       else if (this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
-      else this.#start([run], task, { signal: run.signal });
+      else this.#start([run], task);
     }
     if (this.#head === queue.length) {
       queue.length = 0;
@@ -175,16 +203,15 @@ export class ThreadBackend implements ExecutionBackend {
       runs.push(run);
       tasks.push(next);
     }
-    if (runs.length === 1) this.#start(runs, task, { signal: first.signal });
-    else this.#start(runs, { batch: tasks } satisfies ThreadBatch);
+    this.#start(runs, runs.length === 1 ? task : ({ batch: tasks } satisfies ThreadBatch));
   }
 
   /**
    * Hands `work` (one run's task, or a batch of them) to the pool: the
-   * bookkeeping of both, and their reports. A single run gets its own signal,
-   * so that cancelling it terminates its thread; a batch's runs do not.
+   * bookkeeping of both, and their reports. A run alone gets a signal for
+   * Piscina, so that a cancel can terminate its thread (see `cancel`).
    */
-  #start(runs: readonly TaskRun[], work: RemoteTask | ThreadBatch, options?: { signal: AbortSignal; transferList?: ArrayBuffer[] }): void {
+  #start(runs: readonly TaskRun[], work: RemoteTask | ThreadBatch, transferList?: ArrayBuffer[]): void {
     const report = this.#attachment.report;
     const pool = (this.#pool ??= this.#startPool!());
     this.#inFlight++;
@@ -192,10 +219,12 @@ export class ThreadBackend implements ExecutionBackend {
     this.#poolTasks++;
     // RUNNING is reported when the worker says it began (see #began), keyed by the uid it names.
     const uid = ("batch" in work ? work.batch[0]! : work).uid;
-    this.#starting.set(uid, { runs });
+    const entry: InPool = { runs, killer: "batch" in work ? null : new AbortController(), grace: null };
+    this.#starting.set(uid, entry);
+    this.#inPool.add(entry);
     const t0 = performance.now();
     pool
-      .run(work, options)
+      .run(work, entry.killer === null ? undefined : { signal: entry.killer.signal, transferList })
       .then(
         (value: unknown) => {
           if (!("batch" in work) && work.transfer) return this.#ended(uid, undefined, () => report(runs[0]!, "DONE", value));
@@ -211,6 +240,8 @@ export class ThreadBackend implements ExecutionBackend {
         (error: unknown) => this.#ended(uid, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
       )
       .finally(() => {
+        this.#inPool.delete(entry);
+        if (entry.grace !== null) clearTimeout(entry.grace);
         const each = (performance.now() - t0) / runs.length;
         for (const run of runs) this.#times.record(this.#refs!.of(run).key, each);
         this.#inFlight--;
@@ -242,11 +273,11 @@ export class ThreadBackend implements ExecutionBackend {
 }
 
 /** A pool whose threads load the worker entry (through tsx when running from sources). */
-function startPool(Pool: typeof Piscina, options: Omit<z.output<typeof threadBackendOptionsSchema>, "name" | "maxProcesses">): Piscina {
+function startPool(Pool: typeof Piscina, options: Omit<z.output<typeof threadBackendOptionsSchema>, "name" | "maxProcesses">, aborts: string): Piscina {
   const here = import.meta.url;
   const fromSources = here.endsWith(".ts");
   const entry = new URL(`./worker.${fromSources ? "ts" : "js"}`, here).href;
-  return new Pool({ filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources } }, ...options });
+  return new Pool({ filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources, aborts } }, ...options });
 }
 
 /** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */

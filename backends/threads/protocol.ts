@@ -39,3 +39,14 @@ export interface ThreadStarted {
 export function isThreadStarted(x: unknown): x is ThreadStarted {
   return typeof x === "object" && x !== null && "asyncflowStarted" in x;
 }
+
+/**
+ * What the engine broadcasts on the pool's channel when it cancels a run or
+ * its attempt times out: the thread running that attempt aborts its body's
+ * signal with the reason.
+ */
+export interface ThreadAbort {
+  readonly uid: string;
+  readonly attempt: number;
+  readonly reason: SerializedError;
+}

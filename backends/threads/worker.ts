@@ -3,16 +3,36 @@
  * (through the shared remote executor) and returns the result, or throws a
  * ThreadFailure.
  */
-import { parentPort, threadId } from "node:worker_threads";
-import { move } from "piscina";
-import { serializeError } from "../../lib/contract/codec.js";
+import { BroadcastChannel, parentPort, threadId } from "node:worker_threads";
+import { move, workerData } from "piscina";
+import { deserializeError, serializeError } from "../../lib/contract/codec.js";
 import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
-import type { ThreadBatch, ThreadFailure, ThreadOutcome, ThreadResult, ThreadStarted } from "./protocol.js";
+import { LazySignal } from "../remote/signal.js";
+import type { ThreadAbort, ThreadBatch, ThreadFailure, ThreadOutcome, ThreadResult, ThreadStarted } from "./protocol.js";
 
-// Cancelling a thread task terminates its worker, so the signal a body sees here never fires.
-const control = { signal: new AbortController().signal };
+/** The run in this thread: its uid and attempt (a retry has the same uid), and its body's signal. */
+class Running extends LazySignal {
+  constructor(
+    readonly uid: string,
+    readonly attempt: number,
+  ) {
+    super();
+  }
+}
+
+// A thread runs one body at a time: Piscina hands a thread its next pool task once the last has ended (one task per
+// thread, its default), and a batch runs its bodies in turn.
+let running: Running | null = null;
+// The engine names a run it cancelled or timed out on the pool's channel, to every thread: the one running it aborts the
+// body's signal. (A thread blocked in a synchronous body never reads it: the engine terminates that thread after a grace.)
+const aborts = new BroadcastChannel((workerData as { asyncflow: { aborts: string } }).asyncflow.aborts);
+aborts.unref();
+aborts.onmessage = (event: unknown) => {
+  const { uid, attempt, reason } = (event as { data: ThreadAbort }).data;
+  if (running !== null && running.uid === uid && running.attempt === attempt) running.abort(deserializeError(reason));
+};
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
   const first = "batch" in work ? work.batch[0]! : work;
@@ -35,12 +55,15 @@ export default async function runThreadTask(work: RemoteTask | ThreadBatch): Pro
 
 async function runOne(task: RemoteTask): Promise<unknown> {
   let value: unknown;
+  const control = (running = new Running(task.uid, task.attempt));
   try {
     value = await executeRemote(task, control);
     checkResult(task, value, "a worker thread");
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
     throw fail(error);
+  } finally {
+    running = null;
   }
   return task.transfer && (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) ? move(value) : value;
 }
