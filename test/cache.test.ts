@@ -115,6 +115,6 @@ describe("cache: true", () => {
     expect(() => flow.functionTask(() => 1, { version: "" })).toThrow(/option `version`/);
     expect(() => flow.executableTask(() => "true", { checkpoint: 1 as never })).toThrow(/option `checkpoint`/);
     await expect(WorkflowEngine.create({ checkpoint: 5 as never })).rejects.toThrow(InvalidOptionsError);
-    await expect(WorkflowEngine.create({ checkpoint: { path: "x", extra: 1 } as never })).rejects.toThrow(/unknown option `extra`/);
+    await expect(WorkflowEngine.create({ checkpoint: { path: "x", extra: 1 } as never })).rejects.toThrow(/unknown option `checkpoint\.extra`/);
   });
 });

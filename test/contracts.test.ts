@@ -18,7 +18,8 @@ describe("contract options are checked when the task is defined", () => {
     const flow = await engine();
     const f = (x: number): number => x;
     const bad: [object, RegExp][] = [
-      [{ retriez: 2 }, /unknown option `retriez`/],
+      [{ retriez: 2 }, /unknown option `retriez` \(did you mean `retries`\?\)/],
+      [{ nonsense: 2 }, /unknown option `nonsense`$/],
       [{ timeout: -5 }, /option `timeout`: .*, got `-5` \(number\)/],
       [{ retries: 1.5 }, /option `retries`: .*int.*, got `1.5`/],
       [{ retries: -1 }, /option `retries`/],
@@ -30,13 +31,17 @@ describe("contract options are checked when the task is defined", () => {
       [{ exitCodes: { ERR: { status: 0 } } }, /option `exitCodes.ERR.status`/],
       [{ exitCodes: { ERR: { status: 2.5 } } }, /option `exitCodes.ERR.status`/],
       [{ exitCodes: { A: { status: 3 }, B: { status: 3 } } }, /option `exitCodes.B.status`: status 3 is also A's: statuses must be unique/],
-      [{ exitCodes: { A: { status: 3, retries: true } } }, /unknown option `retries`/],
+      [{ exitCodes: { A: { status: 3, retries: true } } }, /unknown option `exitCodes\.A\.retries` \(did you mean `exitCodes\.A\.retry`\?\)/],
     ];
     for (const [opts, message] of bad) {
       expect(() => flow.functionTask(f, { name: "t", ...opts } as never), JSON.stringify(opts)).toThrow(InvalidTaskError);
       expect(() => flow.functionTask(f, { name: "t", ...opts } as never), JSON.stringify(opts)).toThrow(message);
     }
     expect(() => flow.executableTask(() => "true", { name: "x", timeout: 0 })).toThrow(/Task "x": option `timeout`/);
+    // a process's exit status is 1-255: an executable's larger status could never match (a function task's may be any)
+    expect(() => flow.executableTask(() => "exit 3", { name: "x", exitCodes: { TEAPOT: { status: 418 } } })).toThrow(/Task "x": option `exitCodes\.TEAPOT\.status`: a process exits with a status of 1-255: 418 can never match/);
+    expect(() => flow.executableTask(() => "exit 3", { name: "x", exitCodes: { LAST: { status: 255 } } })).not.toThrow();
+    expect(() => flow.functionTask(f, { name: "t", exitCodes: { TEAPOT: { status: 418 } } })).not.toThrow();
     expect(() => flow.block(async () => 1, { name: "b", retries: 2 } as never)).toThrow(/Task "b": unknown option `retries`/);
   });
 });

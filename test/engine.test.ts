@@ -73,6 +73,7 @@ describe("task definition", () => {
     expect(() => flow.functionTask(() => 1, { name: "lost", backend: "gpu" })).toThrow(
       /Task "lost": unknown backend "gpu": this engine has "local", "dry"/,
     );
+    expect(() => flow.functionTask(() => 1, { name: "typo", backend: "locl" })).toThrow(/Task "typo": unknown backend "locl" \(did you mean "local"\?\): this engine has "local", "dry"/);
   });
 });
 

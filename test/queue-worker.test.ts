@@ -349,6 +349,8 @@ describe("asyncflow-worker", () => {
     const bad = await startWorker(["--bogus"]);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/Unknown option '--bogus'\nusage:/);
+    const typo = await startWorker(["--concurency", "2"]);
+    expect([typo.code, typo.output]).toEqual([2, expect.stringMatching(/Unknown option '--concurency' \(did you mean --concurrency\?\)/)]);
     // a URL given where none is expected is echoed without its password
     const stray = await startWorker(["redis://u:s3cretpw@127.0.0.1:1"]);
     expect(stray.code).toBe(2);

@@ -186,6 +186,8 @@ describe("QueueBackend", () => {
     expect((err as Error).message).toMatch(
       /Task "scale": task\.000002: worker \S+:\d+ has no function registered as "scale" \(it knows .*"double".*\)\. Register it: export it under that name from a module the worker is started with \(asyncflow worker --module/,
     );
+    const typo = flow.functionTask((x: number) => x * factor, { name: "doubel" });
+    await expect(typo(1)).rejects.toThrow(/has no function registered as "doubel" \(did you mean "double"\?\) \(it knows /);
   });
 
   it("fails a task whose argument cannot be sent, naming the task and the argument", async () => {
@@ -481,7 +483,7 @@ describe("QueueBackend", () => {
     await expect(bad({ connection: "http://x" })).rejects.toThrow(InvalidOptionsError);
     await expect(bad({})).rejects.toThrow(/QueueBackend "queue": no Redis to connect to: give the `connection` option or set ASYNCFLOW_REDIS_URL/);
     await expect(bad({ connection: "redis://h/abc" })).rejects.toThrow(/QueueBackend: option `connection`: the URL's path must be a database number \(redis:\/\/host:6379\/2\), got "\/abc"/);
-    await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`/);
+    await expect(bad({ connection: redis.url, concurency: 2 })).rejects.toThrow(/unknown option `concurency`$/);
     // no secret given appears in the error: the URL's password, a secret too short
     const leaked = await bad({ connection: "redis://u:hunter2@h/abc", secret: "tooshort-pw" }).catch((e: Error) => `${e.message}\n${e.stack}`);
     expect(leaked).toMatch(/option `connection`: .*got `redis:\/\/u:\*\*\*@h\/abc`/);

@@ -127,6 +127,8 @@ waited longest on parse (task.000002), which finished 29.0 ms after this task wa
     expect(await cli("report", missing)).toEqual({ code: 1, out: "", err: `asyncflow report: trace ${missing}: no such file\n` });
     expect(err(await cli("graph", dagFile, "--format", "svg"))).toEqual([2, expect.stringMatching(/^asyncflow graph: --format is dot or mermaid, got "svg"/)]);
     expect(err(await cli("explode"))).toEqual([2, expect.stringMatching(/^asyncflow: unknown command "explode"\nusage: asyncflow <command>/)]);
+    expect(err(await cli("reprot", dagFile))).toEqual([2, expect.stringMatching(/^asyncflow: unknown command "reprot" \(did you mean "report"\?\)\n/)]);
+    expect(err(await cli("report", dagFile, "--htm", "x.html"))).toEqual([2, expect.stringMatching(/^asyncflow report: Unknown option '--htm' \(did you mean --html\?\)/)]);
     expect(err(await cli())).toEqual([2, expect.stringMatching(/^usage: asyncflow <command>/)]);
   });
 

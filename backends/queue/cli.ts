@@ -10,6 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { withFlagHint } from "../../lib/contract/suggest.js";
 import { redact } from "./redis.js";
 import { MIN_SECRET_LENGTH } from "./sign.js";
 import { startQueueWorker, type QueueWorkerOptions } from "./worker.js";
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     ({ values } = parseArgs({ args: argv, options: flags }));
   } catch (error) {
-    return fail(`${(error as Error).message}\n${usage}`);
+    return fail(`${withFlagHint(error, flags)}\n${usage}`);
   }
   if (values.help === true) return void console.log(usage);
   let options: QueueWorkerOptions;

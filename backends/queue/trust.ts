@@ -8,6 +8,7 @@
  */
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { didYouMean } from "../../lib/contract/suggest.js";
 import { InvalidTaskError, InvalidOptionsError } from "../../lib/contract/errors.js";
 import { compile, exported, importModule, type AnyFunction } from "../remote/execute.js";
 import type { CommandPayload, FunctionPayload } from "./protocol.js";
@@ -91,7 +92,7 @@ export class Trust {
           : "";
     throw new InvalidTaskError(
       job.name,
-      `${job.uid}: worker ${this.#worker} has no function registered as "${job.name}" (it knows ${known.length === 0 ? "none" : known.map((k) => `"${k}"`).join(", ")})${could}. ` +
+      `${job.uid}: worker ${this.#worker} has no function registered as "${job.name}"${didYouMean(job.name, known)} (it knows ${known.length === 0 ? "none" : known.map((k) => `"${k}"`).join(", ")})${could}. ` +
         `Register it: export it under that name from a module the worker is started with (asyncflow worker --module ./tasks.js)`,
     );
   }

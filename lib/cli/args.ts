@@ -1,12 +1,13 @@
 /** Command-line parsing with our errors: a malformed command line becomes a CommandLineError carrying the usage. */
 import { CommandLineError } from "../contract/errors.js";
+import { withFlagHint } from "../contract/suggest.js";
 
-/** Runs `parse` (a `parseArgs` call), turning what it throws into a CommandLineError. */
-export function parsing<T>(usage: string, parse: () => T): T {
+/** Runs `parse` (a `parseArgs` call over `flags`), turning what it throws into a CommandLineError that names the likely flag. */
+export function parsing<T>(usage: string, flags: Readonly<Record<string, unknown>>, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new CommandLineError(error instanceof Error ? error.message : String(error), usage);
+    throw new CommandLineError(withFlagHint(error, flags), usage);
   }
 }
 

@@ -17,17 +17,13 @@ coloured by its final state), an edge from each dependency to its dependent.
                          (default: the last one)
   -h, --help             this text`;
 
+const flags = { format: { type: "string", default: "dot" }, session: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+
 export const graph: Subcommand = {
   summary: "a traced run's dependency graph",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parsing(usage, () =>
-      parseArgs({
-        args: argv,
-        options: { format: { type: "string", default: "dot" }, session: { type: "string" }, help: { type: "boolean", short: "h" } },
-        allowPositionals: true,
-      }),
-    );
+    const { values, positionals } = parsing(usage, flags, () => parseArgs({ args: argv, options: flags, allowPositionals: true }));
     if (values.help === true) return io.out(usage + "\n");
     const file = onePositional(positionals, "a trace file", usage);
     const format = values.format;

@@ -4,6 +4,7 @@
  */
 import { AsyncflowError, CommandLineError } from "../contract/errors.js";
 import type { CliIo, Subcommand } from "./io.js";
+import { didYouMean } from "../contract/suggest.js";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Subcommand> }> = {
   report: { summary: "what happened in a traced run: per-name table, critical path, failures, a task's story, an HTML timeline", load: async () => (await import("./report.js")).report },
@@ -36,7 +37,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    io.err(`asyncflow: unknown command ${JSON.stringify(name)}\n${usage}\n`);
+    io.err(`asyncflow: unknown command ${JSON.stringify(name)}${didYouMean(name, Object.keys(COMMANDS))}\n${usage}\n`);
     return 2;
   }
   try {

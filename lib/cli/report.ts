@@ -22,17 +22,13 @@ failures, retries), the critical path and the failures.
                  (default: the last one; the report says which others there are)
   -h, --help     this text`;
 
+const flags = { html: { type: "string" }, task: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+
 export const report: Subcommand = {
   summary: "what happened in a traced run",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parsing(usage, () =>
-      parseArgs({
-        args: argv,
-        options: { html: { type: "string" }, task: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" } },
-        allowPositionals: true,
-      }),
-    );
+    const { values, positionals } = parsing(usage, flags, () => parseArgs({ args: argv, options: flags, allowPositionals: true }));
     if (values.help === true) return io.out(usage + "\n");
     const file = onePositional(positionals, "a trace file", usage);
     if (values.html !== undefined && values.task !== undefined) throw new CommandLineError("--html and --task go separately", usage);

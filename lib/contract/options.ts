@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import { InvalidOptionsError } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 
 /**
  * Parses `input` with `schema`; on failure throws `makeError(message)` where
@@ -18,13 +19,35 @@ export function parseOptions<S extends z.ZodType>(
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
-    if (issue.code === "unrecognized_keys") return `unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
+    if (issue.code === "unrecognized_keys") {
+      const known = keysAt(schema, issue.path);
+      const prefix = issue.path.map((p) => `${String(p)}.`).join("");
+      const named = issue.keys.map((k) => `\`${prefix}${k}\`${didYouMean(k, known, (n) => `\`${prefix}${n}\``)}`);
+      return `unknown option${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}`;
+    }
     const path = issue.path.map(String).join(".");
     const got = at(input, issue.path);
     const where = path === "" ? "options" : `option \`${path}\``;
     return `${where}: ${issue.message}, got ${show(got)}`;
   });
   throw makeError(lines.join("; "));
+}
+
+/** What zod's internals hold of a schema, as far as finding an object's keys needs. */
+interface SchemaNode {
+  readonly _zod?: {
+    readonly def: { readonly type: string; readonly shape?: Record<string, SchemaNode>; readonly innerType?: SchemaNode; readonly in?: SchemaNode; readonly options?: SchemaNode[]; readonly valueType?: SchemaNode };
+  };
+}
+
+/** The keys the object schema at `path` inside `node` knows (through optional, default, unions and the like); none if it is not found. */
+function keysAt(node: SchemaNode | undefined, path: readonly PropertyKey[]): string[] {
+  const def = node?._zod?.def;
+  if (def === undefined) return [];
+  if (def.type === "object" && def.shape !== undefined) return path.length === 0 ? Object.keys(def.shape) : keysAt(def.shape[String(path[0])], path.slice(1));
+  if (def.type === "record") return path.length === 0 ? [] : keysAt(def.valueType, path.slice(1));
+  if (def.options !== undefined) return def.options.flatMap((option) => keysAt(option, path));
+  return keysAt(def.innerType ?? def.in, path);
 }
 
 function at(input: unknown, path: readonly PropertyKey[]): unknown {

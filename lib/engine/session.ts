@@ -8,6 +8,7 @@ import { Memo } from "./memo.js";
 import type { CheckpointStore } from "./store.js";
 import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } from "../contract/errors.js";
 import { InputValidationError } from "../contract/contract-errors.js";
+import { didYouMean } from "../contract/suggest.js";
 import { emitCreated, emitSlow } from "./emit.js";
 import { TaskFuture, depKeys, depUid, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
@@ -98,7 +99,7 @@ export class Session implements TaskHost {
     const backend = this.backends.get(name);
     if (backend === undefined) {
       const known = [...this.backends.keys()].map((n) => `"${n}"`).join(", ");
-      throw new InvalidTaskError(taskName, `unknown backend "${name}": this engine has ${known}`);
+      throw new InvalidTaskError(taskName, `unknown backend "${name}"${didYouMean(name, this.backends.keys())}: this engine has ${known}`);
     }
     return backend;
   }
