@@ -178,7 +178,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   passUnparsable(worker as Worker);
   const workerErrors = errorReport("");
   worker.on("error", (e) => {
-    if (ready) workerErrors.error(e.message);
+    if (!ready) return;
+    // A job's own failure to finish is not the connection's: said once with its job, in an operator's terms, and kept out of
+    // the outage report (whose "connected again" it would otherwise claim).
+    const lost = unfinishable(e.message);
+    if (lost === null) workerErrors.error(e.message);
+    else log.warn(id, `asyncflow worker: ${lost}`);
   });
   // BullMQ's worker has two connections, both reporting through its 'error': either being ready again lets the next error be said.
   const backend = worker.getBackend();
@@ -236,6 +241,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       disconnect();
     },
   };
+}
+
+/**
+ * BullMQ's "Missing lock|key for job X. moveToFinished" (a job whose outcome
+ * had nowhere to go), said as what happened; null for any other error.
+ */
+function unfinishable(message: string): string | null {
+  const m = /^Missing (lock|key) for job (\S+)\. (\w+)/.exec(message);
+  if (m === null) return null;
+  const why =
+    m[1] === "lock"
+      ? "Redis no longer holds its lock: the engine cancelled it, or the lock expired (the job ran past lockDuration without renewal, e.g. a body blocking the event loop) and the job may run again elsewhere"
+      : "the job is gone from Redis (cancelled, removed, or lost with Redis's data)";
+  return `job ${m[2]}: its outcome was not recorded: ${why} (BullMQ: ${m[3]})`;
 }
 
 /** What a job's body is given: its signal (made only when read), and what a command needs. */
