@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CheckpointLockedError, InvalidOptionsError, WorkflowEngine } from "../lib/index.js";
-import { alive, until } from "./helpers.js";
+import { alive, captureStderr, until } from "./helpers.js";
 
 const fixture = new URL("./fixtures/resume-flow.ts", import.meta.url).pathname;
 const dir = (): string => mkdtempSync(join(tmpdir(), "asyncflow-resume-"));
@@ -132,9 +132,11 @@ describe("what is checkpointed", () => {
   }
 
   it("not: tasks with `checkpoint: false`, anonymous functions without a `name`, results that would not come back the same", async () => {
+    const log = captureStderr();
     const [first, second] = await twice(async (flow, runs) => {
       const optedOut = flow.functionTask(function optedOut() { runs.push("optedOut"); return 1; }, { checkpoint: false });
       const anonymous = flow.functionTask(() => (runs.push("anonymous"), 2));
+      flow.functionTask(() => 0); // a second one in the same engine: warned of once
       const named = flow.functionTask(() => (runs.push("named"), 3), { name: "named" });
       const withClass = flow.functionTask(function withClass() { runs.push("withClass"); return new URL("http://x/"); });
       const withMap = flow.functionTask(function withMap() { runs.push("withMap"); return new Map([[1n, new Date(0)]]); });
@@ -142,6 +144,9 @@ describe("what is checkpointed", () => {
     });
     expect(first.sort()).toEqual(["anonymous", "named", "optedOut", "withClass", "withMap"]);
     expect(second.sort()).toEqual(["anonymous", "optedOut", "withClass"]);
+    // the user asked for checkpoints: the anonymous function that reruns is said, once per engine
+    const warned = log.lines.filter((l) => /WARN anonymous an anonymous function is not checkpointed \(a rerun after a crash runs it again\): give it a `name`/.test(l));
+    expect(warned).toHaveLength(2);
   });
 
   it("executables with captureStdio keep their output files: a resumed task hands the same path, still there", async () => {

@@ -241,7 +241,7 @@ export class WorkflowEngine {
     const options = parseOptions(schema, opts, (m) => new InvalidTaskError(label, m)) as AnyTaskOptions;
     const backend = runner ?? session.backendFor(options.backend, label);
     backend.validate?.({ name: options.name ?? label, kind, fn: fn as (...args: never[]) => unknown, options });
-    const memo = memoPolicy(kind, fn, options, options.name ?? label, session.memo.store !== null, session.log);
+    const memo = memoPolicy(kind, fn, options, options.name ?? label, session.memo, session.log);
     return defineTask(session, kind, fn as (...args: never[]) => unknown, options, backend, memo);
   }
 

@@ -13,18 +13,27 @@ export interface MemoPolicy {
   readonly stdioFile: boolean;
 }
 
+/** What the policy reads of the session's memo: whether it checkpoints, and how many anonymous definitions it skipped. */
+export interface MemoSession {
+  readonly store: unknown;
+  anonymousSkipped: number;
+}
+
 /**
  * The policy of a definition, or null. Blocks reuse nothing (their tasks do);
  * anonymous functions are not checkpointed unless given a `name` (an
  * identity of "anonymous" would mix them up across edits).
  */
-export function memoPolicy(kind: TaskKind, fn: Function, o: AnyTaskOptions, name: string, checkpointing: boolean, log: Logger): MemoPolicy | null {
+export function memoPolicy(kind: TaskKind, fn: Function, o: AnyTaskOptions, name: string, memo: MemoSession, log: Logger): MemoPolicy | null {
   if (kind === TaskKind.BLOCK) return null;
   const cache = o.cache === true;
-  let checkpoint = checkpointing && o.checkpoint !== false;
+  let checkpoint = memo.store !== null && o.checkpoint !== false;
   if (checkpoint && o.name === undefined && (fn.name === "" || fn.name === "anonymous")) {
     checkpoint = false;
-    log.debug(name, "an anonymous function is not checkpointed: give it a `name` to checkpoint it");
+    // The user asked for checkpoints, so a task that will rerun after a crash is worth a warning: once, as it is per definition.
+    const line = "an anonymous function is not checkpointed (a rerun after a crash runs it again): give it a `name`, or `checkpoint: false` to say so";
+    if (memo.anonymousSkipped++ === 0) log.warn(name, line);
+    else log.debug(name, line);
   }
   if (!cache && !checkpoint) return null;
   const identity = `${name}@${o.version !== undefined ? `v${o.version}` : textHash(fn.toString())}`;
