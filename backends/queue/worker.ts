@@ -34,6 +34,8 @@ export interface QueueWorker {
 }
 
 const EARLY_CANCELS = 10_000;
+/** How many jobs' unrecordable outcomes are remembered, so that each is said once. */
+const SAID_ONCE = 1_000;
 const cancelled = (id: string): Error => new Error(`job ${id} was cancelled by the engine`);
 
 /**
@@ -177,13 +179,19 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   );
   passUnparsable(worker as Worker);
   const workerErrors = errorReport("");
+  /** The most recent jobs whose outcome could not be recorded, said once each. */
+  const unfinished = new Set<string>();
   worker.on("error", (e) => {
     if (!ready) return;
     // A job's own failure to finish is not the connection's: said once with its job, in an operator's terms, and kept out of
     // the outage report (whose "connected again" it would otherwise claim).
     const lost = unfinishable(e.message);
-    if (lost === null) workerErrors.error(e.message);
-    else log.warn(id, `asyncflow worker: ${lost}`);
+    if (lost === null) return workerErrors.error(e.message);
+    // BullMQ reports it more than once for one job.
+    if (unfinished.has(lost)) return;
+    unfinished.add(lost);
+    if (unfinished.size > SAID_ONCE) unfinished.delete(unfinished.values().next().value!);
+    log.warn(id, `asyncflow worker: ${lost}`);
   });
   // BullMQ's worker has two connections, both reporting through its 'error': either being ready again lets the next error be said.
   const backend = worker.getBackend();
@@ -252,7 +260,7 @@ function unfinishable(message: string): string | null {
   if (m === null) return null;
   const why =
     m[1] === "lock"
-      ? "Redis no longer holds its lock: the engine cancelled it, or the lock expired (the job ran past lockDuration without renewal, e.g. a body blocking the event loop) and the job may run again elsewhere"
+      ? "Redis no longer holds its lock (the engine cancelled the job, Redis lost it, or the lock expired: the job ran past lockDuration without renewal, e.g. a body blocking the event loop, and may run again elsewhere)"
       : "the job is gone from Redis (cancelled, removed, or lost with Redis's data)";
   return `job ${m[2]}: its outcome was not recorded: ${why} (BullMQ: ${m[3]})`;
 }
