@@ -203,7 +203,7 @@ describe("ThreadBackend", () => {
       /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist \(nor does file:\/\/\/no\/such\/module\.ts\)$/,
     );
     const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
-    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `hold`, `norm`, `spin`, `whoAmI`\)/);
+    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `hold`, `norm`, `spin`, `startsAborted`, `whoAmI`\)/);
     const notFn = flow.functionTask(() => 1, { name: "notAFunction", backend: "threads", module: tasksModule });
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
     expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
@@ -265,6 +265,53 @@ describe("ThreadBackend", () => {
     expect(readFileSync(file, "utf8")).toMatch(/^TaskCancelledError: .*enough/);
     // terminated, the thread would have been replaced by one with another id
     expect(await hold(opened(), 1, 0)).toBe(first);
+  });
+
+  it("a batch's members cancelled after the batch was handed over start with their signal aborted", async () => {
+    const { flow } = await threaded({ maxThreads: 1 });
+    const hold = flow.functionTask((_c: Int32Array, _s: number, _ms: number) => 0, { name: "hold", backend: "threads", module: tasksModule });
+    const starts = flow.functionTask((_file: string, _ms: number) => 0, { name: "startsAborted", backend: "threads", module: tasksModule });
+    // measured small (returning at once), so that runs of it queued together travel as a batch
+    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 300 }, () => starts("", 0)));
+    const cells = gateCells();
+    const dir = mkdtempSync(join(tmpdir(), "asyncflow-batch-"));
+    const files = Array.from({ length: 6 }, (_, i) => join(dir, String(i)));
+    try {
+      const blocker = hold(cells, 1, 0);
+      await until(() => blocker.state === "RUNNING");
+      // six queued behind the blocker on the one thread: the first three go as one batch when it frees
+      const runs = files.map((file) => starts(file, 60_000));
+      for (const f of runs) void f.catch(() => undefined);
+      release(cells);
+      await until(() => existsSync(files[0]!), 10_000);
+      for (const f of runs) f.cancel("stop");
+      // the batch's later members were cancelled before they started: they start aborted, and end at once
+      await until(() => existsSync(files[1]!) && existsSync(files[2]!), 10_000);
+      expect([readFileSync(files[0]!, "utf8"), readFileSync(files[1]!, "utf8"), readFileSync(files[2]!, "utf8")]).toEqual(["abortedAtStart=false", "abortedAtStart=true", "abortedAtStart=true"]);
+    } finally {
+      release(cells);
+    }
+  });
+
+  it("a run cancelled while its new thread is still starting gets the abort once its body runs", async () => {
+    const { flow, threads } = await threaded({ maxThreads: 1 });
+    const wait = flow.functionTask(sharedTasks.untilAbortedWrites, { name: "untilAbortedWrites", backend: "threads", module: sharedModule });
+    const file = join(mkdtempSync(join(tmpdir(), "asyncflow-abort-")), "reason");
+    const f = wait(file);
+    // handed to the pool, whose first thread is still loading (its channel not yet open): a broadcast now would be lost
+    await until(() => threadStatsOf(threads).poolTasks === 1);
+    expect(f.state).toBe("PENDING");
+    f.cancel("before it began");
+    await until(() => existsSync(file), 10_000);
+    expect(readFileSync(file, "utf8")).toMatch(/^TaskCancelledError: .*before it began/);
+  });
+
+  it("a cancel does not keep the process alive: a script that cancels a thread task exits by itself, without shutdown()", () => {
+    const script = new URL("./fixtures/thread-cancel-exit.ts", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("cancelled\n");
   });
 
   it("a timed-out body sees its signal abort with the TaskTimeoutError", async () => {

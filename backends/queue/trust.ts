@@ -8,7 +8,7 @@
  */
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { didYouMean } from "../../lib/contract/suggest.js";
+import { closestName } from "../../lib/contract/suggest.js";
 import { InvalidTaskError, InvalidOptionsError } from "../../lib/contract/errors.js";
 import { compile, exported, importModule, type AnyFunction } from "../remote/execute.js";
 import type { CommandPayload, FunctionPayload } from "./protocol.js";
@@ -84,6 +84,7 @@ export class Trust {
     if (job.module !== undefined && this.#moduleAllowed(job.module.href)) return { fn: await exported(job.module.href, job.module.export, job.name), context: true, shipped: false };
     if (job.source !== undefined && this.#policy.allowSource) return { fn: compile(job.source), context: job.source.context, shipped: true };
     const known = [...this.#registered.keys()];
+    const likely = closestName(job.name, known);
     const could =
       job.module !== undefined
         ? `; the job names module ${job.module.href}, which this worker imports only under --allow-modules (it allows ${this.#policy.allowModules.join(", ") || "none"})`
@@ -92,7 +93,7 @@ export class Trust {
           : "";
     throw new InvalidTaskError(
       job.name,
-      `${job.uid}: worker ${this.#worker} has no function registered as "${job.name}"${didYouMean(job.name, known)} (it knows ${known.length === 0 ? "none" : known.map((k) => `"${k}"`).join(", ")})${could}. ` +
+      `${job.uid}: worker ${this.#worker} has no function registered as "${job.name}" (${likely === null ? "" : `did you mean "${likely}"? `}it knows ${known.length === 0 ? "none" : known.map((k) => `"${k}"`).join(", ")})${could}. ` +
         `Register it: export it under that name from a module the worker is started with (asyncflow worker --module ./tasks.js)`,
     );
   }

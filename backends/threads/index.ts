@@ -35,6 +35,8 @@ interface InPool {
   readonly killer: AbortController | null;
   /** Armed by a cancel: terminates the thread if the body has not ended by then. */
   grace: NodeJS.Timeout | null;
+  /** Runs cancelled before the worker said it began: their aborts go once it has (a thread still loading has no channel yet). */
+  unsent: TaskRun[] | null;
 }
 
 /** Names the abort channel of each backend's pool (channels are per process). */
@@ -70,6 +72,7 @@ export class ThreadBackend implements ExecutionBackend {
   /** Where cancels reach the threads (ThreadAbort); opened at the first cancel of a running run. */
   readonly #channel = `asyncflow.threads.${process.pid}.${++pools}`;
   #aborts: BroadcastChannel | null = null;
+  #unsentAborts: ThreadAbort[] = [];
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -139,14 +142,26 @@ export class ThreadBackend implements ExecutionBackend {
     if (run.kind !== "function") return;
     for (const p of this.#inPool) {
       if (!p.runs.includes(run)) continue;
-      const reason: unknown = run.signal.reason;
-      this.#aborts ??= new BroadcastChannel(this.#channel);
-      this.#aborts.postMessage({ uid: run.uid, attempt: run.attempt, reason: serializeError(reason) } satisfies ThreadAbort);
+      if (this.#starting.get(p.runs[0]!.uid) === p) (p.unsent ??= []).push(run);
+      else this.#sendAbort(run);
       const killer = p.killer;
-      if (killer !== null && p.grace === null) p.grace = setTimeout(() => killer.abort(reason), KILL_GRACE_MS).unref();
+      if (killer !== null && p.grace === null) p.grace = setTimeout(() => killer.abort(run.signal.reason), KILL_GRACE_MS).unref();
       return;
     }
   }
+
+  // The aborts of one burst of cancels go as one message: a batch's member the thread starts right after another's abort
+  // then finds its own abort already there (see the worker's `early`), instead of starting before it arrives.
+  #sendAbort(run: TaskRun): void {
+    if (this.#unsentAborts.push({ uid: run.uid, attempt: run.attempt, reason: serializeError(run.signal.reason) }) === 1) queueMicrotask(this.#flushAborts);
+  }
+
+  readonly #flushAborts = (): void => {
+    // Unref'd: a cancel must not keep the process alive.
+    if (this.#aborts === null) (this.#aborts = new BroadcastChannel(this.#channel)).unref();
+    this.#aborts.postMessage(this.#unsentAborts satisfies ThreadAbort[]);
+    this.#unsentAborts = [];
+  };
 
   describe(run: TaskRun, started: boolean): RunDescription | undefined {
     if (started) return undefined;
@@ -219,7 +234,7 @@ export class ThreadBackend implements ExecutionBackend {
     this.#poolTasks++;
     // RUNNING is reported when the worker says it began (see #began), keyed by the uid it names.
     const uid = ("batch" in work ? work.batch[0]! : work).uid;
-    const entry: InPool = { runs, killer: "batch" in work ? null : new AbortController(), grace: null };
+    const entry: InPool = { runs, killer: "batch" in work ? null : new AbortController(), grace: null, unsent: null };
     this.#starting.set(uid, entry);
     this.#inPool.add(entry);
     const t0 = performance.now();
@@ -257,6 +272,7 @@ export class ThreadBackend implements ExecutionBackend {
     const info = thread === undefined ? undefined : { where: `thread ${thread}` };
     const report = this.#attachment.report;
     for (const run of starting.runs) report(run, "RUNNING", undefined, info);
+    if (starting.unsent !== null) for (const run of starting.unsent) this.#sendAbort(run);
   }
 
   // The worker's start message and its result travel on different ports, so

@@ -41,9 +41,10 @@ export function isThreadStarted(x: unknown): x is ThreadStarted {
 }
 
 /**
- * What the engine broadcasts on the pool's channel when it cancels a run or
- * its attempt times out: the thread running that attempt aborts its body's
- * signal with the reason.
+ * What the engine broadcasts on the pool's channel (an array of them, one per
+ * run, for a burst of cancels) when it cancels a run or its attempt times
+ * out: the thread running that attempt aborts its body's signal with the
+ * reason.
  */
 export interface ThreadAbort {
   readonly uid: string;

@@ -25,13 +25,19 @@ class Running extends LazySignal {
 // A thread runs one body at a time: Piscina hands a thread its next pool task once the last has ended (one task per
 // thread, its default), and a batch runs its bodies in turn.
 let running: Running | null = null;
+/** Aborts of runs not running here when they came (a batch's later members; or runs of other threads), the most recent EARLY of them. */
+const early = new Map<string, ThreadAbort>();
+const EARLY = 1_000;
 // The engine names a run it cancelled or timed out on the pool's channel, to every thread: the one running it aborts the
 // body's signal. (A thread blocked in a synchronous body never reads it: the engine terminates that thread after a grace.)
 const aborts = new BroadcastChannel((workerData as { asyncflow: { aborts: string } }).asyncflow.aborts);
 aborts.unref();
 aborts.onmessage = (event: unknown) => {
-  const { uid, attempt, reason } = (event as { data: ThreadAbort }).data;
-  if (running !== null && running.uid === uid && running.attempt === attempt) running.abort(deserializeError(reason));
+  for (const abort of (event as { data: ThreadAbort[] }).data) {
+    if (running !== null && running.uid === abort.uid && running.attempt === abort.attempt) running.abort(deserializeError(abort.reason));
+    else early.set(abort.uid, abort);
+  }
+  while (early.size > EARLY) early.delete(early.keys().next().value!);
 };
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
@@ -56,6 +62,14 @@ export default async function runThreadTask(work: RemoteTask | ThreadBatch): Pro
 async function runOne(task: RemoteTask): Promise<unknown> {
   let value: unknown;
   const control = (running = new Running(task.uid, task.attempt));
+  if (early.size > 0) {
+    // Cancelled before it started (a batch's later member): the body starts with its signal aborted.
+    const abort = early.get(task.uid);
+    if (abort?.attempt === task.attempt) {
+      early.delete(task.uid);
+      control.abort(deserializeError(abort.reason));
+    }
+  }
   try {
     value = await executeRemote(task, control);
     checkResult(task, value, "a worker thread");

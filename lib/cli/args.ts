@@ -2,10 +2,10 @@
 import { CommandLineError } from "../contract/errors.js";
 import { withFlagHint } from "../contract/suggest.js";
 
-/** Runs `parse` (a `parseArgs` call over `flags`), turning what it throws into a CommandLineError that names the likely flag. */
-export function parsing<T>(usage: string, flags: Readonly<Record<string, unknown>>, parse: () => T): T {
+/** Runs `parse` (a `parseArgs` call over the `flags` it is handed), turning what it throws into a CommandLineError that names the likely flag. */
+export function parsing<F extends Readonly<Record<string, unknown>>, T>(usage: string, flags: F, parse: (flags: F) => T): T {
   try {
-    return parse();
+    return parse(flags);
   } catch (error) {
     throw new CommandLineError(withFlagHint(error, flags), usage);
   }

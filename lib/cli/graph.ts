@@ -23,7 +23,7 @@ export const graph: Subcommand = {
   summary: "a traced run's dependency graph",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parsing(usage, flags, () => parseArgs({ args: argv, options: flags, allowPositionals: true }));
+    const { values, positionals } = parsing(usage, flags, (options) => parseArgs({ args: argv, options, allowPositionals: true }));
     if (values.help === true) return io.out(usage + "\n");
     const file = onePositional(positionals, "a trace file", usage);
     const format = values.format;

@@ -28,7 +28,7 @@ export const report: Subcommand = {
   summary: "what happened in a traced run",
   usage,
   async run(argv, io) {
-    const { values, positionals } = parsing(usage, flags, () => parseArgs({ args: argv, options: flags, allowPositionals: true }));
+    const { values, positionals } = parsing(usage, flags, (options) => parseArgs({ args: argv, options, allowPositionals: true }));
     if (values.help === true) return io.out(usage + "\n");
     const file = onePositional(positionals, "a trace file", usage);
     if (values.html !== undefined && values.task !== undefined) throw new CommandLineError("--html and --task go separately", usage);

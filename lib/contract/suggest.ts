@@ -5,9 +5,10 @@
  */
 import { distance } from "fastest-levenshtein";
 
-/** The known name `input` most likely meant, or null when none is within a third of its length in edits (at least two). */
+/** The known name `input` most likely meant, or null when none is within a third of its length in edits (two for longer names, one for names of three characters or fewer). */
 export function closestName(input: string, known: Iterable<string>): string | null {
-  const limit = Math.max(2, Math.ceil(input.length / 3));
+  // One edit in a name of three characters or fewer already changes a third of it: "max" is not a typo of "min".
+  const limit = input.length <= 3 ? 1 : Math.max(2, Math.ceil(input.length / 3));
   let best: string | null = null;
   let bestDistance = limit + 1;
   for (const name of known) {

@@ -61,11 +61,6 @@ export const executableOptionsSchema = taskOptionsSchema.extend({
   env: z.record(z.string(), z.string()).optional(),
   /** Write stdout/stderr to `<workDir>/<session uid>/<task uid>.stdout|.stderr`; the task resolves to the stdout path. */
   captureStdio: z.boolean().optional(),
-}).superRefine((o, ctx) => {
-  // An executable's exit codes match its process's exit status, which is 1-255: a larger one could never match.
-  for (const [label, code] of Object.entries(o.exitCodes ?? {})) {
-    if (code.status > 255) ctx.addIssue({ code: "custom", path: ["exitCodes", label, "status"], message: `a process exits with a status of 1-255: ${code.status} can never match` });
-  }
 });
 
 export const blockOptionsSchema = z.strictObject({
