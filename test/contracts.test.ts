@@ -1,5 +1,4 @@
 /** Task contracts in the engine: options checked at definition, any schema library, exit codes of processes, one shared timer. */
-import { spawnSync } from "node:child_process";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -11,7 +10,7 @@ import {
   taskContext,
   type StandardSchema,
 } from "../lib/index.js";
-import { captureStderr, engine } from "./helpers.js";
+import { captureStderr, engine, expectExitsByItself } from "./helpers.js";
 
 describe("contract options are checked when the task is defined", () => {
   it("refuses unknown options, bad numbers, non-schemas and malformed exit codes with InvalidTaskError naming the option", async () => {
@@ -195,10 +194,6 @@ describe("one timer for every time limit", () => {
   });
 
   it("a finished task's limits do not hold the process: a script with 10-minute limits exits by itself, without shutdown()", () => {
-    const script = new URL("./fixtures/contract-exit.ts", import.meta.url).pathname;
-    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 120_000 });
-    expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe("101\n");
+    expectExitsByItself(new URL("./fixtures/contract-exit.ts", import.meta.url), "101\n", 120_000);
   });
 });

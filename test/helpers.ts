@@ -1,10 +1,19 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import { startRedis, type RedisServer } from "./redis.js";
 import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportState, type ReportedState, type TaskFuture, type TaskRun } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
+
+/** Runs a fixture script (under tsx) that never calls shutdown(): it must exit by itself, with status 0 and `stdout`. */
+export function expectExitsByItself(script: URL, stdout: string, timeout = 60_000): void {
+  const r = spawnSync(process.execPath, ["--import", "tsx", script.pathname], { encoding: "utf8", timeout });
+  expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toBe(stdout);
+}
 
 /** An engine that is shut down after the test; signals are left to the test runner. */
 export async function engine(options: EngineOptions = {}): Promise<WorkflowEngine> {

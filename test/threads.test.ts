@@ -15,7 +15,7 @@ import {
 import { threadStatsOf } from "../backends/threads/index.js";
 import { backendConformance } from "./conformance.js";
 import * as sharedTasks from "./fixtures/tasks.js";
-import { engine, recorded, until } from "./helpers.js";
+import { engine, expectExitsByItself, recorded, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
 const sharedModule = new URL("./fixtures/tasks.ts", import.meta.url);
@@ -307,11 +307,7 @@ describe("ThreadBackend", () => {
   });
 
   it("a cancel does not keep the process alive: a script that cancels a thread task exits by itself, without shutdown()", () => {
-    const script = new URL("./fixtures/thread-cancel-exit.ts", import.meta.url).pathname;
-    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", timeout: 60_000 });
-    expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe("cancelled\n");
+    expectExitsByItself(new URL("./fixtures/thread-cancel-exit.ts", import.meta.url), "cancelled\n");
   });
 
   it("a timed-out body sees its signal abort with the TaskTimeoutError", async () => {
