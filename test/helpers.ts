@@ -7,9 +7,9 @@ import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportS
 
 const open: WorkflowEngine[] = [];
 
-/** Runs a fixture script (under tsx) that never calls shutdown(): it must exit by itself, with status 0 and `stdout`. */
-export function expectExitsByItself(script: URL, stdout: string, timeout = 60_000): void {
-  const r = spawnSync(process.execPath, ["--import", "tsx", script.pathname], { encoding: "utf8", timeout });
+/** Runs a fixture script (under tsx, with `args`): it must exit by itself, with status 0 (no uncaught error) and `stdout`. */
+export function expectExitsByItself(script: URL, stdout: string, timeout = 60_000, args: string[] = []): void {
+  const r = spawnSync(process.execPath, ["--import", "tsx", script.pathname, ...args], { encoding: "utf8", timeout });
   expect(r.signal, "killed by the spawn's bound: the process did not exit").toBeNull();
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toBe(stdout);

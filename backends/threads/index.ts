@@ -157,10 +157,13 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   readonly #flushAborts = (): void => {
+    const unsent = this.#unsentAborts;
+    this.#unsentAborts = [];
+    // Shut down since (the engine cancels what runs, then shuts its backends down): the threads are gone, and the channel closed.
+    if (this.#closed) return;
     // Unref'd: a cancel must not keep the process alive.
     if (this.#aborts === null) (this.#aborts = new BroadcastChannel(this.#channel)).unref();
-    this.#aborts.postMessage(this.#unsentAborts satisfies ThreadAbort[]);
-    this.#unsentAborts = [];
+    this.#aborts.postMessage(unsent satisfies ThreadAbort[]);
   };
 
   describe(run: TaskRun, started: boolean): RunDescription | undefined {
