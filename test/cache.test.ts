@@ -115,6 +115,8 @@ describe("cache: true", () => {
     expect(() => flow.functionTask(() => 1, { version: "" })).toThrow(/option `version`/);
     expect(() => flow.executableTask(() => "true", { checkpoint: 1 as never })).toThrow(/option `checkpoint`/);
     await expect(WorkflowEngine.create({ checkpoint: 5 as never })).rejects.toThrow(InvalidOptionsError);
-    await expect(WorkflowEngine.create({ checkpoint: { path: "x", extra: 1 } as never })).rejects.toThrow(/unknown option `checkpoint\.extra`/);
+    await expect(WorkflowEngine.create({ checkpoint: { path: "x", extra: 1 } as never })).rejects.toThrow(/unknown option `checkpoint\.extra`$/);
+    // inside the union of a path, an object and false, the object's keys are the ones a typo is held against
+    await expect(WorkflowEngine.create({ checkpoint: { path: "x", synk: true } as never })).rejects.toThrow(/unknown option `checkpoint\.synk` \(did you mean `checkpoint\.sync`\?\)$/);
   });
 });

@@ -15,6 +15,7 @@ import type { queueWorkerOptionsSchema } from "./options.js";
 import { OUTCOME_FIELD, reply, type JobOutcome, type ReplyEnvelope } from "./protocol.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import { Signer } from "./sign.js";
+import { forgetOldest } from "../remote/bounded.js";
 import { LazySignal } from "../remote/signal.js";
 
 /** Options of `startQueueWorker` (and of `asyncflow worker`, flag for flag). */
@@ -114,7 +115,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
     // Not running here (yet): kept a while, in case this worker is the one about to start it.
     early.set(jobId, reason);
-    if (early.size > EARLY_CANCELS) early.delete(early.keys().next().value!);
+    forgetOldest(early, EARLY_CANCELS);
   };
   const connected = (ready: Promise<unknown>, errors: ErrorSource): Promise<void> => connectWithin(ready, "queue worker", address, opts.connectTimeout, errors);
   try {
@@ -190,7 +191,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // BullMQ reports it more than once for one job.
     if (unfinished.has(lost)) return;
     unfinished.add(lost);
-    if (unfinished.size > SAID_ONCE) unfinished.delete(unfinished.values().next().value!);
+    forgetOldest(unfinished, SAID_ONCE);
     log.warn(id, `asyncflow worker: ${lost}`);
   });
   // BullMQ's worker has two connections, both reporting through its 'error': either being ready again lets the next error be said.

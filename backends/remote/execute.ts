@@ -6,6 +6,7 @@
 import { ContextBase, runInContext, taskContext } from "../../lib/contract/context.js";
 import { InvalidTaskError } from "../../lib/contract/errors.js";
 import { withTraceContext } from "../../lib/contract/tracecontext.js";
+import { forgetOldest } from "./bounded.js";
 import { TYPESCRIPT_FILE, freeVariableError, moduleFile, type RemoteTask, type ShippedFunction } from "./protocol.js";
 
 export type AnyFunction = (...args: unknown[]) => unknown;
@@ -93,8 +94,8 @@ export function compile(fn: Pick<ShippedFunction, "expression">): AnyFunction {
     // Compiling shipped source is the point of a shipped function; it was parsed and checked for free variables when the task was defined.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     f = (new Function(`return ${fn.expression};`) as () => AnyFunction)();
-    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(fn.expression, f);
+    forgetOldest(compiled, MAX_COMPILED);
   }
   return f;
 }
@@ -103,8 +104,8 @@ export async function exported(href: string, name: string, taskName: string): Pr
   let mod = modules.get(href);
   if (mod === undefined) {
     mod = importModule(href);
-    if (modules.size >= MAX_MODULES) modules.delete(modules.keys().next().value!);
     modules.set(href, mod);
+    forgetOldest(modules, MAX_MODULES);
   }
   let ns: Record<string, unknown>;
   try {

@@ -72,7 +72,8 @@ export class ThreadBackend implements ExecutionBackend {
   /** Where cancels reach the threads (ThreadAbort); opened at the first cancel of a running run. */
   readonly #channel = `asyncflow.threads.${process.pid}.${++pools}`;
   #aborts: BroadcastChannel | null = null;
-  #unsentAborts: ThreadAbort[] = [];
+  /** Aborts due, sent together at the end of the burst (see #sendAbort). */
+  #outbox: ThreadAbort[] = [];
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -153,12 +154,12 @@ export class ThreadBackend implements ExecutionBackend {
   // The aborts of one burst of cancels go as one message: a batch's member the thread starts right after another's abort
   // then finds its own abort already there (see the worker's `early`), instead of starting before it arrives.
   #sendAbort(run: TaskRun): void {
-    if (this.#unsentAborts.push({ uid: run.uid, attempt: run.attempt, reason: serializeError(run.signal.reason) }) === 1) queueMicrotask(this.#flushAborts);
+    if (this.#outbox.push({ uid: run.uid, attempt: run.attempt, reason: serializeError(run.signal.reason) }) === 1) queueMicrotask(this.#flushAborts);
   }
 
   readonly #flushAborts = (): void => {
-    const unsent = this.#unsentAborts;
-    this.#unsentAborts = [];
+    const unsent = this.#outbox;
+    this.#outbox = [];
     // Shut down since (the engine cancels what runs, then shuts its backends down): the threads are gone, and the channel closed.
     if (this.#closed) return;
     // Unref'd: a cancel must not keep the process alive.

@@ -9,6 +9,7 @@ import { deserializeError, serializeError } from "../../lib/contract/codec.js";
 import { checkResult } from "../remote/clone.js";
 import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
+import { forgetOldest } from "../remote/bounded.js";
 import { LazySignal } from "../remote/signal.js";
 import type { ThreadAbort, ThreadBatch, ThreadFailure, ThreadOutcome, ThreadResult, ThreadStarted } from "./protocol.js";
 
@@ -37,7 +38,7 @@ aborts.onmessage = (event: unknown) => {
     if (running !== null && running.uid === abort.uid && running.attempt === abort.attempt) running.abort(deserializeError(abort.reason));
     else early.set(abort.uid, abort);
   }
-  while (early.size > EARLY) early.delete(early.keys().next().value!);
+  forgetOldest(early, EARLY);
 };
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {

@@ -19,13 +19,13 @@ export function parseOptions<S extends z.ZodType>(
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
+    const path = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
       const known = keysAt(schema, issue.path);
-      const prefix = issue.path.map((p) => `${String(p)}.`).join("");
+      const prefix = path === "" ? "" : `${path}.`;
       const named = issue.keys.map((k) => `\`${prefix}${k}\`${didYouMean(k, known, (n) => `\`${prefix}${n}\``)}`);
       return `unknown option${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}`;
     }
-    const path = issue.path.map(String).join(".");
     const got = at(input, issue.path);
     const where = path === "" ? "options" : `option \`${path}\``;
     return `${where}: ${issue.message}, got ${show(got)}`;

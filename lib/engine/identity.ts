@@ -13,10 +13,10 @@ export interface MemoPolicy {
   readonly stdioFile: boolean;
 }
 
-/** What the policy reads of the session's memo: whether it checkpoints, and how many anonymous definitions it skipped. */
+/** What the policy reads of the session's memo: whether it checkpoints, and whether it has warned of an anonymous definition. */
 export interface MemoSession {
   readonly store: unknown;
-  anonymousSkipped: number;
+  anonymousWarned: boolean;
 }
 
 /**
@@ -32,8 +32,11 @@ export function memoPolicy(kind: TaskKind, fn: Function, o: AnyTaskOptions, name
     checkpoint = false;
     // The user asked for checkpoints, so a task that will rerun after a crash is worth a warning: once, as it is per definition.
     const line = "an anonymous function is not checkpointed (a rerun after a crash runs it again): give it a `name`, or `checkpoint: false` to say so";
-    if (memo.anonymousSkipped++ === 0) log.warn(name, line);
-    else log.debug(name, line);
+    if (memo.anonymousWarned) log.debug(name, line);
+    else {
+      memo.anonymousWarned = true;
+      log.warn(name, line);
+    }
   }
   if (!cache && !checkpoint) return null;
   const identity = `${name}@${o.version !== undefined ? `v${o.version}` : textHash(fn.toString())}`;

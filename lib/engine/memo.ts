@@ -32,8 +32,8 @@ interface Shared {
 export class Memo {
   readonly #parts: MemoParts;
   readonly store: CheckpointStore | null;
-  /** Anonymous definitions not checkpointed (see memoPolicy): the first is warned of. */
-  anonymousSkipped = 0;
+  /** An anonymous definition was not checkpointed and said so (see memoPolicy): later ones are debug lines. */
+  anonymousWarned = false;
   readonly #cache = new Map<string, Shared>();
   /** Calls running under a key, until they end. */
   readonly #running = new Map<TaskFuture, string>();
