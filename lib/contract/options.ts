@@ -36,18 +36,18 @@ export function parseOptions<S extends z.ZodType>(
 /** What zod's internals hold of a schema, as far as finding an object's keys needs. */
 interface SchemaNode {
   readonly _zod?: {
-    readonly def: { readonly type: string; readonly shape?: Record<string, SchemaNode>; readonly innerType?: SchemaNode; readonly in?: SchemaNode; readonly options?: SchemaNode[]; readonly valueType?: SchemaNode };
+    readonly def: { readonly type: string; readonly shape?: Record<string, SchemaNode>; readonly innerType?: SchemaNode; readonly options?: SchemaNode[]; readonly valueType?: SchemaNode };
   };
 }
 
-/** The keys the object schema at `path` inside `node` knows (through optional, default, unions and the like); none if it is not found. */
+/** The keys the object schema at `path` inside `node` knows (through optional, default and nullable wrappers, records and unions); none if it is not found. */
 function keysAt(node: SchemaNode | undefined, path: readonly PropertyKey[]): string[] {
   const def = node?._zod?.def;
   if (def === undefined) return [];
   if (def.type === "object" && def.shape !== undefined) return path.length === 0 ? Object.keys(def.shape) : keysAt(def.shape[String(path[0])], path.slice(1));
   if (def.type === "record") return path.length === 0 ? [] : keysAt(def.valueType, path.slice(1));
   if (def.options !== undefined) return def.options.flatMap((option) => keysAt(option, path));
-  return keysAt(def.innerType ?? def.in, path);
+  return keysAt(def.innerType, path);
 }
 
 function at(input: unknown, path: readonly PropertyKey[]): unknown {
