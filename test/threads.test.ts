@@ -10,11 +10,13 @@ import {
   TaskTimeoutError,
   ThreadBackend,
   WorkerCrashError,
+  type FlowEvent,
   type WorkflowEngine,
 } from "../lib/index.js";
 import { threadStatsOf } from "../backends/threads/index.js";
 import { backendConformance } from "./conformance.js";
 import * as sharedTasks from "./fixtures/tasks.js";
+import * as threadTasks from "./fixtures/thread-tasks.js";
 import { engine, expectExitsByItself, recorded, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
@@ -203,7 +205,7 @@ describe("ThreadBackend", () => {
       /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist \(nor does file:\/\/\/no\/such\/module\.ts\)$/,
     );
     const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
-    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `hold`, `norm`, `spin`, `startsAborted`, `whoAmI`\)/);
+    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `endsThreadWhenAborted`, `hold`, `norm`, `spin`, `startsAborted`, `whoAmI`\)/);
     const notFn = flow.functionTask(() => 1, { name: "notAFunction", backend: "threads", module: tasksModule });
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
     expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
@@ -304,6 +306,25 @@ describe("ThreadBackend", () => {
     f.cancel("before it began");
     await until(() => existsSync(file), 10_000);
     expect(readFileSync(file, "utf8")).toMatch(/^TaskCancelledError: .*before it began/);
+  });
+
+  it("a retry handed over while its last attempt's thread still ends is Started by its own thread, not by the last attempt's end", async () => {
+    const { flow, threads } = await threaded({ maxThreads: 2, minThreads: 1 });
+    const events: FlowEvent[] = [];
+    flow.subscribe((e) => events.push(e));
+    const task = flow.functionTask(threadTasks.endsThreadWhenAborted, { name: "endsThreadWhenAborted", backend: "threads", module: tasksModule, timeout: 2_000, retries: 1, retryDelay: 0 });
+    const cells = gateCells();
+    const f = task(cells);
+    // attempt 1 times out, its body ignoring the abort until the gate opens; attempt 2 is with the pool (which boots a
+    // second thread for it) before attempt 1's thread dies, and that end must not pass for attempt 2's start
+    await until(() => threadStatsOf(threads).poolTasks === 2);
+    release(cells);
+    const thread = await f;
+    const started = events.filter((e) => e.type === "TaskStarted" && e.taskId === f.uid);
+    expect(started.map((e) => e.type === "TaskStarted" && [e.attempt, e.where])).toEqual([
+      [1, expect.stringMatching(/^thread \d+$/)],
+      [2, `thread ${thread}`],
+    ]);
   });
 
   it("a cancel does not keep the process alive: a script that cancels a thread task exits by itself, without shutdown()", () => {

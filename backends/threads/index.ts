@@ -13,7 +13,7 @@ import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { threadBackendOptionsSchema } from "./options.js";
-import { isThreadFailure, isThreadStarted, type ThreadAbort, type ThreadBatch, type ThreadResult } from "./protocol.js";
+import { isThreadFailure, isThreadStarted, startKey, type ThreadAbort, type ThreadBatch, type ThreadResult } from "./protocol.js";
 
 /** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
 export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
@@ -66,7 +66,7 @@ export class ThreadBackend implements ExecutionBackend {
   #maxThreads = 1;
   readonly #queue: (TaskRun | undefined)[] = [];
   readonly #times = new RunTimes();
-  /** Pool tasks handed over whose worker has not yet said it began them, by their first run's uid. */
+  /** Pool tasks handed over whose worker has not yet said it began them, by their first run's uid and attempt (startKey). */
   readonly #starting = new Map<string, InPool>();
   readonly #inPool = new Set<InPool>();
   /** Where cancels reach the threads (ThreadAbort); opened at the first cancel of a running run. */
@@ -143,7 +143,7 @@ export class ThreadBackend implements ExecutionBackend {
     if (run.kind !== "function") return;
     for (const p of this.#inPool) {
       if (!p.runs.includes(run)) continue;
-      if (this.#starting.get(p.runs[0]!.uid) === p) (p.unsent ??= []).push(run);
+      if (this.#starting.get(startKey(p.runs[0]!)) === p) (p.unsent ??= []).push(run);
       else this.#sendAbort(run);
       const killer = p.killer;
       if (killer !== null && p.grace === null) p.grace = setTimeout(() => killer.abort(run.signal.reason), KILL_GRACE_MS).unref();
@@ -236,19 +236,19 @@ export class ThreadBackend implements ExecutionBackend {
     this.#inFlight++;
     this.#runs += runs.length;
     this.#poolTasks++;
-    // RUNNING is reported when the worker says it began (see #began), keyed by the uid it names.
-    const uid = ("batch" in work ? work.batch[0]! : work).uid;
+    // RUNNING is reported when the worker says it began (see #began), keyed by the run it names.
+    const key = startKey(runs[0]!);
     const entry: InPool = { runs, killer: "batch" in work ? null : new AbortController(), grace: null, unsent: null };
-    this.#starting.set(uid, entry);
+    this.#starting.set(key, entry);
     this.#inPool.add(entry);
     const t0 = performance.now();
     pool
       .run(work, entry.killer === null ? undefined : { signal: entry.killer.signal, transferList })
       .then(
         (value: unknown) => {
-          if (!("batch" in work) && work.transfer) return this.#ended(uid, undefined, () => report(runs[0]!, "DONE", value));
+          if (!("batch" in work) && work.transfer) return this.#ended(key, undefined, () => report(runs[0]!, "DONE", value));
           const result = value as ThreadResult;
-          this.#ended(uid, result.thread, () => {
+          this.#ended(key, result.thread, () => {
             if ("value" in result) return report(runs[0]!, "DONE", result.value);
             result.outcomes.forEach((o, i) => {
               if ("value" in o) report(runs[i]!, "DONE", o.value);
@@ -256,7 +256,7 @@ export class ThreadBackend implements ExecutionBackend {
             });
           });
         },
-        (error: unknown) => this.#ended(uid, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
+        (error: unknown) => this.#ended(key, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
       )
       .finally(() => {
         this.#inPool.delete(entry);
@@ -269,10 +269,10 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   /** RUNNING for the runs of a pool task whose worker began it. */
-  #began(uid: string, thread?: number): void {
-    const starting = this.#starting.get(uid);
+  #began(key: string, thread?: number): void {
+    const starting = this.#starting.get(key);
     if (starting === undefined) return;
-    this.#starting.delete(uid);
+    this.#starting.delete(key);
     const info = thread === undefined ? undefined : { where: `thread ${thread}` };
     const report = this.#attachment.report;
     for (const run of starting.runs) report(run, "RUNNING", undefined, info);
@@ -282,8 +282,8 @@ export class ThreadBackend implements ExecutionBackend {
   // The worker's start message and its result travel on different ports, so
   // the result may come first: then RUNNING is reported with it, naming the
   // thread the result names (never waiting on a message that may not come).
-  #ended(uid: string, thread: number | undefined, report: () => void): void {
-    this.#began(uid, thread);
+  #ended(key: string, thread: number | undefined, report: () => void): void {
+    this.#began(key, thread);
     report();
   }
 

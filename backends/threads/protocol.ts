@@ -28,12 +28,17 @@ export function isThreadFailure(x: unknown): x is ThreadFailure {
 
 /**
  * What a worker posts (through Piscina's `message` event) as it begins a pool
- * task: the uid of its (first) run and the thread's id, so that RUNNING is
+ * task: its (first) run's startKey and the thread's id, so that RUNNING is
  * reported when a body really starts, naming the thread.
  */
 export interface ThreadStarted {
   readonly asyncflowStarted: string;
   readonly thread: number;
+}
+
+/** A pool task's start, named by its first run: uid and attempt (a retry keeps the uid, and may start while the last attempt's thread still ends). */
+export function startKey(run: { readonly uid: string; readonly attempt: number }): string {
+  return `${run.uid}/${run.attempt}`;
 }
 
 export function isThreadStarted(x: unknown): x is ThreadStarted {

@@ -11,7 +11,7 @@ import { executeRemote } from "../remote/execute.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { forgetOldest } from "../remote/bounded.js";
 import { LazySignal } from "../remote/signal.js";
-import type { ThreadAbort, ThreadBatch, ThreadFailure, ThreadOutcome, ThreadResult, ThreadStarted } from "./protocol.js";
+import { startKey, type ThreadAbort, type ThreadBatch, type ThreadFailure, type ThreadOutcome, type ThreadResult, type ThreadStarted } from "./protocol.js";
 
 /** The run in this thread: its uid and attempt (a retry has the same uid), and its body's signal. */
 class Running extends LazySignal {
@@ -43,7 +43,7 @@ aborts.onmessage = (event: unknown) => {
 
 export default async function runThreadTask(work: RemoteTask | ThreadBatch): Promise<unknown> {
   const first = "batch" in work ? work.batch[0]! : work;
-  parentPort?.postMessage({ asyncflowStarted: first.uid, thread: threadId } satisfies ThreadStarted);
+  parentPort?.postMessage({ asyncflowStarted: startKey(first), thread: threadId } satisfies ThreadStarted);
   if (!("batch" in work)) {
     const value = await runOne(work);
     return work.transfer ? value : ({ value, thread: threadId } satisfies ThreadResult);
