@@ -146,18 +146,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const delivery = starts + (payload.resent ?? 0);
       const control = new Control(session, delivery, children);
       running.set(jobId, control);
-      // Cancelled while BullMQ was handing it to us: the body starts with its signal aborted.
-      if (early.has(jobId)) {
-        control.abort(early.get(jobId) ?? cancelled(jobId));
-        early.delete(jobId);
-      }
       if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} started (delivery ${delivery})`);
       try {
-        // runJob never rejects; a cancel resolves the same promise first.
-        const out = await new Promise<JobOutcome>((resolve) => {
-          control.release = resolve;
-          void runJob(payload, trust, control).then(resolve);
-        });
+        let out: JobOutcome;
+        if (early.has(jobId)) {
+          // Cancelled while BullMQ was handing it to us: its body never runs (the engine settled it already).
+          out = { error: toWire(serializeError(early.get(jobId) ?? cancelled(jobId))) };
+          early.delete(jobId);
+        } else {
+          // runJob never rejects; a cancel resolves the same promise first.
+          out = await new Promise<JobOutcome>((resolve) => {
+            control.release = resolve;
+            void runJob(payload, trust, control).then(resolve);
+          });
+        }
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
         const { reply: r, big } = reply(jobId, out, signer, { w: id, d: starts });

@@ -61,16 +61,17 @@ export default async function runThreadTask(work: RemoteTask | ThreadBatch): Pro
 }
 
 async function runOne(task: RemoteTask): Promise<unknown> {
-  let value: unknown;
-  const control = (running = new Running(task.uid, task.attempt));
   if (early.size > 0) {
-    // Cancelled before it started (a batch's later member): the body starts with its signal aborted.
+    // Cancelled before it started (a batch's later member): its body never runs. The engine settled it already.
     const abort = early.get(task.uid);
     if (abort?.attempt === task.attempt) {
       early.delete(task.uid);
-      control.abort(deserializeError(abort.reason));
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
+      throw { asyncflowFailure: abort.reason, thread: threadId } satisfies ThreadFailure;
     }
   }
+  let value: unknown;
+  const control = (running = new Running(task.uid, task.attempt));
   try {
     value = await executeRemote(task, control);
     checkResult(task, value, "a worker thread");
