@@ -104,3 +104,25 @@ describe("logger", () => {
     expect(err.text()).toMatch(/ignoring ASYNCFLOW_LOG_LEVEL=loud: expected debug\|info\|warn\|error/);
   });
 });
+
+describe("values thrown that String() cannot convert", () => {
+  it("fail their task, its dependents and its retries with a description; nothing throws out of the engine", async () => {
+    const flow = await engine();
+    const odd = (): unknown => Object.create(null);
+    const bad = flow.functionTask(async (): Promise<number> => {
+      throw odd();
+    }, { name: "bad" });
+    const retried = flow.functionTask((): number => {
+      throw odd();
+    }, { name: "retried", retries: 1, retryDelay: 1 });
+    const dependent = flow.functionTask((x: number) => x, { name: "dependent" });
+    const f = dependent(bad());
+    await expect(f).rejects.toThrow(/^task\.\d+ \(dependent\) did not run: .*bad.*\[object Object\]/);
+    // retried, then failed with the value its last attempt threw, not with the engine's TypeError
+    const r = retried();
+    const thrown = await r.then(() => null, (e: unknown) => e);
+    expect(Object.getPrototypeOf(thrown)).toBeNull();
+    expect(r.state).toBe("FAILED");
+    await flow.shutdown();
+  });
+});

@@ -72,7 +72,7 @@ const MAX_CAUSE_DEPTH = 16;
 
 export function serializeError(error: unknown, depth = 0): SerializedError {
   if (!(error instanceof Error)) {
-    return { name: "Error", message: `non-error thrown: ${safeString(error)}`, fields: { thrown: cloneOrString(error) } };
+    return { name: "Error", message: `non-error thrown: ${errors.safeString(error)}`, fields: { thrown: cloneOrString(error) } };
   }
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(error)) {
@@ -128,16 +128,9 @@ export function deserializeError(data: SerializedError): Error {
 }
 
 function cloneOrString(x: unknown): unknown {
-  return findUncloneable(x) === null ? x : safeString(x);
+  return findUncloneable(x) === null ? x : errors.safeString(x);
 }
 
-function safeString(x: unknown): string {
-  try {
-    return String(x);
-  } catch {
-    return Object.prototype.toString.call(x);
-  }
-}
 
 // Classes structured clone keeps (or turns into their base class without loss
 // that matters: a Buffer arrives as a Uint8Array).
@@ -194,7 +187,7 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      const found = findUncloneable(k, `${path}<key>`, seen) ?? findUncloneable(v, `${path}.get(${safeString(k)})`, seen);
+      const found = findUncloneable(k, `${path}<key>`, seen) ?? findUncloneable(v, `${path}.get(${errors.safeString(k)})`, seen);
       if (found !== null) return found;
     }
     return null;

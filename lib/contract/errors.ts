@@ -121,7 +121,16 @@ export class InvalidStateError extends AsyncflowError {
 
 export function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  return safeString(error);
+}
+
+/** `String(x)`, or its `[object Tag]` for what String cannot convert (`Object.create(null)`, a throwing `toString`): any value may be thrown. */
+export function safeString(x: unknown): string {
+  try {
+    return String(x);
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
 }
 
 /** The worker thread (or process) running a task died: exited, ran out of memory, or was terminated. */

@@ -1,4 +1,4 @@
-import { DependencyFailureError } from "../contract/errors.js";
+import { DependencyFailureError, safeString } from "../contract/errors.js";
 import type { EventError, TaskCanceled, TaskCompleted, TaskCreated, TaskEventBase, TaskFailed, TaskRedelivered, TaskRetry, TaskSlow, TaskStarted } from "../contract/events.js";
 import { TaskState, type FinalState } from "../contract/states.js";
 import { depKeys, depUid, type TaskFuture } from "./future.js";
@@ -76,5 +76,5 @@ export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state:
 /** An error as plain data: what an event carries, never the live object. */
 export function eventError(error: unknown): EventError {
   if (error instanceof Error) return error.stack === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, stack: error.stack };
-  return { name: "Error", message: `non-error thrown: ${String(error)}` };
+  return { name: "Error", message: `non-error thrown: ${safeString(error)}` };
 }

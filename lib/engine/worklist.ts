@@ -22,20 +22,32 @@ export class WorkList<T> {
     this.#items.push(item);
   }
 
-  /** Handles every item in order, those pushed meanwhile too; a nested call returns at once. */
+  /**
+   * Handles every item in order, those pushed meanwhile too; a nested call
+   * returns at once. An item that throws (a bug) does not cost the items
+   * behind it their turn (their futures would never settle): they are handled,
+   * then the first error is thrown.
+   */
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
     const items = this.#items;
+    let failed = false;
+    let first: unknown;
     try {
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         items[i] = undefined; // dropped as handled: a long drain holds no finished task
-        this.#each(item);
+        try {
+          this.#each(item);
+        } catch (error) {
+          if (!failed) [failed, first] = [true, error];
+        }
       }
     } finally {
       items.length = 0;
       this.#draining = false;
     }
+    if (failed) throw first;
   }
 }
