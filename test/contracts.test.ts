@@ -82,6 +82,17 @@ describe("any schema library", () => {
     expect(ran).toEqual([2]);
   });
 
+  it("a body that returned within its timeout and deadline is not timed out while its output is checked (nor while its checkpoint is written)", async () => {
+    const flow = await engine();
+    // a schema slower than the limits: they are the body's, not the engine's work after it
+    const slow = z.number().refine(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return true;
+    });
+    const quick = flow.functionTask((n: number) => n, { output: slow, timeout: 50, deadline: 100, retries: 1, retryDelay: 1 });
+    expect(await quick(7)).toBe(7);
+  });
+
   it("inputs works on blocks too; label and description show in graph()", async () => {
     const flow = await engine();
     const sq = flow.functionTask((n: number) => n * n, { label: "square", description: "squares a number" });

@@ -77,6 +77,8 @@ export class Dispatcher {
   };
 
   #done(f: TaskFuture, run: TaskRun, c: Contract, value: unknown): void {
+    // The body returned within its limits: what follows (an async output schema, the checkpoint's write) is not its time.
+    if (f._attempts !== null) this.#session.attempts.ended(f);
     if (c.output === undefined) return this.#succeeded(f, run, value);
     const checked = checkOutput(f, c.output, value);
     if (!(checked instanceof Promise)) return this.#checkedOutput(f, run, checked);
