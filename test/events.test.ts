@@ -262,6 +262,27 @@ describe("lifecycle events on the local backend", () => {
     expectLifecycleOrder(events);
   });
 
+  it("the end names the last attempt that ran: a final timeout, a cancel or a deadline while backing off; a label is on every event", async () => {
+    const { flow, events, of } = await observed();
+    captureStderr();
+    const never = gate<number>();
+    const slowest = flow.functionTask(() => never.promise, { name: "slowest", timeout: 5, retries: 2, retryDelay: 1, retryJitter: 0, label: "the slow one" });
+    const failing = flow.functionTask((): number => {
+      throw new Error("no");
+    }, { name: "failing", retries: 5, retryDelay: 60_000 });
+    const late = flow.functionTask((): number => {
+      throw new Error("no");
+    }, { name: "late", retries: 5, retryDelay: 60_000, deadline: 50 });
+    const [a, b, c] = [slowest(), failing(), late()];
+    await expect(a).rejects.toThrow(/attempt 3 timed out/);
+    await until(() => events.some((e) => e.type === "TaskRetry" && e.taskId === b.uid));
+    b.cancel("stop");
+    await expect(c).rejects.toThrow(/passed its deadline of 50 ms \(at attempt 1\)/);
+    expect([of(a.uid, "TaskFailed").attempt, of(b.uid, "TaskCanceled").attempt, of(c.uid, "TaskFailed").attempt]).toEqual([3, 1, 1]);
+    expect(new Set(events.filter((e) => "taskId" in e && e.taskId === a.uid).map((e) => "label" in e && e.label))).toEqual(new Set(["the slow one"]));
+    never.open(0);
+  });
+
   it("cache hits and shared executions end with TaskCompleted { cached } and never start", async () => {
     const { flow, types, of } = await observed();
     let runs = 0;
@@ -459,5 +480,20 @@ describe("FlowStalled and TaskSlow", () => {
     expect(events.filter((e) => e.type === "TaskSlow")).toHaveLength(1);
     never.open(1);
     await api;
+  });
+
+  it("TaskSlow once per task: a retry that runs long again is not warned about again", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    captureStderr();
+    const { flow, events } = await observed();
+    const never = gate<number>();
+    const hangs = flow.functionTask(() => never.promise, { name: "hangs", warnAfter: 30, timeout: 80, retries: 2, retryDelay: 1, retryJitter: 0 });
+    const f = hangs();
+    f.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(f.state).toBe("FAILED");
+    expect(events.filter((e) => e.type === "TaskStarted").map((e) => e.attempt)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === "TaskSlow").map((e) => e.attempt)).toEqual([1]);
+    never.open(1);
   });
 });

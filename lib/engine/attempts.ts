@@ -30,6 +30,7 @@ class Deadline extends TimerEntry {
  */
 export class AttemptState extends TimerEntry implements AttemptRecord {
   attempt = 1;
+  ran = 0;
   firstStarted = 0;
   readonly args: unknown[];
   readonly future: TaskFuture;
@@ -72,6 +73,7 @@ export class Attempts {
   /** An attempt of `f` has started: its time limits start now. */
   started(f: TaskFuture, c: Contract): void {
     const state = stateOf(f)!;
+    state.ran = state.attempt;
     if (state.firstStarted === 0) state.firstStarted = f._started;
     if (c.timeout !== undefined) this.#timers.add(state, c.timeout);
     if (c.deadline !== undefined && state.deadlineLimit === null) {
@@ -124,7 +126,7 @@ export class Attempts {
     if (limit instanceof Deadline) {
       const { state } = limit;
       const f = state.future;
-      return this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: f._def.contract!.deadline!, attempt: state.attempt, cause: state.lastError }));
+      return this.#stop(f, new TaskTimeoutError(f, { what: "deadline", ms: f._def.contract!.deadline!, attempt: state.ran, cause: state.lastError }));
     }
     // The attempt limit: the running attempt's timeout, or the end of the delay before the next attempt.
     const f = limit.future;

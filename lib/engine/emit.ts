@@ -13,7 +13,10 @@ import { epoch, type Observers } from "./observe.js";
 
 function base<T extends string>(type: T, time: number, sessionId: string, f: TaskFuture, attempt: number): TaskEventBase & { type: T } {
   const d = f._def;
-  return { type, time: epoch(time), sessionId, taskId: f.uid, name: d.name, kind: d.kind, backend: d.backend.name, workflowId: f._workflow ?? undefined, attempt };
+  const e: TaskEventBase & { type: T } = { type, time: epoch(time), sessionId, taskId: f.uid, name: d.name, kind: d.kind, backend: d.backend.name, workflowId: f._workflow ?? undefined, attempt };
+  // On every event of a labelled task: a trace read from the middle still names it.
+  if (d.options.label !== undefined) e.label = d.options.label;
+  return e;
 }
 
 /** TaskCreated, naming the dependencies and the block it was made in. */

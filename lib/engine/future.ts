@@ -61,6 +61,8 @@ const ThenableBase = Promise as unknown as new (executor: typeof capture) => obj
 export interface AttemptRecord {
   /** The attempt running, or the next one while waiting to retry. */
   attempt: number;
+  /** The last attempt that started (0: none yet): what a task that ends while waiting to retry names. */
+  ran: number;
   /** performance.now() when the first attempt started (`_started` is the last one's); 0 until then. */
   firstStarted: number;
   /** The arguments, validated: every attempt gets them. */

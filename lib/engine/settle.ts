@@ -111,7 +111,7 @@ export class Lifecycle {
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     if (f._def.options.warnAfter !== undefined) session.watch.ended(f);
     session.history.record(f, state);
-    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? 1, reused);
+    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? (f._attempts?.ran || 1), reused);
     if (state === TaskState.FAILED) session.unobserved.failed(f);
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`, f._workflow ?? undefined);

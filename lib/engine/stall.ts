@@ -25,6 +25,8 @@ export class StallWatch {
   readonly #listener: StallListener;
   /** Running tasks with `warnAfter` not yet reported. */
   readonly #slow = new Set<TaskFuture>();
+  /** Tasks warned about: a retry that runs long again is not news. Weak: a finished task is not held. */
+  readonly #warned = new WeakSet<TaskFuture>();
   #timer: NodeJS.Timeout | null = null;
   #due = Infinity;
   /** lastProgress when the current stall was reported: one warning per stall. */
@@ -45,6 +47,7 @@ export class StallWatch {
 
   /** `f`, which has a `warnAfter`, started. */
   started(f: TaskFuture, warnAfter: number): void {
+    if (this.#warned.has(f)) return; // once a task, not once an attempt
     this.#slow.add(f);
     this.#arm(f._started + warnAfter);
   }
@@ -86,6 +89,7 @@ export class StallWatch {
       if (f._state !== TaskState.RUNNING) this.#slow.delete(f);
       else if (now - f._started >= warnAfter) {
         this.#slow.delete(f);
+        this.#warned.add(f);
         this.#listener.slow(f, now - f._started);
       } else next = Math.min(next, f._started + warnAfter);
     }
