@@ -44,10 +44,13 @@ describe("WorkflowEngine options", () => {
     expect(shutdowns).toBe(1);
   });
 
-  it("refuses a backend instance attached to a second engine", async () => {
-    const b = new NoopBackend();
-    await engine({ backend: b });
-    await expect(WorkflowEngine.create({ backend: b, handleSignals: false })).rejects.toThrow(/already attached to an engine/);
+  it("refuses a backend instance attached to a second engine, and the first engine goes on with it", async () => {
+    const b = new LocalBackend();
+    const first = await engine({ backend: b });
+    await expect(WorkflowEngine.create({ backend: [new LocalBackend({ name: "mine" }), b], handleSignals: false })).rejects.toThrow(
+      /backend "local" is already attached to an engine/,
+    );
+    expect(await first.functionTask((x: number) => x + 1)(1)).toBe(2);
   });
 });
 

@@ -172,6 +172,71 @@ describe("what is checkpointed", () => {
     }
   });
 
+  it("a rerun that stopped short (a failure upstream) keeps the records it did not get to ask for", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    let ran = 0;
+    const once = async (broken: boolean): Promise<void> => {
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      try {
+        const config = flow.functionTask(function config() {
+          if (broken) throw new Error("no config today");
+          return 1;
+        }, { checkpoint: false });
+        const work = flow.functionTask(function work(i: number, c: number) {
+          ran++;
+          return i * c;
+        });
+        // one task that gets its record in every run: without any, there would be nothing to compact to
+        const base = flow.functionTask(function base() {
+          return 1;
+        });
+        await base();
+        const c = config();
+        await Promise.allSettled(Array.from({ length: 20 }, (_, i) => work(i, c)));
+      } finally {
+        await flow.shutdown();
+      }
+    };
+    await once(false);
+    expect([ran, lines(ckpt).length]).toEqual([20, 22]);
+    await once(true); // every work fails on its input: it asks for no record, and none is dropped
+    expect(lines(ckpt).length).toBe(22);
+    await once(false);
+    expect(ran).toBe(20);
+  });
+
+  it("a record whose value cannot be read back is a miss, said once: its task runs again and records it anew", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    let ran = 0;
+    const once = async (): Promise<Map<number, number>> => {
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      try {
+        const mkMap = flow.functionTask(function mkMap(n: number) {
+          ran++;
+          return new Map([[n, n]]);
+        });
+        return await mkMap(1);
+      } finally {
+        await flow.shutdown();
+      }
+    };
+    await once();
+    writeFileSync(ckpt, readFileSync(ckpt, "utf8").replace(/"\$asyncflow\.v8":"[^"]*"/, '"$asyncflow.v8":"!!garbage!!"'));
+    const err = captureStderr();
+    expect(await once()).toEqual(new Map([[1, 1]]));
+    expect(ran).toBe(2);
+    expect(err.text()).toMatch(/WARN .*run\.ckpt checkpoint: a record cannot be read back \(.*\): its task runs again/);
+    expect(await once()).toEqual(new Map([[1, 1]]));
+    expect(ran).toBe(2);
+  });
+
+  it("a create that fails after opening the checkpoint (a trace it cannot write) lets go of it", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    await expect(WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false, trace: "/no/such/dir/t.jsonl" })).rejects.toBeInstanceOf(InvalidOptionsError);
+    const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+    await flow.shutdown();
+  });
+
   it("two engines of one process on one file: the second is refused, and gets it once the first shut down", async () => {
     const ckpt = join(dir(), "run.ckpt");
     const a = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
@@ -188,5 +253,10 @@ describe("what is checkpointed", () => {
     expect(readFileSync(ckpt, "utf8")).toBe("my notes\n");
     appendFileSync(ckpt, ""); // still ours to write: the lock was released
     await expect(WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false })).rejects.toThrow(/is not an asyncflow checkpoint file/);
+    // one line and no newline at its end (a JSON config, say): not a torn header either
+    const config = join(dir(), "config.json");
+    writeFileSync(config, '{"important": "user data"}');
+    await expect(WorkflowEngine.create({ checkpoint: config, handleSignals: false })).rejects.toThrow(/is not an asyncflow checkpoint file/);
+    expect(readFileSync(config, "utf8")).toBe('{"important": "user data"}');
   });
 });

@@ -28,6 +28,9 @@ import { FileStore } from "./file-store.js";
 import { TraceFile } from "./trace.js";
 import type { Schema, SchemaInput, SchemaOutput } from "../contract/schema.js";
 
+/** Backends given to an engine that started: an instance serves one engine, for good (it is shut down with it). */
+const claimed = new WeakSet<ExecutionBackend>();
+
 // With `inputs`, the wrapper's parameters follow the schema's input type, and
 // the body receives its output; a schema that does not say its types gives `unknown[]`.
 type ArgsIn<S> = SchemaInput<S> extends unknown[] ? SchemaInput<S> : unknown[];
@@ -113,6 +116,8 @@ export class WorkflowEngine {
     const names = new Set<string>();
     for (const b of given) {
       if (names.has(b.name)) throw new InvalidOptionsError(`WorkflowEngine.create: two backends are named "${b.name}": give each a unique \`name\``);
+      // Refused here, before anything is opened: a failed create shuts its backends down, and this one is another engine's.
+      if (!opts.dryRun && claimed.has(b)) throw new InvalidOptionsError(`WorkflowEngine.create: backend "${b.name}" is already attached to an engine: give each engine its own backend instance`);
       names.add(b.name);
     }
     const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
@@ -121,9 +126,15 @@ export class WorkflowEngine {
     // A dry run's placeholders are nobody's results: it neither reads nor writes the checkpoint.
     const ckpt = opts.checkpoint === false || opts.dryRun ? null : typeof opts.checkpoint === "string" ? { path: opts.checkpoint, sync: true, compact: true } : opts.checkpoint;
     const store = ckpt === null ? null : await openCheckpoint(resolve(opts.workDir, ckpt.path), ckpt, log);
-    const session = new Session({ uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
     const tracePath = opts.trace ?? (process.env.ASYNCFLOW_TRACE || undefined);
-    const trace = tracePath === undefined ? null : new TraceFile(tracePath, uid, log);
+    let trace: TraceFile | null;
+    try {
+      trace = tracePath === undefined ? null : new TraceFile(tracePath, uid, log);
+    } catch (error) {
+      await store?.close(false); // its lock: a create that failed holds nothing
+      throw error;
+    }
+    const session = new Session({ uid, workDir: opts.workDir, log, history: opts.history, backends, stallTimeout: opts.stallTimeout, store });
     const observers = session.observers;
     if (trace !== null) observers.subscribe(trace.write);
     const otel = await openTelemetry();
@@ -146,12 +157,13 @@ export class WorkflowEngine {
     );
     const failed = attached.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
-      await Promise.allSettled([...backends.map((b) => b.shutdown()), store?.close()]);
+      await Promise.allSettled([...backends.map((b) => b.shutdown()), store?.close(false)]);
       trace?.close();
       const reason: unknown = (attached[failed] as PromiseRejectedResult).reason;
       if (reason instanceof InvalidOptionsError) throw reason; // already says what is wrong
       throw new AsyncflowError(`WorkflowEngine.create: backend "${backends[failed]!.name}" failed to start: ${describe(reason)}`, { cause: reason });
     }
+    if (!opts.dryRun) for (const b of given) claimed.add(b);
     log.debug(session.uid, `started with backends ${[...names].join(", ")}${opts.dryRun ? " (dry run)" : ""}`);
     return new this(session, mod, opts.handleSignals, opts.dumpSignal, trace);
   }
@@ -304,7 +316,8 @@ export class WorkflowEngine {
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
     }
-    await session.memo.store?.close();
+    // A run that stopped short (a failure, a cancel) did not ask for every record it would have used: none is dropped.
+    await session.memo.store?.close(session.memo.wholeRun);
     for (const line of session.unobserved.summary()) session.log.warn(session.uid, line);
     const observers = session.observers;
     if (observers.active) observers.emit({ type: "SessionEnded", sessionId: session.uid, time: epoch(performance.now()) });

@@ -1,7 +1,7 @@
 import { open, readFile, rename, type FileHandle } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import { fromWire, toWire } from "../contract/codec.js";
-import { InvalidOptionsError } from "../contract/errors.js";
+import { InvalidOptionsError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
 import { lockFile } from "./lock.js";
 import type { CheckpointStore } from "./store.js";
@@ -76,11 +76,20 @@ export class FileStore implements CheckpointStore {
   get(key: string): { value: unknown } | undefined {
     const r = this.#previous.get(key);
     if (r === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = fromWire(r.wire);
+    } catch (error) {
+      // Whole JSON, but not a value (edited by hand, or by a bug): a miss, so the task runs again and records it anew.
+      this.#previous.delete(key);
+      this.#log.warn(this.path, `checkpoint: a record cannot be read back (${describe(error)}): its task runs again`);
+      return undefined;
+    }
     if (!r.kept) {
       r.kept = true;
       this.#used++;
     }
-    return { value: fromWire(r.wire) };
+    return { value };
   }
 
   put(key: string, value: unknown): Promise<void> | null {
@@ -120,17 +129,17 @@ export class FileStore implements CheckpointStore {
     this.#writing = null;
   }
 
-  close(): Promise<void> {
-    return (this.#closed ??= this.#close());
+  close(compact: boolean): Promise<void> {
+    return (this.#closed ??= this.#close(compact));
   }
 
-  async #close(): Promise<void> {
+  async #close(compact: boolean): Promise<void> {
     try {
       while (this.#writing !== null) await this.#writing;
       await this.#fh.close();
       // Reruns of a program whose inputs change leave records nobody asks for: past twice what this run used, keep only those.
       const kept = this.#used + this.#written.size;
-      if (this.#compact && kept > 0 && this.#lines > 2 * kept) await this.#rewrite(kept);
+      if (compact && this.#compact && kept > 0 && this.#lines > 2 * kept) await this.#rewrite(kept);
     } catch (error) {
       this.#log.error(this.path, `checkpoint: closing failed: ${String(error)}`);
     } finally {
@@ -160,7 +169,8 @@ function parse(text: string, path: string, log: Logger): { records: Map<string, 
   const records = new Map<string, Record>();
   if (text === "") return { records, lines: 0, good: 0 };
   const end = text.lastIndexOf("\n") + 1;
-  if (end === 0) return { records, lines: 0, good: 0 };
+  // No whole line: a header torn by a crash is started afresh; anything else is someone's file.
+  if (end === 0 && HEADER.startsWith(text)) return { records, lines: 0, good: 0 };
   const body = text.slice(0, end).split("\n");
   body.pop();
   if (body[0] !== HEADER.trimEnd()) throw new InvalidOptionsError(`checkpoint: ${path} is not an asyncflow checkpoint file (its first line is not ${HEADER.trimEnd()})`);

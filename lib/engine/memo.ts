@@ -34,6 +34,11 @@ export class Memo {
   readonly store: CheckpointStore | null;
   /** An anonymous definition was not checkpointed and said so (see memoPolicy): later ones are debug lines. */
   anonymousWarned = false;
+  /**
+   * No checkpointed task has failed or been cancelled: the run asked for every
+   * record it uses, and compaction may drop the rest (see CheckpointStore.close).
+   */
+  wholeRun = true;
   readonly #cache = new Map<string, Shared>();
   /** Calls running under a key, until they end. */
   readonly #running = new Map<TaskFuture, string>();
@@ -101,6 +106,7 @@ export class Memo {
 
   /** `f` (of a definition with a policy) is final: callers sharing its execution get its outcome. */
   ended(f: TaskFuture): void {
+    if (f._state !== TaskState.DONE && f._def.memo!.checkpoint) this.wholeRun = false;
     const key = this.#running.get(f);
     if (key === undefined) return;
     this.#running.delete(f);

@@ -14,6 +14,10 @@ export interface CheckpointStore {
    * nothing, for a value that would not come back the same from the store.
    */
   put(key: string, value: unknown): Promise<void> | null;
-  /** Waits for every put, compacts if due, and lets another program open it. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Waits for every put, compacts if due and `compact` (the run got as far as
+   * it would: records it did not ask for are nobody's), and lets another
+   * program open it. Idempotent.
+   */
+  close(compact: boolean): Promise<void>;
 }
