@@ -92,6 +92,17 @@ describe("cache: true", () => {
     expect(await b).toBe(7);
   });
 
+  it("executables of one name that differ in cwd or env are not one: each keeps its own result", async () => {
+    const flow = await engine();
+    const where = (cwd: string, env: Record<string, string>) => flow.executableTask(() => 'pwd; echo "$X"', { name: "where", cwd, env, cache: true });
+    expect(await Promise.all([where("/tmp", { X: "one" })(), where("/", { X: "one" })(), where("/", { X: "two" })(), where("/", { X: "two" })()])).toEqual([
+      "/tmp\none\n",
+      "/\none\n",
+      "/\ntwo\n",
+      "/\ntwo\n",
+    ]);
+  });
+
   it("unhashable inputs bypass the cache, with a debug log", async () => {
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "debug");
     const err = captureStderr();

@@ -1,7 +1,7 @@
 import type { Logger } from "../contract/log.js";
 import { TaskKind } from "../contract/states.js";
 import type { AnyTaskOptions } from "../contract/task.js";
-import { textHash } from "./hash.js";
+import { stableHash, textHash } from "./hash.js";
 
 /** How a definition's results are reused: made at definition, null for tasks that reuse nothing. */
 export interface MemoPolicy {
@@ -39,7 +39,19 @@ export function memoPolicy(kind: TaskKind, fn: Function, o: AnyTaskOptions, name
     }
   }
   if (!cache && !checkpoint) return null;
-  const identity = `${name}@${o.version !== undefined ? `v${o.version}` : textHash(fn.toString())}`;
+  const identity = `${name}@${o.version !== undefined ? `v${o.version}` : textHash(fn.toString())}${settings(o)}`;
   return { identity, cache, checkpoint, stdioFile: kind === TaskKind.EXECUTABLE && o.captureStdio === true };
 }
 
+
+/**
+ * The options that change what a call of the same function on the same
+ * inputs gives back: an executable's `cwd`, `env` and `captureStdio`, a
+ * function's `module`. Empty when none is given (identities made before these
+ * counted stay the same).
+ */
+function settings(o: AnyTaskOptions): string {
+  const { cwd, env, captureStdio, module } = o as { cwd?: string; env?: Record<string, string>; captureStdio?: boolean; module?: string | URL };
+  if (cwd === undefined && env === undefined && captureStdio === undefined && module === undefined) return "";
+  return `+${stableHash({ cwd, env, captureStdio, module: module === undefined ? undefined : String(module) })!.slice(0, 16)}`;
+}
