@@ -92,6 +92,17 @@ describe("cache: true", () => {
     expect(await b).toBe(7);
   });
 
+  it("shutdown cancels the calls sharing an execution: none of them starts it again", async () => {
+    const flow = await engine();
+    let runs = 0;
+    const slow = flow.functionTask((_x: number) => (runs++, new Promise<number>(() => undefined)), { name: "slow", cache: true });
+    const calls = [slow(2), slow(2), slow(2), slow(2)];
+    for (const f of calls) f.catch(() => undefined);
+    await until(() => runs === 1);
+    await flow.shutdown();
+    expect([runs, calls.map((f) => f.state)]).toEqual([1, ["CANCELLED", "CANCELLED", "CANCELLED", "CANCELLED"]]);
+  });
+
   it("executables of one name that differ in cwd or env are not one: each keeps its own result", async () => {
     const flow = await engine();
     const where = (cwd: string, env: Record<string, string>) => flow.executableTask(() => 'pwd; echo "$X"', { name: "where", cwd, env, cache: true });

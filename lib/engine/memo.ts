@@ -12,7 +12,7 @@ import type { CheckpointStore } from "./store.js";
 export interface MemoParts {
   readonly log: Logger;
   readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean };
-  /** Dispatches `f` with resolved `args` again (through the memo). */
+  /** Dispatches `f` with resolved `args` again (through the memo); nothing once the engine is shutting down (it cancels `f`). */
   dispatchWith(f: TaskFuture, args: unknown[]): void;
 }
 

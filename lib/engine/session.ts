@@ -66,7 +66,10 @@ export class Session implements TaskHost {
     this.observers = new Observers(fields.uid, fields.log);
     this.lifecycle = new Lifecycle(this);
     this.dispatcher = new Dispatcher(this);
-    this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith: (f, args) => this.dispatcher.dispatchWith(f, args) }, fields.store ?? null);
+    const dispatchWith = (f: TaskFuture, args: unknown[]): void => {
+      if (!this.closed) this.dispatcher.dispatchWith(f, args);
+    };
+    this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith }, fields.store ?? null);
     this.attempts = new Attempts(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;
