@@ -428,6 +428,17 @@ describe("ThreadBackend", () => {
     expect(poolTasks).toBeLessThan(runs / 4);
   });
 
+  it("does not batch runs with a timeout: each is timed from its own start, not from its batch's", async () => {
+    const { flow, threads } = await threaded({ maxThreads: 1 });
+    const work = flow.functionTask(threadTasks.spin, { name: "spin", backend: "threads", module: tasksModule, timeout: 1_000 });
+    // measured small first (so that, but for its timeout, what is queued behind one would travel with it)
+    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 20 }, () => work(0)));
+    const before = threadStatsOf(threads).poolTasks;
+    const outcomes = await Promise.allSettled([work(0), ...Array.from({ length: 8 }, () => work(150))]);
+    expect(outcomes.map((o) => o.status)).toEqual(Array(9).fill("fulfilled"));
+    expect(threadStatsOf(threads).poolTasks - before).toBe(9);
+  });
+
   // Speed (2 threads against serial) is bench's `threads-cpu` case; here, what makes it possible.
   it("does not batch long tasks: they spread over the threads and cancel one by one", async () => {
     const { flow } = await threaded({ maxThreads: 2 });

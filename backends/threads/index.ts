@@ -195,13 +195,23 @@ export class ThreadBackend implements ExecutionBackend {
       if (run.aborted) continue;
       const task = this.#refs!.task(run);
       if (task.transfer) this.#start([run], task, buffersIn(run.args));
-      else if (this.#times.isSmall(this.#refs!.of(run).key)) this.#startBatch(run, task);
+      else if (this.#batchable(run)) this.#startBatch(run, task);
       else this.#start([run], task);
     }
     if (this.#head === queue.length) {
       queue.length = 0;
       this.#head = 0;
     }
+  }
+
+  /**
+   * Small (see batch.ts), and with no time limit: a batch's runs are reported
+   * RUNNING together and end together, and its thread is never terminated, so
+   * a run with a `timeout` or `deadline` goes alone, where those hold.
+   */
+  #batchable(run: TaskRun): boolean {
+    const o = run.options;
+    return o.timeout === undefined && o.deadline === undefined && this.#times.isSmall(this.#refs!.of(run).key);
   }
 
   // `first` is small: take the small, untransferred runs queued behind it into one pool task.
@@ -216,7 +226,7 @@ export class ThreadBackend implements ExecutionBackend {
         queue[this.#head++] = undefined;
         continue;
       }
-      if (run.options.transfer === true || !this.#times.isSmall(this.#refs!.of(run).key)) break;
+      if (run.options.transfer === true || !this.#batchable(run)) break;
       const next = this.#refs!.task(run);
       queue[this.#head++] = undefined;
       runs.push(run);
