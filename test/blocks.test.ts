@@ -83,6 +83,29 @@ describe("blocks", () => {
     await expect(b).rejects.toBeInstanceOf(TaskCancelledError);
   });
 
+  it("tasks a cancelled block's body still makes are cancelled at once: none of them runs", async () => {
+    const flow = await engine();
+    let ran = 0;
+    const child = flow.functionTask((i: number) => (ran++, i), { name: "child" });
+    const go = gate();
+    const made: TaskFuture<number>[] = [];
+    const body = gate();
+    const blk = flow.block(async function blk() {
+      await go.promise; // the body goes on after its block was cancelled (it ignores its signal)
+      for (let i = 0; i < 3; i++) made.push(child(i));
+      body.open(0);
+      return 1;
+    });
+    const b = blk();
+    b.catch(() => undefined);
+    await until(() => b.state === "RUNNING");
+    b.cancel("stop");
+    go.open(0);
+    await body.promise;
+    for (const f of made) await expect(f).rejects.toThrow(/its block block\.\d+ \(blk\) was cancelled/);
+    expect([ran, made.map((f) => f.state)]).toEqual([0, ["CANCELLED", "CANCELLED", "CANCELLED"]]);
+  });
+
   it("a block that streams many tasks keeps only the live ones among its children", async () => {
     const flow = await engine();
     const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });

@@ -35,7 +35,7 @@ export function inScope<R>(workflowId: string | undefined, fn: (workflowId: stri
 
 /**
  * Sets `f._place` (its workflow and parent block) from where it is being made. Returns the
- * running block whose body made it (the owner of its cancellation), or null.
+ * running (or cancelled) block whose body made it (the owner of its cancellation), or null.
  */
 export function placeTask(f: TaskFuture): TaskFuture | null {
   const ctx = currentContext();
@@ -46,7 +46,8 @@ export function placeTask(f: TaskFuture): TaskFuture | null {
     if (owner._def.session === f._def.session) {
       // A block's body is a scope named by the block's workflow, which is its own uid when it has no other.
       workflowId = owner._workflow;
-      if (owner._def.kind === TaskKind.BLOCK && owner._state === TaskState.RUNNING) block = owner;
+      // A cancelled block's body may still be going: what it makes is its too (and cancelled at once, see Session.call).
+      if (owner._def.kind === TaskKind.BLOCK && (owner._state === TaskState.RUNNING || owner._state === TaskState.CANCELLED)) block = owner;
     }
   }
   if (opened) {

@@ -18,7 +18,7 @@ import type { Logger } from "../contract/log.js";
 import { Observers, epoch } from "./observe.js";
 import type { SpanBridge } from "./otel.js";
 import { placeTask } from "./scope.js";
-import { Lifecycle } from "./settle.js";
+import { Lifecycle, blockCancelled } from "./settle.js";
 import { duration } from "./explain.js";
 import { LiveView } from "./inspect.js";
 import { StallWatch } from "./stall.js";
@@ -129,6 +129,12 @@ export class Session implements TaskHost {
       throw error;
     }
     const block = placeTask(f);
+    if (block !== null && block._state === TaskState.CANCELLED) {
+      this.live.add(f);
+      if (this.observers.active) emitCreated(this.observers, this.uid, f);
+      this.lifecycle.finish(f, TaskState.CANCELLED, blockCancelled(f, block));
+      return f;
+    }
     if (block !== null) {
       const children = block._children;
       if (children === null) block._children = [f];

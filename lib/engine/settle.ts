@@ -149,7 +149,7 @@ export class Lifecycle {
       }
     }
     if (children !== null && f._state === TaskState.CANCELLED) {
-      for (const c of children) this.finish(c, TaskState.CANCELLED, new TaskCancelledError(c, `its block ${f.uid} (${f.name}) was cancelled`));
+      for (const c of children) this.finish(c, TaskState.CANCELLED, blockCancelled(c, f));
     }
   }
 
@@ -187,4 +187,9 @@ export class Lifecycle {
       resolve(rejecting(f._value));
     }
   }
+}
+
+/** What a task made by a block's body is cancelled with when the block is. */
+export function blockCancelled(f: TaskFuture, block: TaskFuture): TaskCancelledError {
+  return new TaskCancelledError(f, `its block ${block.uid} (${block.name}) was cancelled`);
 }
