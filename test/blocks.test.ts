@@ -93,14 +93,14 @@ describe("blocks", () => {
     const blk = flow.block(async function blk() {
       await go.promise; // the body goes on after its block was cancelled (it ignores its signal)
       for (let i = 0; i < 3; i++) made.push(child(i));
-      body.open(0);
+      body.open();
       return 1;
     });
     const b = blk();
     b.catch(() => undefined);
     await until(() => b.state === "RUNNING");
     b.cancel("stop");
-    go.open(0);
+    go.open();
     await body.promise;
     for (const f of made) await expect(f).rejects.toThrow(/its block block\.\d+ \(blk\) was cancelled/);
     expect([ran, made.map((f) => f.state)]).toEqual([0, ["CANCELLED", "CANCELLED", "CANCELLED"]]);

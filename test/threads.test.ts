@@ -162,6 +162,14 @@ describe("ThreadBackend", () => {
       }
     }
     await expect(take(1, { nested: [new Point(1)] })).rejects.toThrow(/args\[1\] .* an instance of class Point at \.nested\[0\]/);
+    // a subclass of a built-in loses its methods as any class; a Proxy does not clone at all (it is no worker's death)
+    class Registry extends Map<string, number> {
+      total(): number {
+        return [...this.values()].reduce((a, b) => a + b, 0);
+      }
+    }
+    await expect(take(1, new Registry())).rejects.toThrow(/args\[1\] .* an instance of class Registry/);
+    await expect(take(1, { p: new Proxy({ a: 1 }, {}) })).rejects.toThrow(/Task "take": task\.\d+: argument args\[1\] cannot be sent to a worker thread: it is or holds a Proxy at \.p/);
     // built-ins that clone are fine
     expect(await take(1, { d: new Date(), m: new Map([[1, 2]]), b: new Uint8Array(3) })).toBe(1);
   });
@@ -172,6 +180,10 @@ describe("ThreadBackend", () => {
       return { f: () => 1 };
     }, { backend: "threads" });
     await expect(giveFn()).rejects.toThrow(/Task "giveFn": task\.000001 returned a function at \.f, which cannot be sent back/);
+    const giveProxy = flow.functionTask(function giveProxy(): unknown {
+      return new Proxy({}, {});
+    }, { backend: "threads" });
+    await expect(giveProxy()).rejects.toThrow(/Task "giveProxy": task\.000002 returned a Proxy, which cannot be sent back/);
   });
 
   it("refuses a function with a free variable when it is defined, naming the identifier", async () => {

@@ -10,6 +10,7 @@
  * worker thread would (Maps, Dates, BigInts, typed arrays), not JSON's subset,
  * and the common case costs no serializer.
  */
+import { isProxy } from "node:util/types";
 import { deserialize, serialize } from "node:v8";
 import * as contractErrors from "./contract-errors.js";
 import * as errors from "./errors.js";
@@ -131,14 +132,11 @@ function cloneOrString(x: unknown): unknown {
   return findUncloneable(x) === null ? x : errors.safeString(x);
 }
 
-
 // Classes structured clone keeps (or turns into their base class without loss
 // that matters: a Buffer arrives as a Uint8Array).
 const CLONEABLE: readonly (abstract new (...args: never[]) => unknown)[] = [
   Date,
   RegExp,
-  Map,
-  Set,
   ArrayBuffer,
   SharedArrayBuffer,
   DataView,
@@ -168,6 +166,8 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
       return null;
   }
   if (value === null || seen.has(value)) return null;
+  // Structured clone throws on a Proxy, whatever it wraps.
+  if (isProxy(value)) return `a Proxy${at(path)}`;
   seen.add(value);
   if (ArrayBuffer.isView(value)) return null;
   if (Array.isArray(value)) {
@@ -185,15 +185,16 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
     }
     return null;
   }
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
+  // Exactly Map and Set: a subclass's methods would be lost, as any class's.
+  if (proto === Map.prototype) {
+    for (const [k, v] of value as Map<unknown, unknown>) {
       const found = findUncloneable(k, `${path}<key>`, seen) ?? findUncloneable(v, `${path}.get(${errors.safeString(k)})`, seen);
       if (found !== null) return found;
     }
     return null;
   }
-  if (value instanceof Set) {
-    for (const v of value) {
+  if (proto === Set.prototype) {
+    for (const v of value as Set<unknown>) {
       const found = findUncloneable(v, `${path}<member>`, seen);
       if (found !== null) return found;
     }
