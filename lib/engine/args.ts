@@ -8,7 +8,7 @@ import { TaskFuture } from "./future.js";
  * An {@link Edge} (`settled(f)`, `optional(f, x)`) stands for its future.
  */
 
-/** Deeper than this, a structure is taken to be cyclic. */
+/** Deeper than this, the rest of a structure is walked with a stack and a seen set (it may be cyclic): see scanDeep. */
 export const MAX_DEPTH = 1000;
 
 export class ArgumentDepthError extends Error {}
@@ -41,7 +41,7 @@ export function hasObject(args: readonly unknown[]): boolean {
 function scan(x: object, visit: VisitFuture, depth: number): void {
   if (x instanceof TaskFuture) return visit(x, false);
   if (x instanceof Edge) return visit(x.future, true);
-  if (depth > MAX_DEPTH) throw new ArgumentDepthError(`arguments nest deeper than ${MAX_DEPTH} levels (a cyclic structure?)`);
+  if (depth > MAX_DEPTH) return scanDeep(x);
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) {
       const v: unknown = x[i];
@@ -52,6 +52,27 @@ function scan(x: object, visit: VisitFuture, depth: number): void {
       const v: unknown = (x as Record<string, unknown>)[key];
       if (typeof v === "object" && v !== null) scan(v, visit, depth + 1);
     }
+  }
+}
+
+/**
+ * The part of an argument deeper than MAX_DEPTH: a long linked list, a tree
+ * with back-references. Walked without recursion, each object once, so it
+ * passes whatever its depth or cycles. A future there is refused: putting its
+ * value in its place (substitute) would need the same care, for what no
+ * program needs.
+ */
+function scanDeep(root: object): void {
+  const seen = new Set<object>();
+  const stack: object[] = [root];
+  for (let x = stack.pop(); x !== undefined; x = stack.pop()) {
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x instanceof TaskFuture || x instanceof Edge) {
+      throw new ArgumentDepthError(`a future nested deeper than ${MAX_DEPTH} levels (or inside a cyclic structure) cannot be resolved: pass it nearer the top`);
+    }
+    const children: unknown[] = Array.isArray(x) ? x : isPlainObject(x) ? Object.values(x) : [];
+    for (const v of children) if (typeof v === "object" && v !== null) stack.push(v);
   }
 }
 
