@@ -1,6 +1,6 @@
 // The asyncflow command in-process (report, graph, usage errors), the bin as a process, and toDot/toMermaid on a real flow.graph().
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -117,10 +117,16 @@ waited longest on parse (task.000002), which finished 29.0 ms after this task wa
     const out = join(dir, "dag.html");
     const r = await cli("report", dagFile, "--html", out);
     expect(r.out).toMatch(new RegExp(`^wrote ${out}: 6 tasks of session sess-1, \\d+ kB\\n$`));
+    // never over the trace it reads; a page that cannot be written is named as the page
+    const before = readFileSync(dagFile, "utf8");
+    expect(err(await cli("report", dagFile, "--html", dagFile))).toEqual([2, expect.stringMatching(/^asyncflow report: --html \S+dag\.jsonl is the trace it reads: give the page a name of its own\n/)]);
+    expect(readFileSync(dagFile, "utf8")).toBe(before);
+    expect(err(await cli("report", dagFile, "--html", "/no/such/dir/x.html"))).toEqual([1, expect.stringMatching(/^asyncflow report: page \/no\/such\/dir\/x\.html: cannot be written: Error: ENOENT/)]);
   });
 
   it("says what is wrong with a command line (exit 2) or a trace (exit 1), naming the file", async () => {
     expect(err(await cli("report"))).toEqual([2, expect.stringMatching(/^asyncflow report: a trace file is required\nusage: asyncflow report TRACE\.jsonl/)]);
+    expect(err(await cli("report", dagFile, dagFile))).toEqual([2, expect.stringMatching(/^asyncflow report: a trace file is required, only one: got 2 \(\S+ \S+\)\n/)]);
     expect(err(await cli("report", dagFile, "--colour"))).toEqual([2, expect.stringMatching(/^asyncflow report: Unknown option '--colour'/)]);
     expect(err(await cli("report", dagFile, "--html", "x.html", "--task", "t"))).toEqual([2, expect.stringMatching(/--html and --task go separately/)]);
     const missing = join(dir, "missing.jsonl");
@@ -194,6 +200,14 @@ describe("the asyncflow bin", () => {
     expect(r.stderr).not.toMatch(/lib\/report\/html/);
     const missing = spawnSync(process.execPath, ["--import", "tsx", bin, "report", join(dir, "gone.jsonl")], { encoding: "utf8" });
     expect([missing.status, missing.stderr]).toEqual([1, `asyncflow report: trace ${join(dir, "gone.jsonl")}: no such file\n`]);
+  });
+
+  it("a reader that goes away (| head) ends the output, not the command: exit 0, nothing on stderr", () => {
+    const big = join(dir, "big-pipe.jsonl");
+    writeFileSync(big, toJsonl(generateEvents({ seed: 7, tasks: 3_000 })));
+    const err = join(dir, "pipe.err");
+    const r = spawnSync("bash", ["-c", `"$0" --import tsx "$1" graph "$2" 2>"$3" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`, process.execPath, bin, big, err], { encoding: "utf8" });
+    expect([r.stdout, readFileSync(err, "utf8")]).toEqual(["0\n", ""]);
   });
 
   it('import "asyncflow" loads toDot/toMermaid of the report code and nothing else of it', () => {

@@ -14,6 +14,6 @@ export function parsing<F extends Readonly<Record<string, unknown>>, T>(usage: s
 /** The one positional argument (the trace file), or a CommandLineError. */
 export function onePositional(positionals: string[], what: string, usage: string): string {
   if (positionals.length === 0) throw new CommandLineError(`${what} is required`, usage);
-  if (positionals.length > 1) throw new CommandLineError(`one ${what} at a time, got ${positionals.length}: ${positionals.join(" ")}`, usage);
+  if (positionals.length > 1) throw new CommandLineError(`${what} is required, only one: got ${positionals.length} (${positionals.join(" ")})`, usage);
   return positionals[0]!;
 }

@@ -1,7 +1,8 @@
 /** `asyncflow report`: what happened in a traced run. */
 import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CommandLineError, TraceFileError } from "../contract/errors.js";
+import { AsyncflowError, CommandLineError, TraceFileError, describe } from "../contract/errors.js";
 import { criticalPath } from "../report/critical.js";
 import { loadTrace } from "../report/load.js";
 import { statsByName } from "../report/stats.js";
@@ -32,6 +33,7 @@ export const report: Subcommand = {
     if (values.help === true) return io.out(usage + "\n");
     const file = onePositional(positionals, "a trace file", usage);
     if (values.html !== undefined && values.task !== undefined) throw new CommandLineError("--html and --task go separately", usage);
+    if (values.html !== undefined && resolve(values.html) === resolve(file)) throw new CommandLineError(`--html ${values.html} is the trace it reads: give the page a name of its own`, usage);
     const trace = await loadTrace(file, { session: values.session, task: values.task });
     const { session } = trace;
     // Notes go to stderr so that the report itself can be piped or diffed.
@@ -47,7 +49,7 @@ export const report: Subcommand = {
       const { htmlReport } = await import("../report/html.js");
       const page = await htmlReport(trace, path, statsByName(session));
       await writeFile(values.html, page).catch((error: unknown) => {
-        throw new TraceFileError(values.html!, `the page cannot be written: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new AsyncflowError(`page ${values.html!}: cannot be written: ${describe(error)}`, { cause: error });
       });
       return io.out(`wrote ${values.html}: ${session.tasks.size} tasks of session ${session.sessionId}, ${page.length < 1e6 ? `${Math.ceil(page.length / 1e3)} kB` : `${(page.length / 1e6).toFixed(1)} MB`}\n`);
     }
