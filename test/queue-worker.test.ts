@@ -364,6 +364,8 @@ describe("asyncflow-worker", () => {
     expect(r.serving).toBe(false);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\nusage: asyncflow worker/);
+    // the usage's placeholder is not a URL with a password to hide
+    expect(r.output).toContain("redis://[user:password@]host:port");
   });
 
   it("an unreachable Redis: exits 2 saying where it tried", async () => {

@@ -68,14 +68,14 @@ export async function main(argv: string[]): Promise<void> {
   try {
     ({ values } = parseArgs({ args: argv, options: flags }));
   } catch (error) {
-    return fail(`${withFlagHint(error, flags)}\n${usage}`);
+    return fail(withFlagHint(error, flags), usage);
   }
   if (values.help === true) return void console.log(usage);
   let options: QueueWorkerOptions;
   try {
     options = optionsOf(values);
   } catch (error) {
-    return fail((error as Error).message);
+    return fail((error as Error).message, error instanceof UsageError ? usage : undefined);
   }
   const worker = await startQueueWorker(options).catch((error: unknown) => error as Error);
   if (worker instanceof Error) return fail(worker.message);
@@ -109,7 +109,7 @@ function optionsOf(v: Record<string, string | boolean | string[] | undefined>): 
   };
   const file = (k: string): string | undefined => (str(k) === undefined ? undefined : read(k, str(k)!));
   const connection = str("connection-file") !== undefined ? file("connection-file")!.trim() : (str("connection") ?? str("redis") ?? process.env.ASYNCFLOW_REDIS_URL);
-  if (connection === undefined || connection === "") throw new Error(`no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL\n${usage}`);
+  if (connection === undefined || connection === "") throw new UsageError("no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL");
   const secret = str("secret-file") !== undefined ? file("secret-file")!.trim() : process.env.ASYNCFLOW_QUEUE_SECRET || undefined;
   // Said here, naming where it came from; the engine refuses the same secrets (options.ts, shared).
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
@@ -146,9 +146,13 @@ function read(flag: string, path: string): string {
   }
 }
 
+/** A command line missing what it needs: said with the usage. */
+class UsageError extends Error {}
+
 // Every message goes through redact: a command line or a file may hold a URL with its password (`Unexpected argument 'redis://u:pw@...'`).
-function fail(message: string): void {
-  console.error(`asyncflow worker: ${redact(message)}`);
+// The usage is ours, and is not: its placeholder `redis://[user:password@]host` would read `[user:***@]`.
+function fail(message: string, usageText?: string): void {
+  console.error(`asyncflow worker: ${redact(message)}${usageText === undefined ? "" : `\n${usageText}`}`);
   process.exitCode = 2;
 }
 
