@@ -116,7 +116,12 @@ describe("any schema library", () => {
     const f = blk();
     const err = (await f.catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InvalidTaskError);
-    expect(err.message).toBe(`Task "blk": ${f.uid} called exit("X"), an exit code it does not declare: it declares none (add \`exitCodes\` to its options)`);
+    expect(err.message).toBe(`Task "blk": ${f.uid} called exit("X"), an exit code it does not declare: a block declares none (exit codes are for tasks: throw an error, or exit() from a task it runs)`);
+    // a block with a contract of its own (inputs) says the same
+    const checked = flow.block(async function checked(_n: number) {
+      taskContext().exit("Y");
+    }, { inputs: z.tuple([z.number()]) });
+    await expect(checked(1)).rejects.toThrow(/called exit\("Y"\), an exit code it does not declare: a block declares none/);
   });
 });
 

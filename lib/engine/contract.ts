@@ -79,12 +79,16 @@ export function checkOutput(task: TaskLabel, schema: Schema, value: unknown): Ch
  * (an undeclared label, an InvalidTaskError listing the declared ones), and an
  * executable's exit status that is declared becomes its ExitCodeError too.
  */
-export function exitFailure(task: TaskLabel, codes: ReadonlyMap<string, ExitCode> | null, error: unknown): unknown {
+export function exitFailure(task: TaskLabel, codes: ReadonlyMap<string, ExitCode> | null, error: unknown, block = false): unknown {
   if (error instanceof ExitRequest || (error instanceof Error && error.name === "ExitRequest")) {
     const wanted = (error as ExitRequest).label;
     const code = codes?.get(wanted);
     if (code !== undefined) return new ExitCodeError(task, code, error as ExitRequest);
-    const declared = codes === null || codes.size === 0 ? "it declares none (add `exitCodes` to its options)" : `it declares ${[...codes.keys()].join(", ")}`;
+    const declared = block
+      ? "a block declares none (exit codes are for tasks: throw an error, or exit() from a task it runs)"
+      : codes === null || codes.size === 0
+        ? "it declares none (add `exitCodes` to its options)"
+        : `it declares ${[...codes.keys()].join(", ")}`;
     return new InvalidTaskError(task.name, `${task.uid} called exit(${JSON.stringify(wanted)}), an exit code it does not declare: ${declared}`, { cause: error });
   }
   if (codes !== null && error instanceof ExecutableError && error.exitCode !== null) {

@@ -1,6 +1,6 @@
 import type { ReportState } from "../contract/backend.js";
 import { TaskRun } from "../contract/run.js";
-import { TaskState } from "../contract/states.js";
+import { TaskKind, TaskState } from "../contract/states.js";
 import { substitute } from "./args.js";
 import type { TaskFuture } from "./future.js";
 import type { Logger } from "../contract/log.js";
@@ -64,14 +64,14 @@ export class Dispatcher {
       if (state === TaskState.RUNNING) this.#session.lifecycle.started(f, info);
       else if (state === TaskState.DONE) this.#succeeded(f, run, value);
       // exit(label) with no exit codes declared is the caller's mistake, named as such (not the ExitRequest it throws)
-      else this.#session.lifecycle.finish(f, state, state === TaskState.FAILED ? exitFailure(f, null, value) : value);
+      else this.#session.lifecycle.finish(f, state, state === TaskState.FAILED ? exitFailure(f, null, value, f._def.kind === TaskKind.BLOCK) : value);
     } else if (state === TaskState.RUNNING) {
       this.#session.lifecycle.started(f, info);
       if (c.attempts) this.#session.attempts.started(f, c);
     } else if (state === TaskState.DONE) {
       this.#done(f, run, c, value);
     } else {
-      const error = exitFailure(f, c.exitCodes, value);
+      const error = exitFailure(f, c.exitCodes, value, f._def.kind === TaskKind.BLOCK);
       if (!this.#session.attempts.failed(f, c, run, error)) this.#session.lifecycle.finish(f, TaskState.FAILED, error);
     }
   };
