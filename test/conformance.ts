@@ -72,6 +72,13 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
       });
     });
 
+    it.skipIf(!o.runsBodies)("failure with a value that is not an Error: awaiting rejects with that value, as in the engine's process", async () => {
+      await withFlow(async (flow) => {
+        const throws = flow.functionTask(tasks.throwsValue, opts("throwsValue"));
+        for (const value of ["just a string", 42, { code: 1, why: ["x"] }]) expect(await throws(value).catch((e: unknown) => e)).toEqual(value);
+      });
+    });
+
     it("executable: RUNNING -> DONE with the stdout; a failing command is FAILED with ExecutableError", async () => {
       await withFlow(async (flow, seen) => {
         const echo = flow.executableTask((s: string) => ["echo", s], { name: "echo" });

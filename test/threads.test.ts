@@ -527,16 +527,16 @@ describe("ThreadBackend", () => {
     await expect(never()).rejects.toThrow(/Task "never": module .*broken-module\.ts \(for export `never`\) could not be loaded: this module is broken/);
   });
 
-  it("a thrown non-error arrives as an Error that says what was thrown", async () => {
+  it("a thrown non-error that cannot cross arrives as an Error that says what was thrown", async () => {
     const { flow } = await threaded();
     const odd = flow.functionTask(function odd(): number {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test
-      throw "just a string";
+      throw { handler: () => 1 };
     }, { backend: "threads" });
     const err = (await odd().catch((e: unknown) => e)) as Error & { thrown: unknown };
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toBe("non-error thrown: just a string");
-    expect(err.thrown).toBe("just a string");
+    expect(err.message).toBe("non-error thrown: [object Object]");
+    expect(err.thrown).toBe("[object Object]");
   });
 
   it("rejects bad options naming them", async () => {

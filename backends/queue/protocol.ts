@@ -10,7 +10,7 @@
  * `jobId, outcome`; a large outcome stays in the job's hash (`big`), not in the
  * event stream.
  */
-import { deserializeError, fromWire, type SerializedError } from "../../lib/contract/codec.js";
+import { deserializeFailure, fromWire, type SerializedError } from "../../lib/contract/codec.js";
 import { AsyncflowError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command } from "../../lib/contract/task.js";
@@ -135,7 +135,7 @@ export function readReply(run: TaskRun, jobId: string, returned: unknown, signer
     }
     const outcome = JSON.parse(o) as JobOutcome;
     if ("value" in outcome) return ["DONE", fromWire(outcome.value)];
-    if ("error" in outcome) return ["FAILED", deserializeError(fromWire(outcome.error) as SerializedError)];
+    if ("error" in outcome) return ["FAILED", deserializeFailure(fromWire(outcome.error) as SerializedError)];
     throw new TypeError("expected { value } or { error }");
   } catch (error) {
     return ["FAILED", new AsyncflowError(`${run.uid} (${run.name}): the worker's reply cannot be read (is it an asyncflow worker of this version?): ${(error as Error).message}`, { cause: error })];

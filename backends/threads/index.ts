@@ -2,7 +2,7 @@ import { BroadcastChannel } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
-import { deserializeError, serializeError } from "../../lib/contract/codec.js";
+import { deserializeFailure, serializeError } from "../../lib/contract/codec.js";
 import { WorkerCrashError } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { KILL_GRACE_MS } from "../process/command.js";
@@ -262,7 +262,7 @@ export class ThreadBackend implements ExecutionBackend {
             if ("value" in result) return report(runs[0]!, "DONE", result.value);
             result.outcomes.forEach((o, i) => {
               if ("value" in o) report(runs[i]!, "DONE", o.value);
-              else report(runs[i]!, "FAILED", deserializeError(o.error));
+              else report(runs[i]!, "FAILED", deserializeFailure(o.error));
             });
           });
         },
@@ -297,8 +297,8 @@ export class ThreadBackend implements ExecutionBackend {
     report();
   }
 
-  #failure(run: TaskRun, error: unknown): Error {
-    return isThreadFailure(error) ? deserializeError(error.asyncflowFailure) : new WorkerCrashError(run, error);
+  #failure(run: TaskRun, error: unknown): unknown {
+    return isThreadFailure(error) ? deserializeFailure(error.asyncflowFailure) : new WorkerCrashError(run, error);
   }
 }
 

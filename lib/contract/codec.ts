@@ -67,13 +67,16 @@ export interface SerializedError {
   readonly cause?: SerializedError | { readonly value: unknown };
   /** Own enumerable fields (`code`, `errno`, `exitCode`...) that clone. */
   readonly fields?: Record<string, unknown>;
+  /** What was thrown when it was not an Error, and clones: a failure (deserializeFailure) is that very value, as in the engine's process. */
+  readonly thrown?: { readonly value: unknown };
 }
 
 const MAX_CAUSE_DEPTH = 16;
 
 export function serializeError(error: unknown, depth = 0): SerializedError {
   if (!(error instanceof Error)) {
-    return { name: "Error", message: `non-error thrown: ${errors.safeString(error)}`, fields: { thrown: cloneOrString(error) } };
+    const message = `non-error thrown: ${errors.safeString(error)}`;
+    return findUncloneable(error) === null ? { name: "Error", message, thrown: { value: error } } : { name: "Error", message, fields: { thrown: errors.safeString(error) } };
   }
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(error)) {
@@ -111,6 +114,11 @@ const OWN_ERRORS: Record<string, { prototype: Error }> = Object.fromEntries(
     .filter((x): x is typeof errors.AsyncflowError => typeof x === "function" && (x === errors.AsyncflowError || x.prototype instanceof errors.AsyncflowError))
     .map((c) => [c.name, c]),
 );
+
+/** A task's failure as it was thrown: the value itself when it was not an Error (and cloned), else deserializeError's. */
+export function deserializeFailure(data: SerializedError): unknown {
+  return data.thrown !== undefined ? data.thrown.value : deserializeError(data);
+}
 
 /** An Error with the same name, message, stack, cause and fields; a built-in or asyncflow class where the name is one. */
 export function deserializeError(data: SerializedError): Error {
