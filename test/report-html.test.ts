@@ -25,6 +25,7 @@ interface ReportStatus {
   criticalDrawn: number;
   retriesDrawn: number;
   backends: string[];
+  concurrencyMax: Record<string, number>;
   renderMs: number;
   frames: number;
 }
@@ -133,6 +134,19 @@ describe("the HTML report in headless Chromium", () => {
     await page.check("#critical-only");
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).asyncflowReport!.rows === 3);
     expect(await page.textContent("#stats")).toContain("merge");
+    await page.close();
+  });
+
+  it("counts a retried task as running only while an attempt runs, not while it waits to retry", async () => {
+    // one slot: the flaky task's first attempt fails at 10, and its second runs after the others, from 310
+    const tasks: HandTask[] = [
+      { uid: "flaky", created: 0, started: 0, end: 320, retries: [10], retryDelay: 300 },
+      { uid: "x", created: 0, started: 20, end: 120 },
+      { uid: "y", created: 0, started: 130, end: 230 },
+    ];
+    const { page, status, errors } = await open(await html("retried", toJsonl(handEvents(tasks))));
+    expect(errors).toEqual([]);
+    expect(status.concurrencyMax).toEqual({ local: 1 });
     await page.close();
   });
 

@@ -200,6 +200,8 @@ export interface HandTask {
   state?: "DONE" | "FAILED" | "CANCELLED";
   backend?: string;
   retries?: number[];
+  /** From each retry to the next attempt's start. @default 1 */
+  retryDelay?: number;
   /** uid of the task that failed first, for a dependency failure. */
   rootCause?: string;
 }
@@ -215,10 +217,11 @@ export function handEvents(tasks: readonly HandTask[], sessionId = "hand", origi
       events.push({ type: "TaskResolved", time: origin + (t.resolved ?? t.started), ...base });
       events.push({ type: "TaskSubmitted", time: origin + (t.resolved ?? t.started), ...base });
       events.push({ type: "TaskStarted", time: origin + t.started, ...base });
-      for (const r of t.retries ?? []) {
-        events.push({ type: "TaskRetry", time: origin + r, ...base, delayMs: 1, error: { name: "Error", message: "flaky" } });
-        events.push({ type: "TaskStarted", time: origin + r + 1, ...base, attempt: 2 });
-      }
+      (t.retries ?? []).forEach((r, k) => {
+        const delayMs = t.retryDelay ?? 1;
+        events.push({ type: "TaskRetry", time: origin + r, ...base, attempt: k + 1, delayMs, error: { name: "Error", message: "flaky" } });
+        events.push({ type: "TaskStarted", time: origin + r + delayMs, ...base, attempt: k + 2 });
+      });
     }
     const terminal = { time: origin + t.end, ...base, durationMs: t.started === undefined ? 0 : t.end - t.started, waitMs: (t.started ?? t.end) - t.created };
     const state = t.state ?? "DONE";

@@ -34,6 +34,9 @@ export interface PageData {
   dep: number[];
   retryTask: number[];
   retryTime: number[];
+  /** Starts of attempts after the first (task index, time): a retried task runs from each start to its next retry, or its end. */
+  restartTask: number[];
+  restartTime: number[];
   /** Task indices of the critical path, earliest first. */
   critical: number[];
   /** Workflow groups: the first task index of each, and its label. */
@@ -142,6 +145,8 @@ export function pageData(session: SessionModel, path: readonly TracedTask[], not
     dep: [],
     retryTask: [],
     retryTime: [],
+    restartTask: [],
+    restartTime: [],
     critical: path.map((t) => index.get(t.uid)!),
     groupStart,
     groupLabel,
@@ -169,6 +174,10 @@ export function pageData(session: SessionModel, path: readonly TracedTask[], not
     for (const r of t.retries) {
       d.retryTask.push(i);
       d.retryTime.push(rel(r));
+    }
+    for (const r of t.restarts) {
+      d.restartTask.push(i);
+      d.restartTime.push(rel(r));
     }
     if (t.error !== undefined && t.state === "FAILED") {
       d.errorTask.push(i);

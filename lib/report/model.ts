@@ -32,8 +32,10 @@ export interface TracedTask {
   /** DONE, FAILED or CANCELLED from its terminal event; RUNNING or PENDING when the trace stops before one. */
   state: EventTaskState;
   attempt: number;
-  /** When each retry was decided. */
+  /** When each retry was decided (the end of the attempt that failed). */
   retries: number[];
+  /** When each attempt after the first started: with `retries`, when it ran (not while it waited to retry). */
+  restarts: number[];
   redeliveries: number;
   /** From the terminal event: started to end, and created to started (or to the end). */
   durationMs: number | undefined;
@@ -152,6 +154,7 @@ function applyTaskEvent(s: SessionModel, e: TaskEvent): void {
       state: "PENDING",
       attempt: e.attempt,
       retries: [],
+      restarts: [],
       redeliveries: 0,
       durationMs: undefined,
       waitMs: undefined,
@@ -180,7 +183,8 @@ function applyTaskEvent(s: SessionModel, e: TaskEvent): void {
       t.submitted ??= e.time;
       return;
     case "TaskStarted":
-      t.started ??= e.time;
+      if (t.started === undefined) t.started = e.time;
+      else t.restarts.push(e.time);
       if (t.state === "PENDING") t.state = "RUNNING";
       if (e.where !== undefined) t.where = e.where;
       return;

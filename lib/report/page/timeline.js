@@ -24,7 +24,7 @@
    * @typedef {{ session: SessionInfo, names: string[], backends: string[], workflows: string[], wheres: string[],
    *   uid: string[], name: number[], kind: number[], backend: number[], state: number[], workflow: number[], depth: number[], parent: number[],
    *   created: number[], resolved: number[], started: number[], end: number[], where: number[], depOff: number[], dep: number[],
-   *   retryTask: number[], retryTime: number[], critical: number[], groupStart: number[], groupLabel: string[],
+   *   retryTask: number[], retryTime: number[], restartTask: number[], restartTime: number[], critical: number[], groupStart: number[], groupLabel: string[],
    *   errorTask: number[], errorText: string[] }} PageData
    */
 
@@ -47,14 +47,18 @@
   const state = Int8Array.from(data.state);
   const onPath = new Uint8Array(n);
   for (const i of data.critical) onPath[i] = 1;
-  const retryOff = new Int32Array(n + 1);
-  for (const i of data.retryTask) retryOff[i + 1]++;
-  for (let i = 0; i < n; i++) retryOff[i + 1] += retryOff[i];
-  const retryAt = new Float64Array(data.retryTime.length);
-  {
-    const fill = retryOff.slice(0, n);
-    data.retryTask.forEach((i, k) => (retryAt[fill[i]++] = data.retryTime[k]));
+  /** Times per task, task i's being at[off[i]] .. at[off[i + 1] - 1]. @param {number[]} task @param {number[]} time */
+  function perTask(task, time) {
+    const off = new Int32Array(n + 1);
+    for (const i of task) off[i + 1]++;
+    for (let i = 0; i < n; i++) off[i + 1] += off[i];
+    const at = new Float64Array(time.length);
+    const fill = off.slice(0, n);
+    task.forEach((i, k) => (at[fill[i]++] = time[k]));
+    return { off, at };
   }
+  const { off: retryOff, at: retryAt } = perTask(data.retryTask, data.retryTime);
+  const { off: restartOff, at: restartAt } = perTask(data.restartTask, data.restartTime);
   const errors = new Map(data.errorTask.map((i, k) => [i, data.errorText[k]]));
 
   const gantt = byId("gantt", HTMLDivElement);
@@ -96,6 +100,8 @@
     criticalDrawn: 0,
     retriesDrawn: 0,
     backends: /** @type {string[]} */ ([]),
+    /** The most runs at once, per backend. */
+    concurrencyMax: /** @type {Record<string, number>} */ ({}),
     renderMs: 0,
     frames: 0,
     view,
@@ -315,7 +321,11 @@
     for (let i = 0; i < n; i++) {
       if (started[i] < 0 || data.kind[i] === 2) continue; // blocks run in the engine around their children
       const list = by.get(data.backend[i]) ?? [];
-      list.push(started[i], 1, end[i], -1);
+      // Each attempt runs from its start to the retry that ended it (the last one, to the task's end): not while it waits to retry.
+      const retries = retryOff[i + 1] - retryOff[i];
+      for (let k = 0; k <= restartOff[i + 1] - restartOff[i]; k++) {
+        list.push(k === 0 ? started[i] : restartAt[restartOff[i] + k - 1], 1, k < retries ? retryAt[retryOff[i] + k] : end[i], -1);
+      }
       by.set(data.backend[i], list);
     }
     return [...by].map(([b, flat]) => {
@@ -336,6 +346,7 @@
     });
   })();
   status.backends = series.map((s) => s.name);
+  status.concurrencyMax = Object.fromEntries(series.map((s) => [s.name, s.max]));
 
   function drawConcurrency() {
     const w = conc.clientWidth;
