@@ -21,7 +21,7 @@ const examples: [string, string | RegExp][] = [
   ],
   [
     "08-debugging.ts",
-    /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge with Error: HTTP 503\ncallFlakyApi: BACKING_OFF, attempt 2 of 4 in 60 s; last error: HTTP 429\ncallFlakyApi \(task\.000015\) is PENDING: BACKING_OFF, attempt 2 of 4 in 60\.0 s after Error: HTTP 429\n$/,
+    /^report \(task\.000011\) is PENDING: it waits on merge \(task\.000010\), which waits on callExternalApi \(task\.000009\): RUNNING on local for [\d.]+ m?s, attempt 1\ntask\.000009 callExternalApi: RUNNING\ntask\.000010 merge: WAITING on callExternalApi\ntask\.000011 report: WAITING on merge\nOK: 140\nreport \(task\.000011\) is DONE\nreport \(task\.000014\) FAILED without running: root cause callBrokenApi \(task\.000012\) failed through merge \(task\.000013\) with Error: HTTP 503\ncallFlakyApi: BACKING_OFF, attempt 2 of 4 in 60 s; last error: HTTP 429\ncallFlakyApi \(task\.000015\) is PENDING: BACKING_OFF, attempt 2 of 4 in 60\.0 s after Error: HTTP 429\n$/,
   ],
   [
     "09-contracts.ts",

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LocalBackend, ThreadBackend, type TaskFuture } from "../lib/index.js";
+import { LocalBackend, ThreadBackend, type DependencyFailureError, type TaskFuture } from "../lib/index.js";
 import { alive, engine, gate, tick, until } from "./helpers.js";
 
 const tasksModule = new URL("./fixtures/thread-tasks.ts", import.meta.url);
@@ -203,10 +203,20 @@ describe("explain()", () => {
     });
     const r = report(merge(boom()));
     await expect(r).rejects.toThrow();
-    expect(flow.explain(r)).toBe("report (task.000003) FAILED without running: root cause callExternalApi (task.000001) failed through merge with RangeError: HTTP 503");
+    expect(flow.explain(r)).toBe("report (task.000003) FAILED without running: root cause callExternalApi (task.000001) failed through merge (task.000002) with RangeError: HTTP 503");
     const c = report(callExternalApi());
     c.cancel("not needed");
     expect(flow.explain(c)).toBe("report (task.000005) was CANCELLED: not needed");
+    // a chain of one name: the way through is still told, by uid
+    const step = flow.functionTask(function step(x: number): number {
+      if (x === 0) throw new RangeError("zero");
+      return x;
+    });
+    const last = step(step(step(0)));
+    await expect(last).rejects.toThrow();
+    expect(flow.explain(last)).toMatch(/^step \(task\.(\d+)\) FAILED without running: root cause step \(task\.\d+\) failed through step \(task\.\d+\) with RangeError: zero$/);
+    const direct = (last.exception() as DependencyFailureError).cause as DependencyFailureError;
+    expect(flow.explain(last)).toContain(`through step (${direct.taskUid})`);
     hold.open(0);
   });
 

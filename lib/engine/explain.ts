@@ -152,7 +152,9 @@ function ended(f: TaskFuture): string {
   if (f._state === TaskState.DONE) return `${label(f)} is DONE`;
   if (f._state === TaskState.CANCELLED) return `${label(f)} was CANCELLED: ${value instanceof TaskCancelledError ? value.reason : describe(value)}`;
   if (value instanceof DependencyFailureError) {
-    const via = value.failedDependencies[0] === value.rootTask.name ? "" : ` through ${value.failedDependencies[0]}`;
+    // Its own dependency failed without running too (the error it failed with): that one is the way to the root cause.
+    const direct = value.cause instanceof DependencyFailureError ? value.cause : null;
+    const via = direct === null ? "" : ` through ${label({ name: direct.taskName, uid: direct.taskUid })}`;
     return `${label(f)} FAILED without running: root cause ${label(value.rootTask)} failed${via} with ${describe(value.rootCause)}`;
   }
   return `${label(f)} FAILED: ${describe(value)}`;
