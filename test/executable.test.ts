@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -110,6 +110,64 @@ describe("executable tasks", () => {
     f.cancel();
     await until(() => !alive(pid), 10_000);
     expect(alive(pid)).toBe(false);
+  });
+
+  it("a command that cannot start says why, as an ExecutableError, and leaks no descriptor; a NUL byte is a malformed command", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine({ workDir: dir });
+    let built = 0;
+    const nul = flow.executableTask(() => (built++, ["echo", "a\0b"]), { name: "nul", retries: 2, retryDelay: 1 });
+    await expect(nul()).rejects.toThrow(/Task "nul": task\.\d+ returned a command whose argv\[1\] holds a NUL byte/);
+    expect(built).toBe(1); // malformed: not retried
+    const file = join(dir, "a-file");
+    writeFileSync(file, "");
+    const fds = (): number => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    // thrown by spawn itself (ENOTDIR, E2BIG), where other failures come as its "error" event
+    const inFile = flow.executableTask(() => ["pwd"], { name: "inFile", cwd: file, captureStdio: true });
+    const huge = flow.executableTask(() => `true ${"x ".repeat(100_000)}`, { name: "huge", captureStdio: true });
+    for (const t of [inFile, huge]) {
+      const err = (await t().catch((e: unknown) => e)) as ExecutableError;
+      expect(err).toBeInstanceOf(ExecutableError);
+      expect(err.message).toMatch(/^task\.\d+ \((inFile|huge)\): command .* could not start: Error: spawn (ENOTDIR|E2BIG)/);
+    }
+    expect(fds()).toBe(before);
+    const gone = flow.executableTask(() => ["ls"], { name: "gone", cwd: join(dir, "no-such-dir") });
+    await expect(gone()).rejects.toThrow(/could not start: its working directory \S+no-such-dir does not exist$/);
+  });
+
+  it("a timeout reaches what the command left running when its leader is gone; output held open by a process that left the group is not waited for", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-"));
+    const flow = await engine();
+    // the leader echoes and exits; a background shell of its group waits, and says when SIGTERM reaches it
+    const log = join(dir, "term.log");
+    const left = flow.executableTask(() => `sh -c 'trap "echo got-TERM >> ${log}; exit 0" TERM; sleep 30 & wait' & echo started`, { name: "left", timeout: 300 });
+    await expect(left()).rejects.toBeInstanceOf(TaskTimeoutError);
+    await until(() => existsSync(log) && readFileSync(log, "utf8") === "got-TERM\n", 10_000);
+    // a daemon (its own session) keeps the command's stdout: the timeout still ends the task
+    const pidfile = join(dir, "daemon.pid");
+    const daemon = flow.executableTask(() => `setsid sh -c 'echo $$ > ${pidfile}; exec sleep 60' & echo started`, { name: "daemon", timeout: 300 });
+    try {
+      await expect(daemon()).rejects.toBeInstanceOf(TaskTimeoutError);
+    } finally {
+      await until(() => existsSync(pidfile) && readFileSync(pidfile, "utf8").endsWith("\n"));
+      process.kill(Number(readFileSync(pidfile, "utf8")), "SIGKILL");
+    }
+  });
+
+  it("an ExecutableError's message carries the end of a long stderr line, not all of it (the field has all of it)", async () => {
+    const flow = await engine();
+    const bar = flow.executableTask(() => `printf 'progress %.0s\\r' $(seq 1 20000) >&2; echo ' failed at the end' >&2; exit 1`, { name: "bar" });
+    const err = (await bar().catch((e: unknown) => e)) as ExecutableError;
+    expect(err.stderr.length).toBeGreaterThan(100_000);
+    expect(err.message.length).toBeLessThan(2_500);
+    expect(err.message).toMatch(/failed at the end$/);
+  });
+
+  it("a timeout longer than setTimeout's 2^31 ms is a long timeout, not one of 1 ms", async () => {
+    const flow = await engine();
+    const ok = flow.executableTask(() => "sleep 0.2; echo ok", { name: "ok", timeout: 2 ** 31 });
+    expect(await ok()).toBe("ok\n");
   });
 
   it("captureStdio writes <workDir>/<session>/<task>.stdout|.stderr and resolves to the stdout path", async () => {

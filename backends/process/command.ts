@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runInContext } from "../../lib/contract/context.js";
 import { ExecutableError, InvalidTaskError, describe, type TaskLabel } from "../../lib/contract/errors.js";
 import { TaskTimeoutError } from "../../lib/contract/contract-errors.js";
+import { after } from "../../lib/contract/delay.js";
 import { carrierEnv } from "../../lib/contract/tracecontext.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import type { Command, ExecutableTaskOptions } from "../../lib/contract/task.js";
@@ -62,13 +64,22 @@ export const KILL_GRACE_MS = 2000;
 export async function runCommand(task: TaskLabel & { readonly attempt?: number }, command: Command, o: CommandOptions): Promise<string> {
   const capture = o.captureDir === undefined ? null : await captureFiles(o.captureDir, task.uid);
   const [file, args] = typeof command === "string" ? ["/bin/sh", ["-c", command]] : [command[0]!, command.slice(1)];
-  const child = spawn(file, args, {
-    cwd: o.cwd,
-    env: o.env === undefined ? process.env : { ...process.env, ...o.env },
-    // Its own process group, so that cancelling `sh -c "a | b"` stops a and b too.
-    detached: true,
-    stdio: ["ignore", capture?.stdout.fd ?? "pipe", capture?.stderr.fd ?? "pipe"],
-  });
+  // A start that fails says why, as an ExecutableError (some failures come as "error", others are thrown here: E2BIG, ENOTDIR).
+  const cannotStart = (error: unknown): ExecutableError =>
+    new ExecutableError(task, { command, exitCode: null, signal: null, stdout: "", stderr: "", why: `could not start: ${startFailure(error, o.cwd)}`, cause: error });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {
+      cwd: o.cwd,
+      env: o.env === undefined ? process.env : { ...process.env, ...o.env },
+      // Its own process group, so that cancelling `sh -c "a | b"` stops a and b too.
+      detached: true,
+      stdio: ["ignore", capture?.stdout.fd ?? "pipe", capture?.stderr.fd ?? "pipe"],
+    });
+  } catch (error) {
+    if (capture !== null) await Promise.allSettled([capture.stdout.close(), capture.stderr.close()]);
+    throw cannotStart(error);
+  }
   o.children?.add(child);
   o.onSpawn?.(child.pid);
   const out: Buffer[] = [];
@@ -79,24 +90,27 @@ export async function runCommand(task: TaskLabel & { readonly attempt?: number }
   let kill: NodeJS.Timeout | undefined;
   // SIGTERM lets a command clean up; a group still there KILL_GRACE_MS later (one that ignores it) gets SIGKILL, so that a
   // timeout or a cancel always ends it. The whole group, whether or not its leader is gone: until "close" clears the timer,
-  // something in the group still holds the command's output open.
+  // something still holds the command's output open. That may be a process that left the group (`setsid`, a daemon): once
+  // the leader is gone, or the grace is over, its output is not waited for any longer.
+  const letGo = (): void => {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
   const stop = (): void => {
-    killGroup(child, "SIGTERM");
+    signalGroup(child, "SIGTERM");
+    if (child.exitCode !== null || child.signalCode !== null) letGo();
     kill ??= setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // the group is gone
-      }
+      signalGroup(child, "SIGKILL");
+      letGo();
     }, KILL_GRACE_MS).unref();
   };
-  const timer =
+  const cancelTimer =
     o.timeout === undefined
       ? undefined
-      : setTimeout(() => {
+      : after(o.timeout, () => {
           timedOut = true;
           stop();
-        }, o.timeout);
+        });
   const onAbort = stop;
   o.signal.addEventListener("abort", onAbort, { once: true });
   if (o.signal.aborted) onAbort(); // aborted while the capture files were opened, or before this was called
@@ -108,11 +122,13 @@ export async function runCommand(task: TaskLabel & { readonly attempt?: number }
     if (exitCode === 0 && !timedOut) return capture === null ? Buffer.concat(out).toString() : capture.paths[0];
     const stdout = capture === null ? Buffer.concat(out).toString() : await readFile(capture.paths[0], "utf8");
     const stderr = capture === null ? Buffer.concat(err).toString() : await readFile(capture.paths[1], "utf8");
-    const why = timedOut ? `timed out after ${o.timeout} ms` : spawnError !== null ? `could not start: ${describe(spawnError)}` : undefined;
-    const failure = new ExecutableError(task, { command, exitCode, signal, stdout, stderr, why, cause: spawnError ?? undefined });
+    const failure =
+      spawnError !== null && !timedOut
+        ? cannotStart(spawnError)
+        : new ExecutableError(task, { command, exitCode, signal, stdout, stderr, why: timedOut ? `timed out after ${o.timeout} ms` : undefined });
     throw timedOut ? new TaskTimeoutError(task, { what: "attempt", ms: o.timeout!, attempt: task.attempt ?? 1, cause: failure }) : failure;
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     clearTimeout(kill);
     o.signal.removeEventListener("abort", onAbort);
     o.children?.delete(child);
@@ -127,14 +143,26 @@ async function captureFiles(dir: string, uid: string) {
   return { paths, stdout: stdout!, stderr: stderr! };
 }
 
-/** Signals the child's whole process group (it was spawned detached). */
+/** Signals the child's whole process group (it was spawned detached), if its leader is still there. */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  signalGroup(child, signal);
+}
+
+/** Signals the child's process group, whether or not its leader has exited (the rest of the group may not have). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
     child.kill(signal); // the group is gone already; the child may not be
   }
+}
+
+/** Why a command could not start, in the user's terms: a missing working directory reads as ENOENT of the program. */
+function startFailure(error: unknown, cwd: string): string {
+  if (!existsSync(cwd)) return `its working directory ${cwd} does not exist`;
+  return describe(error);
 }
 
 /** Kills every process in `children`, each with its whole group. */
@@ -151,12 +179,15 @@ export async function commandOf(run: TaskRun): Promise<Command> {
 export function checkCommand(task: TaskLabel, command: unknown): Command {
   if (typeof command === "string") {
     if (command.trim() === "") throw new InvalidTaskError(task.name, `${task.uid} returned an empty command`);
+    if (command.includes("\0")) throw new InvalidTaskError(task.name, `${task.uid} returned a command that holds a NUL byte (no program can be given one)`);
     return command;
   }
   if (Array.isArray(command)) {
     if (command.length === 0 || command[0] === "") throw new InvalidTaskError(task.name, `${task.uid} returned an empty command`);
     const bad = command.findIndex((a) => typeof a !== "string");
     if (bad >= 0) throw new InvalidTaskError(task.name, `${task.uid} returned a command whose argv[${bad}] is a ${typeof command[bad]}, not a string`);
+    const nul = command.findIndex((a) => (a as string).includes("\0"));
+    if (nul >= 0) throw new InvalidTaskError(task.name, `${task.uid} returned a command whose argv[${nul}] holds a NUL byte (no program can be given one)`);
     return command as string[];
   }
   throw new InvalidTaskError(task.name, `${task.uid} must return a command (a string, or an argv array of strings), got ${command === null ? "null" : typeof command}`);

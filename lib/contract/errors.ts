@@ -59,6 +59,9 @@ export class TaskCancelledError extends TaskError {
   }
 }
 
+/** How much of a command's stderr its ExecutableError's message carries (all of it is in `stderr`). */
+const MESSAGE_TAIL = 2_000;
+
 /** An executable task's process exited non-zero, was killed by a signal, or could not start. */
 export class ExecutableError extends TaskError {
   override name = "ExecutableError";
@@ -83,7 +86,8 @@ export class ExecutableError extends TaskError {
   ) {
     const why =
       fields.why ?? (fields.signal ? `was killed by ${fields.signal}` : `exited with code ${fields.exitCode}`);
-    const tail = fields.stderr.trim().split("\n").slice(-3).join("\n");
+    // The last lines of stderr, and at most MESSAGE_TAIL characters of them: a progress bar's `\r`s make one line of megabytes.
+    const tail = fields.stderr.trim().split("\n").slice(-3).join("\n").slice(-MESSAGE_TAIL);
     super(task, `: command ${JSON.stringify(fields.command)} ${why}${tail ? `\n${tail}` : ""}`, { cause: fields.cause });
     this.command = fields.command;
     this.exitCode = fields.exitCode;

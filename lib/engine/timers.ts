@@ -14,6 +14,7 @@
  * stays armed but unref'd (it cannot hold the process), so that a chain of
  * tasks, each alone in turn, re-arms it only when it fires, not once per task.
  */
+import { MAX_DELAY } from "../contract/delay.js";
 
 /** An entry: `due` (performance.now() ms), linked in its duration's list while scheduled. */
 export class TimerEntry {
@@ -36,8 +37,7 @@ class TimerList {
   constructor(readonly ms: number) {}
 }
 
-// setTimeout's delay is a signed 32-bit number of ms; a later entry wakes the timer early, which re-arms.
-const MAX_DELAY = 2 ** 31 - 1;
+// Past MAX_DELAY, a later entry wakes the timer early, which re-arms.
 // Empty lists are kept for reuse (a chain of tasks empties and refills its list at each task), up to this many:
 // retry delays with jitter are all different, and their lists are dropped once empty.
 const KEPT_LISTS = 32;
