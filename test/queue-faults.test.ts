@@ -132,6 +132,24 @@ describe("QueueBackend through faults", () => {
     });
   });
 
+  it("a worker killed by a second signal, Redis up: a function body it stopped goes back to the queue, not failed", async () => {
+    await withRedis(async (redis, workers) => {
+      const w = await worker(redis, workers, ["--queue", "killed", "--lock-duration", "1000"]);
+      captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "killed" }) });
+      const f = flow.functionTask(tasks.untilAbortedFirstDelivery, { name: "untilAbortedFirstDelivery" })();
+      await running(f);
+      const exited = new Promise<number | null>((r) => w.child.once("exit", r));
+      w.child.kill("SIGTERM");
+      await until(() => w.output.includes("stopping"), 5000);
+      w.child.kill("SIGTERM");
+      expect(await exited).toBe(1);
+      // the body heeded the kill's abort: that is no outcome of its task, which the next worker runs
+      await worker(redis, workers, ["--queue", "killed"]);
+      expect(await f).toBe("delivered again");
+    });
+  }, 60_000);
+
   it("kill -9 of a worker: its job finishes on another within ~10 s (defaults), as delivery 2, settled once; its command's processes die with it", async () => {
     await withRedis(async (redis, workers) => {
       const dir = mkdtempSync(join(tmpdir(), "af-dead-"));

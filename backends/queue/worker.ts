@@ -83,6 +83,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const children = new WatchedChildren();
   // Jobs running here, each with what its body is given (its AbortController made only when the body reads the signal or it is cancelled).
   const running = new Map<string, Control>();
+  /** kill() was called: see the processor. */
+  let killed = false;
   const stopAll = (why: string): void => {
     // Abort first, so that a command about to start is killed as it starts.
     for (const [jobId, control] of running) control.abort(new Error(`job ${jobId}: ${why}`));
@@ -160,6 +162,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
             void runJob(payload, trust, control).then(resolve);
           });
         }
+        // Killed (a second signal): a function body the kill stopped is not its task's failure. Its job is left unfinished,
+        // and goes back to the queue once its lock expires, as if this process had died; a command's failure is its task's.
+        if (killed && payload.kind !== "command") return await new Promise<never>(() => undefined);
         processed++;
         if (log.debugOn) log.debug(payload.uid, `${payload.name}: job ${jobId} ${"value" in out ? "done" : "failed"}`);
         const { reply: r, big } = reply(jobId, out, signer, { w: id, d: starts });
@@ -246,6 +251,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     },
     kill: async () => {
       closing = true;
+      killed = true;
       stopAll("the worker was killed");
       // With Redis gone, BullMQ's close can wait for it forever: give it a moment, not more.
       await Promise.race([worker.close(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
