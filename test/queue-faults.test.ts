@@ -110,6 +110,10 @@ describe("QueueBackend through faults", () => {
       const stopped = /asyncflow worker: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 0\.5 s: stopped the 1 job\(s\) running here/;
       await until(() => stopped.test(w.output), 10_000);
       expect(w.output).toMatch(stopped);
+      // said once for the outage, not again at every unreachableTimeout while it lasts (the outage, kept on for
+      // four of them, is the case's own duration, not a wait for something to happen)
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(w.output.match(/unreachable for 0\.5 s/g)).toHaveLength(1);
     });
   });
 

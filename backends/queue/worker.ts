@@ -209,15 +209,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // Past unreachableTimeout the bodies running here could not report anyway, and their jobs go to another worker once
   // their locks expire.
   const links: { readonly status: string; on(event: "close" | "ready", listener: () => void): unknown }[] = [];
-  let outage: NodeJS.Timeout | null = null;
+  // The outage's timer while it runs; "said" once it has fired, until every connection is ready again: each failed
+  // reconnect closes a connection again, and the outage is said once, not once per unreachableTimeout.
+  let outage: NodeJS.Timeout | "said" | null = null;
   let closing = false;
   const linksChanged = (): void => {
     if (links.every((c) => c.status === "ready")) {
-      if (outage !== null) clearTimeout(outage);
+      if (outage !== null && outage !== "said") clearTimeout(outage);
       outage = null;
     } else if (!closing) {
       outage ??= setTimeout(() => {
-        outage = null;
+        outage = "said";
         const n = running.size;
         if (n > 0) stopAll(`Redis at ${address} unreachable for ${opts.unreachableTimeout} ms`);
         log.error(id, `asyncflow worker: Redis at ${address} unreachable for ${(opts.unreachableTimeout / 1000).toFixed(1)} s${n > 0 ? `: stopped the ${n} job(s) running here (they go back to the queue once Redis is back)` : ""}`);
