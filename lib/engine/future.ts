@@ -155,6 +155,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
     const x = this._extra;
     return Array.isArray(x) ? x : null;
   }
+  /** @internal */
   set _children(children: TaskFuture[] | null) {
     this._extra = children;
   }
@@ -163,6 +164,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
     const x = this._extra;
     return Array.isArray(x) ? null : x;
   }
+  /** @internal */
   set _attempts(attempts: AttemptRecord | null) {
     this._extra = attempts;
   }
