@@ -54,3 +54,19 @@ describe("task wrappers with `inputs`", () => {
     flow.functionTask(() => 1, { exitCodes: { E: { status: "3" } } });
   });
 });
+
+describe("task wrappers with `output`", () => {
+  it("give the schema's output as the result, with or without `inputs`, for every kind of task", () => {
+    const len = flow.functionTask((s: string) => s, { output: z.string().transform((s) => s.length) });
+    expectTypeOf(len("hello")).toEqualTypeOf<TaskFuture<number>>();
+    const both = flow.functionTask((s: string) => s, { inputs: z.tuple([z.string()]), output: z.string().transform((s) => s.length) });
+    expectTypeOf(both("hello")).toEqualTypeOf<TaskFuture<number>>();
+    const lines = flow.executableTask(() => "ls", { output: z.string().transform((s) => s.split("\n")) });
+    expectTypeOf(lines()).toEqualTypeOf<TaskFuture<string[]>>();
+    const blk = flow.block(async () => "x", { output: z.string().transform((s) => s.length) });
+    expectTypeOf(blk()).toEqualTypeOf<TaskFuture<number>>();
+    // a body whose result passes through unchanged keeps its type
+    const same = flow.functionTask(async (n: number) => n * 2, { output: z.number().nonnegative() });
+    expectTypeOf(same(1)).toEqualTypeOf<TaskFuture<number>>();
+  });
+});

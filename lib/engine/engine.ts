@@ -35,6 +35,8 @@ const claimed = new WeakSet<ExecutionBackend>();
 // the body receives its output; a schema that does not say its types gives `unknown[]`.
 type ArgsIn<S> = SchemaInput<S> extends unknown[] ? SchemaInput<S> : unknown[];
 type ArgsOut<S> = SchemaOutput<S> extends unknown[] ? SchemaOutput<S> : unknown[];
+/** What a body with an `output` schema returns for it: what the schema takes (the task's result is what it gives). */
+type Returns<O> = SchemaInput<O> | PromiseLike<SchemaInput<O>>;
 
 type OptionsModule = typeof import("./options.js");
 
@@ -211,6 +213,8 @@ export class WorkflowEngine {
    * Wraps `fn` (sync or async) into a task run by a backend. With `inputs`, the
    * wrapper's parameters are the schema's input type and `fn` receives its output.
    */
+  functionTask<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Returns<O>, opts: FunctionTaskOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
+  functionTask<A extends unknown[], O extends Schema>(fn: (...args: A) => Returns<O>, opts: FunctionTaskOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
   functionTask<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: FunctionTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
   functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>>;
   functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>> {
@@ -221,13 +225,12 @@ export class WorkflowEngine {
    * Wraps `fn`, which returns a command (a string run by `/bin/sh -c`, or an
    * argv array run without a shell), into a task whose result is the stdout.
    */
+  executableTask<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
+  executableTask<A extends unknown[], O extends Schema>(fn: (...args: A) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
   executableTask<S extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, string>;
   executableTask<A extends unknown[]>(fn: (...args: A) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions): TaskWrapper<A, string>;
-  executableTask<A extends unknown[]>(
-    fn: (...args: A) => Command | PromiseLike<Command>,
-    opts?: ExecutableTaskOptions,
-  ): TaskWrapper<A, string> {
-    return this.#define(TaskKind.EXECUTABLE, fn, opts, this.#options.executableOptionsSchema) as TaskWrapper<A, string>;
+  executableTask(fn: (...args: never[]) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions): unknown {
+    return this.#define(TaskKind.EXECUTABLE, fn, opts, this.#options.executableOptionsSchema);
   }
 
   /**
@@ -235,6 +238,8 @@ export class WorkflowEngine {
    * arguments are resolved, and the tasks it creates belong to it (cancelling
    * the block cancels them).
    */
+  block<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Returns<O>, opts: BlockOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
+  block<A extends unknown[], O extends Schema>(fn: (...args: A) => Returns<O>, opts: BlockOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
   block<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: BlockOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
   block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>>;
   block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>> {
