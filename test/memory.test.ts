@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TaskFuture } from "../lib/index.js";
-import { engine, tick } from "./helpers.js";
+import { WorkflowEngine, type TaskFuture } from "../lib/index.js";
+import { engine, tick, until } from "./helpers.js";
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc!();
 
@@ -13,6 +13,21 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
 }
 
 describe("memory", () => {
+  it("lets a shut-down engine go, though a task of it had an hour-long timeout, another an hour-long retry delay", async () => {
+    const ref = await (async () => {
+      const flow = await WorkflowEngine.create({ handleSignals: false });
+      const slow = flow.functionTask(() => new Promise<number>(() => undefined), { name: "slow", timeout: 3_600_000 });
+      const backoff = flow.functionTask((): number => {
+        throw new Error("again later");
+      }, { name: "backoff", retries: 1, retryDelay: 3_600_000 });
+      for (const f of [slow(), backoff()]) f.catch(() => undefined);
+      await until(() => flow.inspect().some((r) => r.reason === "BACKING_OFF") && flow.inspect().some((r) => r.state === "RUNNING"));
+      await flow.shutdown();
+      return new WeakRef(flow);
+    })();
+    expect(await collected(ref)).toBe(true);
+  });
+
   it("gc is exposed to the tests", () => {
     expect(typeof (globalThis as { gc?: unknown }).gc).toBe("function");
   });

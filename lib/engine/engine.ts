@@ -314,6 +314,8 @@ export class WorkflowEngine {
     const session = this.#session;
     session.closed = true;
     for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
+    // Its timer, left armed (unref'd) when the last limit went, would hold the whole session until it fired (an hour's timeout: an hour).
+    session.attempts.clear();
     if (this.#handleSignals) unwatchSignals(this);
     unwatchExit(this.#reporting, this.#dumpSignal);
     session.watch.stop();

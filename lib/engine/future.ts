@@ -116,6 +116,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   private constructor(def: TaskDefinition, id: number, args: unknown[]) {
     super(capture);
     this._resolve = nextResolve;
+    nextResolve = null; // not held past its future: through it, the last future would keep its engine alive
     this._def = def;
     this._id = id;
     // `work(prev)` is the most common call with a dependency: keep the future, not a one-slot array, while it waits.
