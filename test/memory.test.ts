@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { WorkflowEngine, type TaskFuture } from "../lib/index.js";
-import { engine, tick, until } from "./helpers.js";
+import { pushPruned } from "../lib/engine/pruned.js";
+import { engine, gate, tick, until } from "./helpers.js";
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc!();
 
@@ -26,6 +27,43 @@ describe("memory", () => {
       return new WeakRef(flow);
     })();
     expect(await collected(ref)).toBe(true);
+  });
+
+  it("dependents that ended first are not held by a dependency still running", async () => {
+    const flow = await engine();
+    const never = gate<number>();
+    const root = flow.functionTask(() => never.promise, { name: "root" })();
+    const dep = flow.functionTask((x: number, i: number) => x + i, { name: "dep" });
+    const ref = (() => {
+      const first = dep(root, 0);
+      first.catch(() => undefined);
+      first.cancel("not needed");
+      return new WeakRef(first);
+    })();
+    for (let i = 1; i <= 200; i++) {
+      const f = dep(root, i);
+      f.catch(() => undefined);
+      f.cancel("not needed");
+    }
+    expect(await collected(ref)).toBe(true);
+    never.open(0);
+    await root;
+  });
+
+  it("a list pruned as it grows costs O(1) a push, whatever the share of its entries still live", () => {
+    for (const live of [63, 127, 1023, 1024, 4095]) {
+      let looks = 0;
+      const alive = new Set<number>();
+      let list: number[] = [];
+      // `live` entries in flight: each push ends the oldest
+      for (let i = 0; i < 20_000; i++) {
+        alive.add(i);
+        if (alive.size > live) alive.delete(i - live);
+        list = pushPruned(list, i, (x) => (looks++, !alive.has(x)));
+      }
+      expect(looks / 20_000, `with ${live} live`).toBeLessThan(4);
+      expect(list.length).toBeLessThanOrEqual(4 * live + 64);
+    }
   });
 
   it("gc is exposed to the tests", () => {

@@ -3,7 +3,8 @@ import { forEachFuture, hasObject } from "./args.js";
 import { InvalidTaskError } from "../contract/errors.js";
 import { Lenient, depKeys, depUid, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
-import { TaskState, type TaskKind } from "../contract/states.js";
+import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
+import { pushPruned } from "./pruned.js";
 
 /**
  * The dependency graph lives on the futures themselves: each keeps a counter
@@ -43,14 +44,16 @@ function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
     if (state === TaskState.PENDING || state === TaskState.RUNNING) {
       f._waiting++;
       const entry = lenient ? new Lenient(f) : f;
-      if (d._dependents === null) d._dependents = [entry];
-      else d._dependents.push(entry);
+      // Dependents that ended first (cancelled, failed elsewhere) are dropped as the list grows, not held until `d` ends.
+      d._dependents = d._dependents === null ? [entry] : pushPruned(d._dependents, entry, dependentEnded);
     } else if (state !== TaskState.DONE && !lenient && ended === null) {
       ended = d;
     }
   });
   return ended;
 }
+
+const dependentEnded = (x: TaskFuture | Lenient): boolean => isFinal((x instanceof Lenient ? x.dependent : x)._state);
 
 /**
  * Takes back the edges a failed `link` made: walking `args` again meets the

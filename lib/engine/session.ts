@@ -18,6 +18,7 @@ import type { Logger } from "../contract/log.js";
 import { Observers, epoch } from "./observe.js";
 import type { SpanBridge } from "./otel.js";
 import { placeTask } from "./scope.js";
+import { pushPruned } from "./pruned.js";
 import { Lifecycle, blockCancelled } from "./settle.js";
 import { duration } from "./explain.js";
 import { LiveView } from "./inspect.js";
@@ -136,13 +137,9 @@ export class Session implements TaskHost {
       return f;
     }
     if (block !== null) {
+      // A long block that streams tasks keeps its live ones, not every one it made.
       const children = block._children;
-      if (children === null) block._children = [f];
-      // At each power of two from 64, drop children that have finished: a long
-      // block that streams tasks keeps only its live ones, at O(1) amortized.
-      else if (children.push(f) >= 64 && (children.length & (children.length - 1)) === 0) {
-        block._children = children.filter((c) => !isFinal(c._state));
-      }
+      block._children = children === null ? [f] : pushPruned(children, f, hasEnded);
     }
     if (this.live.size === 0) this.watch.busy(f._created);
     this.live.add(f);
@@ -211,3 +208,5 @@ function oldestRunning(live: readonly TaskFuture[], n: number): TaskFuture[] {
   const running = live.filter((f) => f._state === TaskState.RUNNING).sort((a, b) => a._started - b._started);
   return (running.length > 0 ? running : live).slice(0, n);
 }
+
+const hasEnded = (f: TaskFuture): boolean => isFinal(f._state);
