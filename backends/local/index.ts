@@ -42,11 +42,13 @@ export class LocalBackend implements ExecutionBackend {
     const report = this.#attachment.report;
     if (run.kind === "executable") this.#processes!.submit(run);
     else if (this.#functions === null) void callFunction(run, report); // reports its own outcome
-    else this.#functions.add(async () => callFunction(run, report), { signal: run.signal }).catch(() => undefined);
+    // A run cancelled while queued is skipped when its turn comes: O(1) a cancel (p-queue's own removal, given the
+    // signal, scans its whole queue: 0.4 ms a cancel behind 100,000), and no AbortController made per run.
+    else this.#functions.add(async () => run.aborted || callFunction(run, report)).catch(() => undefined);
   }
 
-  // The run's signal is already aborted: p-queue drops it if queued, a child
-  // process is killed by it, and a running body may listen to it.
+  // The run's signal is already aborted: a queued run is skipped at its turn, a
+  // child process is killed by it, and a running body may listen to it.
   cancel(): void {}
 
   // Unbounded function runs start as they are submitted: only the two queues hold runs back.

@@ -33,8 +33,8 @@ export class ProcessRunner {
   }
 
   submit(run: TaskRun): void {
-    // A run cancelled while queued is dropped by p-queue (the add rejects with an AbortError).
-    this.#queue.add(() => this.#run(run), { signal: run.signal }).catch(() => undefined);
+    // A run cancelled while queued is skipped when its turn comes (see LocalBackend.submit).
+    this.#queue.add(async () => run.aborted || this.#run(run)).catch(() => undefined);
   }
 
   /** A run submitted here and not started waits for one of `maxProcesses`. */
