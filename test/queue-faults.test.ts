@@ -36,6 +36,17 @@ async function worker(redis: RedisServer, workers: WorkerProcess[], flags: strin
 
 const queued = (redis: RedisServer, o: Partial<QueueBackendOptions> = {}): QueueBackend => new QueueBackend({ connection: redis.url, secret: TEST_SECRET, ...o });
 
+/** A worker on `queue` (started with `flags`), an engine on it, and a task of the shared module's `body` running there. */
+async function runningThere(redis: RedisServer, workers: WorkerProcess[], queue: string, flags: string[], body: "untilAborted" | "untilAbortedFirstDelivery") {
+  const w = await worker(redis, workers, ["--queue", queue, ...flags]);
+  const err = captureStderr();
+  const flow = await engine({ backend: queued(redis, { queue }) });
+  const f = flow.functionTask(tasks[body], { name: body })();
+  f.catch(() => undefined);
+  await running(f);
+  return { w, err, f };
+}
+
 /** A field of the stream's XINFO, asked synchronously (redis-cli), so that it can be asked while the engine's event loop is held. */
 function streamInfo(redis: RedisServer, stream: string, field: string): string | undefined {
   const r = spawnSync("redis-cli", ["-p", String(redis.port), "XINFO", "STREAM", stream], { encoding: "utf8" });
@@ -100,12 +111,7 @@ describe("QueueBackend through faults", () => {
 
   it("a worker's Redis gone longer than unreachableTimeout: it stops the bodies running there and says so", async () => {
     await withRedis(async (redis, workers) => {
-      const w = await worker(redis, workers, ["--queue", "away", "--unreachable-timeout", "500"]);
-      captureStderr();
-      const flow = await engine({ backend: queued(redis, { queue: "away" }) });
-      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
-      f.catch(() => undefined);
-      await running(f);
+      const { w } = await runningThere(redis, workers, "away", ["--unreachable-timeout", "500"], "untilAborted");
       await redis.stop();
       const stopped = /asyncflow worker: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 0\.5 s: stopped the 1 job\(s\) running here/;
       await until(() => stopped.test(w.output), 10_000);
@@ -119,12 +125,7 @@ describe("QueueBackend through faults", () => {
 
   it("a worker holding a job while Redis is gone exits 1 on the second signal, at once", async () => {
     await withRedis(async (redis, workers) => {
-      const w = await worker(redis, workers, ["--queue", "stuck"]);
-      const err = captureStderr();
-      const flow = await engine({ backend: queued(redis, { queue: "stuck" }) });
-      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
-      f.catch(() => undefined);
-      await running(f);
+      const { w, err } = await runningThere(redis, workers, "stuck", [], "untilAborted");
       await redis.stop();
       const exited = new Promise<number | null>((r) => w.child.once("exit", r));
       w.child.kill("SIGTERM");
@@ -138,11 +139,7 @@ describe("QueueBackend through faults", () => {
 
   it("a worker killed by a second signal, Redis up: a function body it stopped goes back to the queue, not failed", async () => {
     await withRedis(async (redis, workers) => {
-      const w = await worker(redis, workers, ["--queue", "killed", "--lock-duration", "1000"]);
-      captureStderr();
-      const flow = await engine({ backend: queued(redis, { queue: "killed" }) });
-      const f = flow.functionTask(tasks.untilAbortedFirstDelivery, { name: "untilAbortedFirstDelivery" })();
-      await running(f);
+      const { w, f } = await runningThere(redis, workers, "killed", ["--lock-duration", "1000"], "untilAbortedFirstDelivery");
       const exited = new Promise<number | null>((r) => w.child.once("exit", r));
       w.child.kill("SIGTERM");
       await until(() => w.output.includes("stopping"), 5000);
