@@ -21,11 +21,33 @@ function isPlainObject(x: object): boolean {
 /** Sees a future of the arguments; `lenient` when it stands under a per-edge policy. */
 export type VisitFuture = (f: TaskFuture, lenient: boolean) => void;
 
-/** Calls `visit` once per occurrence of a future in `args`. O(size of the plain structure). */
+/** Refused: a future `substitute` could not put in place, its walk being recursive. */
+const UNREACHABLE_FUTURE = `a future nested deeper than ${MAX_DEPTH} levels (or inside a cyclic structure) cannot be resolved: pass it nearer the top`;
+
+// The containers from the argument being scanned down to where the scan is: meeting one again is a cycle, which the
+// scan does not follow (it would never end; walked from every branch, `a.x = a; a.y = a` would take 2^depth steps).
+// Reused (scans do not nest), so that a call allocates nothing for it.
+const onPath = new Set<object>();
+let cyclic = false;
+let futuresMet = 0;
+
+/**
+ * Calls `visit` once per occurrence of a future in `args`. O(size of the plain
+ * structure), cycles included (not followed). A future in an argument that has
+ * a cycle is refused: substituting it would not end.
+ */
 export function forEachFuture(args: readonly unknown[], visit: VisitFuture): void {
   for (let i = 0; i < args.length; i++) {
     const x = args[i];
-    if (typeof x === "object" && x !== null) scan(x, visit, 0);
+    if (typeof x !== "object" || x === null) continue;
+    cyclic = false;
+    futuresMet = 0;
+    try {
+      scan(x, visit, 0);
+    } finally {
+      onPath.clear();
+    }
+    if (cyclic && futuresMet > 0) throw new ArgumentDepthError(UNREACHABLE_FUTURE);
   }
 }
 
@@ -39,20 +61,25 @@ export function hasObject(args: readonly unknown[]): boolean {
 }
 
 function scan(x: object, visit: VisitFuture, depth: number): void {
-  if (x instanceof TaskFuture) return visit(x, false);
-  if (x instanceof Edge) return visit(x.future, true);
+  if (x instanceof TaskFuture) return (futuresMet++, visit(x, false));
+  if (x instanceof Edge) return (futuresMet++, visit(x.future, true));
   if (depth > MAX_DEPTH) return scanDeep(x);
-  if (Array.isArray(x)) {
+  const array = Array.isArray(x);
+  if (!array && !isPlainObject(x)) return;
+  if (onPath.has(x)) return void (cyclic = true);
+  onPath.add(x);
+  if (array) {
     for (let i = 0; i < x.length; i++) {
       const v: unknown = x[i];
       if (typeof v === "object" && v !== null) scan(v, visit, depth + 1);
     }
-  } else if (isPlainObject(x)) {
+  } else {
     for (const key in x) {
       const v: unknown = (x as Record<string, unknown>)[key];
       if (typeof v === "object" && v !== null) scan(v, visit, depth + 1);
     }
   }
+  onPath.delete(x);
 }
 
 /**
@@ -68,9 +95,7 @@ function scanDeep(root: object): void {
   for (let x = stack.pop(); x !== undefined; x = stack.pop()) {
     if (seen.has(x)) continue;
     seen.add(x);
-    if (x instanceof TaskFuture || x instanceof Edge) {
-      throw new ArgumentDepthError(`a future nested deeper than ${MAX_DEPTH} levels (or inside a cyclic structure) cannot be resolved: pass it nearer the top`);
-    }
+    if (x instanceof TaskFuture || x instanceof Edge) throw new ArgumentDepthError(UNREACHABLE_FUTURE);
     const children: unknown[] = Array.isArray(x) ? x : isPlainObject(x) ? Object.values(x) : [];
     for (const v of children) if (typeof v === "object" && v !== null) stack.push(v);
   }
