@@ -10,6 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { CommandLineError } from "../../lib/contract/errors.js";
 import { withFlagHint } from "../../lib/contract/suggest.js";
 import { redact } from "./redis.js";
 import { MIN_SECRET_LENGTH } from "./sign.js";
@@ -75,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     options = optionsOf(values);
   } catch (error) {
-    return fail((error as Error).message, error instanceof UsageError ? usage : undefined);
+    return fail((error as Error).message, error instanceof CommandLineError ? error.usage : undefined);
   }
   const worker = await startQueueWorker(options).catch((error: unknown) => error as Error);
   if (worker instanceof Error) return fail(worker.message);
@@ -109,7 +110,7 @@ function optionsOf(v: Record<string, string | boolean | string[] | undefined>): 
   };
   const file = (k: string): string | undefined => (str(k) === undefined ? undefined : read(k, str(k)!));
   const connection = str("connection-file") !== undefined ? file("connection-file")!.trim() : (str("connection") ?? str("redis") ?? process.env.ASYNCFLOW_REDIS_URL);
-  if (connection === undefined || connection === "") throw new UsageError("no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL");
+  if (connection === undefined || connection === "") throw new CommandLineError("no Redis: give --connection URL, --connection-file FILE or ASYNCFLOW_REDIS_URL", usage);
   const secret = str("secret-file") !== undefined ? file("secret-file")!.trim() : process.env.ASYNCFLOW_QUEUE_SECRET || undefined;
   // Said here, naming where it came from; the engine refuses the same secrets (options.ts, shared).
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
@@ -145,9 +146,6 @@ function read(flag: string, path: string): string {
     throw new Error(`--${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
-
-/** A command line missing what it needs: said with the usage. */
-class UsageError extends Error {}
 
 // Every message goes through redact: a command line or a file may hold a URL with its password (`Unexpected argument 'redis://u:pw@...'`).
 // The usage is ours, and is not: its placeholder `redis://[user:password@]host` would read `[user:***@]`.
