@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -114,12 +115,24 @@ describe("QueueBackend through faults", () => {
       const { w } = await runningThere(redis, workers, "away", ["--unreachable-timeout", "500"], "untilAborted");
       await redis.stop();
       const stopped = /asyncflow worker: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable for 0\.5 s: stopped the 1 job\(s\) running here/;
-      await until(() => stopped.test(w.output), 10_000);
-      expect(w.output).toMatch(stopped);
-      // said once for the outage, not again at every unreachableTimeout while it lasts (the outage, kept on for
-      // four of them, is the case's own duration, not a wait for something to happen)
-      await new Promise((r) => setTimeout(r, 2_000));
-      expect(w.output.match(/unreachable for 0\.5 s/g)).toHaveLength(1);
+      // Redis's port answers every reconnect by closing it: each attempt is seen here, and each is a close the worker sees
+      const attempts: number[] = [];
+      const refuse = createServer((socket) => {
+        attempts.push(performance.now());
+        socket.destroy();
+      });
+      await new Promise<void>((r) => refuse.listen(redis.port, redis.host, r));
+      try {
+        await until(() => stopped.test(w.output), 10_000);
+        const said = performance.now();
+        // said once for the outage, not again at every unreachableTimeout while it lasts: wait for reconnects failing
+        // past three more of them
+        await until(() => attempts.some((t) => t > said + 1500), 20_000);
+        expect(attempts.some((t) => t > said + 1500)).toBe(true);
+        expect(w.output.match(/unreachable for 0\.5 s/g)).toHaveLength(1);
+      } finally {
+        await new Promise((r) => refuse.close(r));
+      }
     });
   });
 
