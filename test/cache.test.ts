@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { InvalidOptionsError, InvalidTaskError, WorkflowEngine } from "../lib/index.js";
+import { InvalidOptionsError, InvalidTaskError, LocalBackend, ThreadBackend, WorkflowEngine } from "../lib/index.js";
 import { stableHash } from "../lib/engine/hash.js";
 import { captureStderr, engine, gate, until } from "./helpers.js";
 
@@ -112,6 +112,17 @@ describe("cache: true", () => {
       "/\ntwo\n",
       "/\ntwo\n",
     ]);
+  });
+
+  it("functions of one name and source run from different modules are not one: each keeps its own result", async () => {
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
+    // what runs is the module's export of that name, on a thread; the function here only names it
+    const whoAmI = (): unknown => undefined;
+    const from = (file: string) => flow.functionTask(whoAmI, { name: "whoAmI", backend: "threads", module: new URL(`./fixtures/${file}`, import.meta.url), cache: true });
+    const [threads, contract] = [await from("thread-tasks.ts")(), await from("contract-tasks.ts")()];
+    expect(threads).toMatch(/^task\.\d+ whoAmI 1$/);
+    expect(contract).toEqual({ attempt: 1, aborted: false });
+    await flow.shutdown();
   });
 
   it("unhashable inputs bypass the cache, with a debug log", async () => {

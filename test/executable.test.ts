@@ -119,6 +119,8 @@ describe("executable tasks", () => {
     const nul = flow.executableTask(() => (built++, ["echo", "a\0b"]), { name: "nul", retries: 2, retryDelay: 1 });
     await expect(nul()).rejects.toThrow(/Task "nul": task\.\d+ returned a command whose argv\[1\] holds a NUL byte/);
     expect(built).toBe(1); // malformed: not retried
+    const nulLine = flow.executableTask(() => "echo a\0b", { name: "nulLine", retries: 2, retryDelay: 1 });
+    await expect(nulLine()).rejects.toThrow(/Task "nulLine": task\.\d+ returned a command that holds a NUL byte/);
     const file = join(dir, "a-file");
     writeFileSync(file, "");
     // descriptors of this process open on files under `dir`: the capture files, if they leaked

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { MAX_DELAY, after } from "../lib/contract/delay.js";
 import { TimerEntry, Timers } from "../lib/engine/timers.js";
 import { until } from "./helpers.js";
 
@@ -58,5 +59,32 @@ describe("Timers (one timer, a list per duration, a heap of lists)", () => {
     expect(fired.filter((n) => n !== "again")).toEqual(es.map((e) => e.name));
     expect(fired).toContain("again");
     timers.clear();
+  });
+});
+
+describe("after (a delay however long)", () => {
+  it("past setTimeout's 2^31 - 1 ms goes through a chain of timers, fires once at its end, and is cancelled between links", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const ms = 2 * MAX_DELAY + 5;
+      let fired = 0;
+      after(ms, () => fired++);
+      vi.advanceTimersByTime(MAX_DELAY);
+      vi.advanceTimersByTime(MAX_DELAY);
+      expect(fired).toBe(0);
+      vi.advanceTimersByTime(5);
+      expect(fired).toBe(1);
+      vi.advanceTimersByTime(10 * MAX_DELAY);
+      expect(fired).toBe(1);
+      // cancelled while its second link is armed
+      let cancelledFired = 0;
+      const cancel = after(ms, () => cancelledFired++);
+      vi.advanceTimersByTime(MAX_DELAY + 1);
+      cancel();
+      vi.advanceTimersByTime(10 * MAX_DELAY);
+      expect(cancelledFired).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
