@@ -169,10 +169,13 @@ export class CheckpointLockedError extends AsyncflowError {
   /** The process holding it. */
   readonly pid: number;
 
-  constructor(path: string, pid: number) {
+  /** @param why what to do, when not the usual (another program uses the file) */
+  constructor(path: string, pid: number, why?: string) {
     super(
-      `checkpoint ${path} is in use by process ${pid}${pid === process.pid ? " (this one: another engine)" : ""}: ` +
-        "give each concurrent program its own checkpoint file, or wait until that one has shut down",
+      why !== undefined
+        ? `checkpoint ${path}: ${why}`
+        : `checkpoint ${path} is in use by process ${pid}${pid === process.pid ? " (this one: another engine)" : ""}: ` +
+            "give each concurrent program its own checkpoint file, or wait until that one has shut down",
     );
     this.path = path;
     this.pid = pid;

@@ -16,17 +16,7 @@ export function lockFile(path: string): () => void {
   const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   writeFileSync(mine, String(process.pid));
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        linkSync(mine, lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const pid = Number(readText(lock));
-        if (attempt > 0 || (Number.isInteger(pid) && pid > 0 && alive(pid))) throw new CheckpointLockedError(path, pid);
-        unlinkQuietly(lock); // its owner died: the file is ours to take
-      }
-    }
+    if (!claim(mine, lock)) takeOver(path, lock, mine);
   } finally {
     unlinkQuietly(mine);
   }
@@ -39,6 +29,52 @@ export function lockFile(path: string): () => void {
   };
   process.on("exit", release);
   return release;
+}
+
+/** Links `mine` in as `file`: false if `file` exists. */
+function claim(mine: string, file: string): boolean {
+  try {
+    linkSync(mine, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  }
+}
+
+/**
+ * Takes over a lock whose owner died, or refuses. Only under a guard
+ * (`<lock>.takeover`, made as the lock is): two processes that both read the
+ * dead owner's pid would otherwise both unlink and claim, the second removing
+ * the first's fresh lock, and both would hold it. Under the guard the lock
+ * can change only by its owner's release (dead) or a claim of an absent lock
+ * (which the guard holder then sees and refuses).
+ */
+function takeOver(path: string, lock: string, mine: string): void {
+  refuseIfHeld(path, lock);
+  const guard = `${lock}.takeover`;
+  if (!claim(mine, guard)) {
+    const taker = Number(readText(guard));
+    if (live(taker)) throw new CheckpointLockedError(path, taker); // it takes the lock over now
+    throw new CheckpointLockedError(path, taker, `a takeover of its stale lock by process ${taker} was interrupted: remove ${guard} if no process uses the checkpoint`);
+  }
+  try {
+    refuseIfHeld(path, lock);
+    unlinkQuietly(lock); // its owner died: the file is ours to take
+    if (!claim(mine, lock)) refuseIfHeld(path, lock, true);
+  } finally {
+    unlinkQuietly(guard);
+  }
+}
+
+/** Throws if a live process holds the lock (or, when `anyOwner`, whoever holds it). */
+function refuseIfHeld(path: string, lock: string, anyOwner = false): void {
+  const pid = Number(readText(lock));
+  if (anyOwner || live(pid)) throw new CheckpointLockedError(path, pid);
+}
+
+function live(pid: number): boolean {
+  return Number.isInteger(pid) && pid > 0 && alive(pid);
 }
 
 function alive(pid: number): boolean {

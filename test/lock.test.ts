@@ -1,0 +1,57 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CheckpointLockedError } from "../lib/index.js";
+import { lockFile } from "../lib/engine/lock.js";
+import { until } from "./helpers.js";
+
+const racer = new URL("./fixtures/lock-race.ts", import.meta.url).pathname;
+
+describe("checkpoint lock", () => {
+  it("processes taking over one stale lock at once: exactly one of them gets it, every round", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-lock-"));
+    const [racers, rounds] = [4, 30];
+    // a pid nobody has: a process that has exited
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    for (let r = 0; r < rounds; r++) writeFileSync(join(dir, `ckpt.${r}.lock`), String(dead));
+    const children = Array.from({ length: racers }, () => spawn(process.execPath, ["--import", "tsx", racer, dir, String(rounds)], { stdio: "ignore" }));
+    try {
+      const files = (prefix: string): string[] => readdirSync(dir).filter((f) => f.startsWith(prefix));
+      await until(() => files("ready.").length === racers, 60_000);
+      expect(files("ready.")).toHaveLength(racers);
+      const outcomes = (): string[] => files("results.").flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l !== ""));
+      for (let r = 0; r < rounds; r++) {
+        writeFileSync(join(dir, `go.${r}`), "");
+        await until(() => outcomes().filter((l) => l.startsWith(`${r} `)).length === racers, 10_000);
+      }
+      const won = outcomes().filter((l) => l.endsWith(" won"));
+      expect(outcomes().filter((l) => !/ (won|lost)$/.test(l))).toEqual([]);
+      expect(won.map((l) => Number(l.split(" ")[0])).sort((a, b) => a - b)).toEqual(Array.from({ length: rounds }, (_, r) => r));
+      expect(existsSync(join(dir, "ckpt.0.lock"))).toBe(true);
+    } finally {
+      for (const c of children) c.kill("SIGKILL");
+    }
+  }, 120_000);
+
+  it("a takeover cut short by its taker's death leaves the lock refused, naming the guard to remove", () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-lock-"));
+    const path = join(dir, "run.ckpt");
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(`${path}.lock`, String(dead));
+    writeFileSync(`${path}.lock.takeover`, String(dead));
+    let err: unknown;
+    try {
+      lockFile(path)();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CheckpointLockedError);
+    expect((err as Error).message).toBe(`checkpoint ${path}: a takeover of its stale lock by process ${dead} was interrupted: remove ${path}.lock.takeover if no process uses the checkpoint`);
+    // once removed, the stale lock is taken over and released again
+    rmSync(`${path}.lock.takeover`);
+    lockFile(path)();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
