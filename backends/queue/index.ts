@@ -357,7 +357,8 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #started(job: Sent, state: JobState | null | undefined): void {
-    if (job.started) return;
+    // Failed at this hand-over, unrun (past maxStalledCount): its failed event follows, no delivery is announced.
+    if (job.started || state?.kind === "failed") return;
     const { id } = job;
     job.started = true;
     // Redis counts the deliveries of the job it holds (one sent again after Redis lost it adds those before); else, this engine's count of starts.
