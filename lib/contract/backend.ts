@@ -133,6 +133,9 @@ export function isExecutionBackend(x: unknown): x is ExecutionBackend {
   );
 }
 
+/** Why a backend is refused by a second engine (at create, or by a backend's own attach). */
+export const alreadyAttached = (name: string): string => `backend "${name}" is already attached to an engine: give each engine its own backend instance`;
+
 /**
  * Keeps the `report` callback a backend was attached with, refuses a second
  * attach (a backend instance serves one engine), and refuses runs once the
@@ -149,7 +152,7 @@ export class Attachment {
   }
   set(report: ReportState, env: BackendEnvironment): void {
     if (this.#report !== null) {
-      throw new InvalidStateError(`backend "${this.#owner}" is already attached to an engine: give each engine its own backend instance`);
+      throw new InvalidStateError(alreadyAttached(this.#owner));
     }
     this.#report = report;
     this.#env = env;

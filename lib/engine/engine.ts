@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Graph } from "@dagrejs/graphlib";
 import type { z } from "zod";
-import type { ExecutionBackend } from "../contract/backend.js";
+import { alreadyAttached, type ExecutionBackend } from "../contract/backend.js";
 import { AsyncflowError, EngineShutdownError, InvalidOptionsError, InvalidTaskError, describe } from "../contract/errors.js";
 import type { FlowListener } from "../contract/events.js";
 import { Logger } from "../contract/log.js";
@@ -119,7 +119,7 @@ export class WorkflowEngine {
     for (const b of given) {
       if (names.has(b.name)) throw new InvalidOptionsError(`WorkflowEngine.create: two backends are named "${b.name}": give each a unique \`name\``);
       // Refused here, before anything is opened: a failed create shuts its backends down, and this one is another engine's.
-      if (!opts.dryRun && claimed.has(b)) throw new InvalidOptionsError(`WorkflowEngine.create: backend "${b.name}" is already attached to an engine: give each engine its own backend instance`);
+      if (!opts.dryRun && claimed.has(b)) throw new InvalidOptionsError(`WorkflowEngine.create: ${alreadyAttached(b.name)}`);
       names.add(b.name);
     }
     const backends = opts.dryRun ? given.map((b) => defaults.dryRun(b.name)) : given;
