@@ -71,3 +71,27 @@ describe("lifecycle events on ThreadBackend (real threads)", () => {
     expect(at("TaskStarted") - at("TaskSubmitted")).toBeGreaterThan(1);
   });
 });
+
+describe("a listener that cancels a task at its TaskStarted", () => {
+  it("ends it CANCELLED with a terminal event that says it started, on threads and in process, for tasks with time limits", async () => {
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })] });
+    const events: FlowEvent[] = [];
+    const byUid = new Map<string, TaskFuture<number>>();
+    flow.subscribe((e) => {
+      events.push(e);
+      if (e.type === "TaskStarted") byUid.get(e.taskId)?.cancel("seen starting");
+    });
+    const options = { timeout: 60_000, deadline: 120_000, retries: 1 };
+    const onThread = flow.functionTask(function ten(): number {
+      return 10;
+    }, { backend: "threads", ...options });
+    const inProcess = flow.functionTask(() => new Promise<number>(() => undefined), { name: "forever", ...options });
+    const fs: TaskFuture<number>[] = [onThread(), inProcess()];
+    for (const f of fs) byUid.set(f.uid, f);
+    await Promise.allSettled(fs);
+    expect(fs.map((f) => f.state)).toEqual(["CANCELLED", "CANCELLED"]);
+    // durationMs counts from the start the events announced; waitMs ends there
+    expectMatchesFutures(events, fs);
+    await flow.shutdown();
+  });
+});

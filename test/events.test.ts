@@ -6,16 +6,19 @@ import {
   DependencyFailureError,
   LocalBackend,
   TaskCancelledError,
+  optional,
+  settled,
   type BackendEnvironment,
   type ExecutionBackend,
   type FlowEvent,
   type ReportState,
+  type Settled,
   type TaskEvent,
   type TaskFuture,
   type TaskRun,
 } from "../lib/index.js";
 import { byTask, expectLifecycleOrder, expectMatchesFutures } from "./events-check.js";
-import { captureStderr, engine, gate, tick, until } from "./helpers.js";
+import { captureStderr, engine, expectExitsByItself, gate, tick, until } from "./helpers.js";
 
 const STEPS = ["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted"];
 
@@ -348,6 +351,14 @@ describe("lifecycle events on the local backend", () => {
   });
 });
 
+describe("a TaskRetry listener that ends the task", () => {
+  // A child process each: what is checked is that nothing (the retry's ten-minute delay) holds the process.
+  it("shutting the engine down, or cancelling the task, leaves no retry timer: the process exits by itself", () => {
+    expectExitsByItself(new URL("./fixtures/retry-listener-exit.ts", import.meta.url), "TaskCancelledError\nshut down\n", 30_000);
+    expectExitsByItself(new URL("./fixtures/retry-listener-exit.ts", import.meta.url), "TaskCancelledError\n", 30_000, ["cancel"]);
+  }, 90_000);
+});
+
 describe("the shutdown summary of failures nobody looked at", () => {
   it("names an unobserved failure and leaves out awaited ones, ones with callbacks, and ones looked at later", async () => {
     const err = captureStderr();
@@ -376,13 +387,19 @@ describe("the shutdown summary of failures nobody looked at", () => {
     const before = inc(fail("a dependent waits"));
     const depLate = fail("a dependent comes later");
     const callbackLate = fail("a callback once failed");
-    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate, callbackLate];
+    // handed to a dependent once failed under a per-edge policy, and as the second of two failed plain dependencies
+    const [settledLate, optionalLate, firstPlain, secondPlain] = [fail("settled() once failed"), fail("optional() once failed"), fail("first plain"), fail("second plain")];
+    const late = [lookedLater, awaitedLate, inAll, caughtLate, resultLate, depLate, callbackLate, settledLate, optionalLate, firstPlain, secondPlain];
     await until(() => late.every((f) => f.done()));
     await tick();
     expect(lookedLater.exception()).toBeInstanceOf(Error);
     expect(() => resultLate.result()).toThrow("result() once failed");
     callbackLate.addDoneCallback(() => undefined);
+    const take = flow.functionTask((s: Settled<number>, o: number) => [s.status, o], { name: "take" });
+    const pair = flow.functionTask((a: number, b: number) => a + b, { name: "pair" });
     await Promise.allSettled([(async () => await awaitedLate)(), Promise.all([inAll]), caughtLate.catch(() => undefined), returnedBy, before, inc(depLate)]);
+    expect(await take(settled(settledLate), optional(optionalLate, 0))).toEqual(["rejected", 0]);
+    await expect(pair(firstPlain, secondPlain)).rejects.toBeInstanceOf(DependencyFailureError);
     await flow.shutdown();
     const lines = err.lines.filter((l) => l.includes("nobody looked"));
     expect(lines).toHaveLength(1);

@@ -135,6 +135,25 @@ describe("implicit dependency graph", () => {
     await expect(f).rejects.toBeInstanceOf(DependencyFailureError);
   });
 
+  it("a task given an already failed or cancelled dependency never runs, even when another of its inputs is ready at once", async () => {
+    const flow = await engine();
+    const bad = flow.functionTask((): number => {
+      throw new Error("x");
+    }, { name: "bad" })();
+    await bad.catch(() => undefined);
+    const one = flow.functionTask((x: number) => x, { name: "one" });
+    let ran = 0;
+    const use = flow.functionTask((a: number, b: unknown) => (ran++, [a, b]), { name: "use" });
+    // `one(1)` is ready and its flush queued before `use` is made: its synchronous body ends first
+    const failed = use(one(1), bad);
+    await expect(failed).rejects.toBeInstanceOf(DependencyFailureError);
+    const gone = one(2);
+    gone.cancel("gone");
+    const cancelled = use(one(3), { deep: [{ in: [gone] }] });
+    await expect(cancelled).rejects.toBeInstanceOf(TaskCancelledError);
+    expect([ran, failed.state, cancelled.state]).toEqual([0, "FAILED", "CANCELLED"]);
+  });
+
   it("dependents of a cancelled task are CANCELLED and never run", async () => {
     const flow = await engine();
     const g = gate<number>();

@@ -98,8 +98,9 @@ export class Attempts {
     f._run = null;
     f._state = TaskState.PENDING;
     state.attempt = run.attempt + 1;
-    this.#retrying(f, state.attempt, delay, error);
+    // Armed before TaskRetry: a listener that cancels the task or shuts the engine down disarms it.
     this.#timers.add(state, delay);
+    this.#retrying(f, state.attempt, delay, error);
     return true;
   }
 

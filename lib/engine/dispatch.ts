@@ -66,8 +66,7 @@ export class Dispatcher {
       // exit(label) with no exit codes declared is the caller's mistake, named as such (not the ExitRequest it throws)
       else this.#session.lifecycle.finish(f, state, state === TaskState.FAILED ? exitFailure(f, null, value, f._def.kind === TaskKind.BLOCK) : value);
     } else if (state === TaskState.RUNNING) {
-      this.#session.lifecycle.started(f, info);
-      if (c.attempts) this.#session.attempts.started(f, c);
+      this.#session.lifecycle.started(f, info, c.attempts ? c : undefined);
     } else if (state === TaskState.DONE) {
       this.#done(f, run, c, value);
     } else {

@@ -1,7 +1,7 @@
 import { Graph } from "@dagrejs/graphlib";
 import { forEachFuture, hasObject } from "./args.js";
 import { InvalidTaskError } from "../contract/errors.js";
-import { Lenient, depKeys, depUid, type TaskFuture } from "./future.js";
+import { Lenient, depKeys, depUid, looked, type TaskFuture } from "./future.js";
 import type { TaskRecord } from "./history.js";
 import { TaskState, isFinal, type TaskKind } from "../contract/states.js";
 import { pushPruned } from "./pruned.js";
@@ -46,8 +46,10 @@ function linkAll(f: TaskFuture, args: readonly unknown[]): TaskFuture | null {
       const entry = lenient ? new Lenient(f) : f;
       // Dependents that ended first (cancelled, failed elsewhere) are dropped as the list grows, not held until `d` ends.
       d._dependents = d._dependents === null ? [entry] : pushPruned(d._dependents, entry, dependentEnded);
-    } else if (state !== TaskState.DONE && !lenient && ended === null) {
-      ended = d;
+    } else if (state !== TaskState.DONE) {
+      // A failure handed to a new dependent has been looked at, whatever the edge: out of the shutdown summary.
+      looked(d);
+      if (!lenient && ended === null) ended = d;
     }
   });
   return ended;

@@ -145,7 +145,12 @@ export class Session implements TaskHost {
     this.live.add(f);
     if (this.observers.active) emitCreated(this.observers, this.uid, f);
     if (this.log.debugOn) this.#registered(f);
-    if (ended !== null) queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
+    if (ended !== null) {
+      // Held back (a wait nothing releases) until it ends: a sibling dependency finishing in a flush already
+      // queued would otherwise bring its count to 0 and dispatch it first.
+      f._waiting++;
+      queueMicrotask(() => this.lifecycle.dependencyEnded(f, ended));
+    }
     else if (validating !== null) this.#readyOnceValid(f, validating);
     else if (f._waiting === 0) this.dispatcher.ready(f);
     return f;

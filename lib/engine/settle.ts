@@ -10,6 +10,7 @@ import { TaskState, isFinal, type FinalState } from "../contract/states.js";
 import type { Unobserved } from "./unobserved.js";
 import { WorkList } from "./worklist.js";
 import type { StallWatch } from "./stall.js";
+import type { Contract } from "./contract.js";
 
 /** What the lifecycle works on: the session's parts (the Session is one). */
 export interface LifecycleParts {
@@ -21,8 +22,8 @@ export interface LifecycleParts {
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
   readonly memo: { ended(f: TaskFuture): void };
-  /** Drops a final task's time limits and retry delay. */
-  readonly attempts: { ended(f: TaskFuture): void };
+  /** Starts a running attempt's time limits; drops a final task's limits and retry delay. */
+  readonly attempts: { started(f: TaskFuture, c: Contract): void; ended(f: TaskFuture): void };
   /** stallTimeout and warnAfter: told of starts and completions. */
   readonly watch: StallWatch;
   callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
@@ -65,14 +66,17 @@ export class Lifecycle {
   /**
    * PENDING -> RUNNING: the backend has started the body, on `info.where`. A
    * later report of a higher `info.delivery` is a queue job handed to another
-   * worker (its first died).
+   * worker (its first died). `limits`: the contract whose time limits start
+   * with the attempt.
    */
-  started(f: TaskFuture, info?: RunInfo): void {
+  started(f: TaskFuture, info?: RunInfo, limits?: Contract): void {
     const session = this.#session;
     const run = f._run;
     if (f._state !== TaskState.PENDING) {
       if (run === null || info?.delivery === undefined || info.delivery <= (run.info?.delivery ?? 1)) return;
       run.info = info;
+      // The body starts again from its beginning: so does its attempt's timeout.
+      if (limits !== undefined && f._state === TaskState.RUNNING) session.attempts.started(f, limits);
       if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now(); // a report restarts the stall clock
       if (session.observers.active) emitStarted(session.observers, session.uid, f, "TaskRedelivered", info.where, info.delivery);
       session.log.info(f.uid, `${f.name}: redelivered${info.where === undefined ? "" : ` to ${info.where}`} (delivery ${info.delivery}): its worker was lost`, f._workflow ?? undefined);
@@ -85,6 +89,8 @@ export class Lifecycle {
     const warnAfter = f._def.options.warnAfter;
     if (warnAfter !== undefined) watch.started(f, warnAfter);
     if (run !== null && info !== undefined) run.info = info;
+    // Before the event: a listener that cancels the task ends an attempt whose start is already recorded.
+    if (limits !== undefined) session.attempts.started(f, limits);
     if (session.observers.active) {
       emitStarted(session.observers, session.uid, f, "TaskStarted", info?.where);
       if (info?.delivery !== undefined && info.delivery > 1) emitStarted(session.observers, session.uid, f, "TaskRedelivered", info.where, info.delivery);
