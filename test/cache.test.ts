@@ -125,6 +125,13 @@ describe("cache: true", () => {
     await flow.shutdown();
   });
 
+  it("two bindings of one function (one name, one unreadable source) keep their own results", async () => {
+    const flow = await engine();
+    const times = (k: number, x: number): number => k * x;
+    const [double, triple] = [flow.functionTask(times.bind(null, 2), { cache: true }), flow.functionTask(times.bind(null, 3), { cache: true })];
+    expect([await double(5), await triple(5), await double(5)]).toEqual([10, 15, 10]);
+  });
+
   it("unhashable inputs bypass the cache, with a debug log", async () => {
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "debug");
     const err = captureStderr();

@@ -10,7 +10,7 @@ const fixture = new URL("./fixtures/resume-flow.ts", import.meta.url).pathname;
 const dir = (): string => mkdtempSync(join(tmpdir(), "asyncflow-resume-"));
 const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "") : []);
 
-function run(ckpt: string, executions: string, mode: "hang" | "finish"): { child: ReturnType<typeof spawn>; out: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function run(ckpt: string, executions: string, mode: "hang" | "finish" | "stage"): { child: ReturnType<typeof spawn>; out: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, ["--import", "tsx", fixture, ckpt, executions, mode], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -149,6 +149,24 @@ describe("what is checkpointed", () => {
     expect(warned).toHaveLength(2);
   });
 
+  it("not: functions whose source cannot be read (bound, built-in) unless given a `version`: an edit would not change their identity", async () => {
+    const log = captureStderr();
+    function price(base: number, runs: string[], tag: string): number {
+      runs.push(tag);
+      return base * 2;
+    }
+    const [first, second] = await twice(async (flow, runs) => {
+      const bound = flow.functionTask(price.bind(null, 1000, runs, "bound"));
+      const versioned = flow.functionTask(price.bind(null, 1000, runs, "versioned"), { name: "versioned", version: 1 });
+      const builtin = flow.functionTask(Math.max);
+      await Promise.all([bound(), versioned(), builtin(1, 2)]);
+    });
+    expect(first.sort()).toEqual(["bound", "versioned"]);
+    expect(second).toEqual(["bound"]);
+    const warned = log.lines.filter((l) => /WARN (bound price|max) a function whose source cannot be read \(a bound function, a built-in\) is not checkpointed .*give it a `version`/.test(l));
+    expect(warned).toHaveLength(2); // once per engine
+  });
+
   it("executables with captureStdio keep their output files: a resumed task hands the same path, still there", async () => {
     const d = dir();
     const paths: string[] = [];
@@ -204,6 +222,48 @@ describe("what is checkpointed", () => {
     await once(false);
     expect(ran).toBe(20);
   });
+
+  it("a rerun stopped short by what keeps no record (a task without checkpoint failing between stages, a signal) drops no record", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    let ran = 0;
+    const once = async (broken: boolean): Promise<void> => {
+      const flow = await WorkflowEngine.create({ checkpoint: ckpt, handleSignals: false });
+      try {
+        const step = flow.functionTask(function step(i: number) {
+          ran++;
+          return i;
+        });
+        const check = flow.functionTask(() => {
+          if (broken) throw new Error("stage check failed");
+        }, { name: "check", checkpoint: false });
+        await Promise.all([step(0), step(1)]);
+        await check();
+        await Promise.all(Array.from({ length: 8 }, (_, i) => step(i + 2)));
+      } catch {
+        // the program stops between its stages
+      } finally {
+        await flow.shutdown();
+      }
+    };
+    await once(false);
+    expect([ran, lines(ckpt).length]).toEqual([10, 11]);
+    await once(true); // two records asked for, ten held: compacting would drop eight
+    expect(lines(ckpt).length).toBe(11);
+    await once(false);
+    expect(ran).toBe(10);
+    // SIGTERM between stages (the engine handles it): shut down, exit 143, nothing dropped
+    const d = dirname(ckpt);
+    const flowCkpt = join(d, "flow.ckpt");
+    const executions = join(d, "executions");
+    expect((await run(flowCkpt, executions, "finish").out).stdout).toBe("result 45 finish\n");
+    const staged = run(flowCkpt, executions, "stage");
+    let out = "";
+    staged.child.stdout!.on("data", (b: Buffer) => (out += String(b)));
+    await until(() => out.includes("stage 1"), 30_000);
+    staged.child.kill("SIGTERM");
+    expect((await staged.out).code).toBe(143);
+    expect(lines(flowCkpt)).toHaveLength(11);
+  }, 120_000);
 
   it("a record whose value cannot be read back is a miss, said once: its task runs again and records it anew", async () => {
     const ckpt = join(dir(), "run.ckpt");

@@ -76,6 +76,8 @@ export class WorkflowEngine {
   readonly #trace: TraceFile | null;
   readonly #dumpSignal: NodeJS.Signals | false;
   readonly #reporting: Reporting;
+  // What SIGINT/SIGTERM shut down: a run stopped by a signal is not whole, whatever it had finished.
+  readonly #interruptible = { shutdown: (): Promise<void> => ((this.#session.memo.wholeRun = false), this.shutdown()) };
   #shutdown: Promise<void> | null = null;
 
   /** @internal set by the package entry's WorkflowEngine; see {@link DefaultBackends} */
@@ -87,7 +89,7 @@ export class WorkflowEngine {
     this.#handleSignals = handleSignals;
     this.#dumpSignal = dumpSignal;
     this.#trace = trace;
-    if (handleSignals) watchSignals(this);
+    if (handleSignals) watchSignals(this.#interruptible);
     // What the process prints of this engine at exit (if never shut down) and on the dump signal.
     this.#reporting = {
       // What is unfinished and why, and the failures nobody looked at (which shutdown() would have logged).
@@ -316,14 +318,14 @@ export class WorkflowEngine {
     for (const f of session.live.toArray()) session.cancel(f, "the engine is shutting down");
     // Its timer, left armed (unref'd) when the last limit went, would hold the whole session until it fired (an hour's timeout: an hour).
     session.attempts.clear();
-    if (this.#handleSignals) unwatchSignals(this);
+    if (this.#handleSignals) unwatchSignals(this.#interruptible);
     unwatchExit(this.#reporting, this.#dumpSignal);
     session.watch.stop();
     const results = await Promise.allSettled([...session.backends.values(), session.blocks].map((b) => b.shutdown()));
     for (const r of results) {
       if (r.status === "rejected") session.log.error(session.uid, `backend shutdown failed: ${describe(r.reason)}`);
     }
-    // A run that stopped short (a failure, a cancel) did not ask for every record it would have used: none is dropped.
+    // A run that stopped short (a failure, a cancel, a signal) did not ask for every record it would have used: none is dropped.
     await session.memo.store?.close(session.memo.wholeRun);
     for (const line of session.unobserved.summary()) session.log.warn(session.uid, line);
     const observers = session.observers;

@@ -32,11 +32,13 @@ interface Shared {
 export class Memo {
   readonly #parts: MemoParts;
   readonly store: CheckpointStore | null;
-  /** An anonymous definition was not checkpointed and said so (see memoPolicy): later ones are debug lines. */
-  anonymousWarned = false;
+  /** Why definitions were not checkpointed, said once each (see memoPolicy): later ones are debug lines. */
+  readonly warned = new Set<string>();
   /**
-   * No checkpointed task has failed or been cancelled: the run asked for every
-   * record it uses, and compaction may drop the rest (see CheckpointStore.close).
+   * No task of the run has failed or been cancelled (whatever its kind or
+   * policy: an anonymous task or a block failing stops the run short as
+   * surely), and no signal stopped it: the run asked for every record it
+   * uses, and compaction may drop the rest (see CheckpointStore.close).
    */
   wholeRun = true;
   readonly #cache = new Map<string, Shared>();
@@ -106,7 +108,6 @@ export class Memo {
 
   /** `f` (of a definition with a policy) is final: callers sharing its execution get its outcome. */
   ended(f: TaskFuture): void {
-    if (f._state !== TaskState.DONE && f._def.memo!.checkpoint) this.wholeRun = false;
     const key = this.#running.get(f);
     if (key === undefined) return;
     this.#running.delete(f);

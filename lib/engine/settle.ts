@@ -21,7 +21,7 @@ export interface LifecycleParts {
   readonly live: LiveTasks;
   readonly history: History;
   readonly dispatcher: { ready(f: TaskFuture): void };
-  readonly memo: { ended(f: TaskFuture): void };
+  readonly memo: { ended(f: TaskFuture): void; wholeRun: boolean };
   /** Starts a running attempt's time limits; drops a final task's limits and retry delay. */
   readonly attempts: { started(f: TaskFuture, c: Contract): void; ended(f: TaskFuture): void };
   /** stallTimeout and warnAfter: told of starts and completions. */
@@ -118,7 +118,10 @@ export class Lifecycle {
     if (f._def.options.warnAfter !== undefined) session.watch.ended(f);
     session.history.record(f, state);
     if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? (f._attempts?.ran || 1), reused);
-    if (state === TaskState.FAILED) session.unobserved.failed(f);
+    if (state !== TaskState.DONE) {
+      if (state === TaskState.FAILED) session.unobserved.failed(f);
+      session.memo.wholeRun = false;
+    }
     if (session.log.debugOn) {
       session.log.debug(f.uid, `${f.name}: ${state}${state === TaskState.DONE ? "" : ` (${describe(value)})`}`, f._workflow ?? undefined);
     }
