@@ -93,15 +93,17 @@ export class FileStore implements CheckpointStore {
   }
 
   put(key: string, value: unknown): Promise<void> | null {
-    let wire: unknown;
+    let line: string;
     try {
-      wire = toWire(value);
+      const wire = toWire(value);
       // JSON carries `wire === value` exactly; a V8 serialization must give back an equal value (classes, functions do not)
       if (wire !== value && !isDeepStrictEqual(fromWire(JSON.parse(JSON.stringify(wire))), value)) return null;
-    } catch {
+      line = `${JSON.stringify({ k: key, v: wire })}\n`;
+    } catch (error) {
+      // Longer than a string can be: a record this store cannot write, so the task fails rather than settle unrecorded.
+      if (tooLong(error)) return Promise.reject(error);
       return null;
     }
-    const line = `${JSON.stringify({ k: key, v: wire })}\n`;
     this.#written.set(key, line);
     this.#queue.push(line);
     const done = new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
@@ -162,6 +164,11 @@ export class FileStore implements CheckpointStore {
     await rename(tmp, this.path);
     this.#log.debug(this.path, `checkpoint compacted: ${this.#lines} records -> ${kept}`);
   }
+}
+
+/** V8's "Invalid string length", or Node's refusal to make a string past that length of a buffer. */
+function tooLong(error: unknown): error is Error {
+  return error instanceof Error && ((error instanceof RangeError && error.message === "Invalid string length") || (error as NodeJS.ErrnoException).code === "ERR_STRING_TOO_LONG");
 }
 
 /** The records of a checkpoint file's text; `good` is the byte length up to the last whole line. */

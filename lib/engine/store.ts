@@ -11,7 +11,8 @@ export interface CheckpointStore {
   /**
    * Records `value` under `key`; the promise resolves once it is durable.
    * Puts made in the same burst share one write. Returns null, recording
-   * nothing, for a value that would not come back the same from the store.
+   * nothing, for a value that would not come back the same from the store;
+   * a rejected promise for a record it cannot write (one too long for a string).
    */
   put(key: string, value: unknown): Promise<void> | null;
   /**
