@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CheckpointError } from "../lib/index.js";
 import { engine } from "./helpers.js";
 
+const shortWrite = new URL("./fixtures/short-write-flow.ts", import.meta.url).pathname;
 const dir = (): string => mkdtempSync(join(tmpdir(), "af-ckpt-file-"));
 const records = (path: string): unknown[] =>
   readFileSync(path, "utf8")
@@ -31,5 +33,20 @@ describe("checkpoint file", () => {
     expect(await small(1)).toBe(2);
     await flow.shutdown();
     expect(records(ckpt)).toEqual([{ k: expect.stringMatching(/^small@/) as unknown, v: 2 }]);
+  }, 60_000);
+
+  it("a write cut short (a file-size limit) fails the tasks of that write with CheckpointError and leaves the file at its last whole record", () => {
+    const ckpt = join(dir(), "run.ckpt");
+    // 16 KiB: the header and five 3 KB records fit, the sixth is cut part-way
+    const r = spawnSync("bash", ["-c", 'ulimit -f 16; exec "$0" --import tsx "$1" "$2"', process.execPath, shortWrite, ckpt], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout.split("\n").filter((l) => l !== "");
+    expect(out.slice(0, 5)).toEqual(["0 DONE", "1 DONE", "2 DONE", "3 DONE", "4 DONE"]);
+    expect(out[5]).toMatch(/^5 CheckpointError: task\.\d+ \(step\): its result could not be written to checkpoint /);
+    expect(out[5]).toContain(`checkpoint ${ckpt}: Error: EFBIG: file too large, write`);
+    expect(out).toHaveLength(6);
+    const text = readFileSync(ckpt, "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(records(ckpt).map((rec) => (rec as { v: string }).v.slice(0, 2))).toEqual(["0:", "1:", "2:", "3:", "4:"]);
   }, 60_000);
 });

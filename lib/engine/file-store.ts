@@ -115,20 +115,40 @@ export class FileStore implements CheckpointStore {
     while (this.#queue.length > 0) {
       const text = this.#queue.join("");
       const waiting = this.#waiting;
-      this.#lines += this.#queue.length;
+      const count = this.#queue.length;
       this.#queue = [];
       this.#waiting = [];
       try {
-        const buf = Buffer.from(text);
-        await this.#fh.write(buf, 0, buf.length, this.#offset);
-        this.#offset += buf.length;
-        if (this.#sync) await this.#fh.datasync();
+        await this.#append(Buffer.from(text));
+        this.#lines += count;
         for (const w of waiting) w.resolve();
       } catch (error) {
+        await this.#cutBack();
         for (const w of waiting) w.reject(error);
       }
     }
     this.#writing = null;
+  }
+
+  /** Writes `buf` at the end of the last whole line, all of it: a write may take only part (a full disk, a file-size limit). */
+  async #append(buf: Buffer): Promise<void> {
+    for (let done = 0; done < buf.length; ) {
+      const { bytesWritten } = await this.#fh.write(buf, done, buf.length - done, this.#offset + done);
+      if (bytesWritten === 0) throw new Error(`the file took ${done} of ${buf.length} bytes and no more`);
+      done += bytesWritten;
+    }
+    if (this.#sync) await this.#fh.datasync();
+    this.#offset += buf.length;
+  }
+
+  /** After a failed write: the file ends at its last whole record again, so a later write does not follow a torn one. */
+  async #cutBack(): Promise<void> {
+    try {
+      await this.#fh.truncate(this.#offset);
+    } catch (error) {
+      // the next write overwrites the torn bytes from the same offset; a rerun cuts off what stays past the last newline
+      this.#log.warn(this.path, `checkpoint: a torn record could not be cut off after a failed write (${describe(error)})`);
+    }
   }
 
   close(compact: boolean): Promise<void> {
