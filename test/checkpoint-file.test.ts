@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CheckpointError } from "../lib/index.js";
-import { engine } from "./helpers.js";
+import { captureStderr, engine } from "./helpers.js";
 
 const shortWrite = new URL("./fixtures/short-write-flow.ts", import.meta.url).pathname;
 const dir = (): string => mkdtempSync(join(tmpdir(), "af-ckpt-file-"));
@@ -48,5 +48,34 @@ describe("checkpoint file", () => {
     const text = readFileSync(ckpt, "utf8");
     expect(text.endsWith("\n")).toBe(true);
     expect(records(ckpt).map((rec) => (rec as { v: string }).v.slice(0, 2))).toEqual(["0:", "1:", "2:", "3:", "4:"]);
+  }, 60_000);
+
+  it("a file past the longest string (~512 MiB) opens again: it is read as bytes and decoded line by line", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    const runs: number[] = [];
+    const once = async (): Promise<number[]> => {
+      const flow = await engine({ checkpoint: ckpt });
+      const step = flow.functionTask(function step(i: number) {
+        runs.push(i);
+        return i * 10;
+      });
+      const values = [await step(1), await step(2)];
+      await flow.shutdown();
+      return values;
+    };
+    expect(await once()).toEqual([10, 20]);
+    const [header, first, second] = readFileSync(ckpt, "utf8").split("\n") as [string, string, string];
+    // between the two records, a line of 540 MB (a hole: no disk written) that no string can hold
+    const fd = openSync(ckpt, "w");
+    writeSync(fd, `${header}\n${first}\n`);
+    const at = fstatSync(fd).size + 540_000_000;
+    ftruncateSync(fd, at);
+    writeSync(fd, `\n${second}\n`, at);
+    closeSync(fd);
+    expect(statSync(ckpt).size).toBeGreaterThan(2 ** 29);
+    const log = captureStderr();
+    expect(await once()).toEqual([10, 20]);
+    expect(runs).toEqual([1, 2]);
+    expect(log.text()).toContain(`${ckpt} checkpoint: line 3 is not a record, ignored`);
   }, 60_000);
 });

@@ -7,6 +7,10 @@ import { lockFile } from "./lock.js";
 import type { CheckpointStore } from "./store.js";
 
 const HEADER = '{"asyncflow":"checkpoint","format":1}\n';
+const HEADER_BYTES = Buffer.from(HEADER);
+const NEWLINE = 0x0a;
+/** Characters per write at most: a burst of records together past V8's longest string (~512 MiB) would not join into one. */
+const BATCH_CHARS = 64 * 1024 * 1024;
 
 interface Record {
   readonly line: string;
@@ -58,12 +62,13 @@ export class FileStore implements CheckpointStore {
   static async open(path: string, o: { sync: boolean; compact: boolean }, log: Logger): Promise<FileStore> {
     const release = lockFile(path);
     try {
-      const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "" : Promise.reject(e)));
-      const { records, lines, good } = parse(text, path, log);
+      // bytes, decoded line by line: the whole file as one string would stop at V8's longest string (~512 MiB)
+      const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? Buffer.alloc(0) : Promise.reject(e)));
+      const { records, lines, good } = parse(bytes, path, log);
       const fresh = good === 0; // absent, empty, or torn before its header was whole
       const fh = await open(path, fresh ? "w" : "r+");
       if (fresh) await fh.write(HEADER);
-      else if (good < Buffer.byteLength(text)) await fh.truncate(good); // a torn last record: cut off, so appends start on a line of their own
+      else if (good < bytes.length) await fh.truncate(good); // a torn last record: cut off, so appends start on a line of their own
       const store = new FileStore(path, o, fh, release, log, records, lines);
       store.#offset = fresh ? Buffer.byteLength(HEADER) : good;
       return store;
@@ -113,11 +118,9 @@ export class FileStore implements CheckpointStore {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const text = this.#queue.join("");
-      const waiting = this.#waiting;
-      const count = this.#queue.length;
-      this.#queue = [];
-      this.#waiting = [];
+      const count = batchEnd(this.#queue, 0);
+      const text = this.#queue.splice(0, count).join("");
+      const waiting = this.#waiting.splice(0, count);
       try {
         await this.#append(Buffer.from(text));
         this.#lines += count;
@@ -130,13 +133,9 @@ export class FileStore implements CheckpointStore {
     this.#writing = null;
   }
 
-  /** Writes `buf` at the end of the last whole line, all of it: a write may take only part (a full disk, a file-size limit). */
+  /** Writes `buf` at the end of the last whole line. */
   async #append(buf: Buffer): Promise<void> {
-    for (let done = 0; done < buf.length; ) {
-      const { bytesWritten } = await this.#fh.write(buf, done, buf.length - done, this.#offset + done);
-      if (bytesWritten === 0) throw new Error(`the file took ${done} of ${buf.length} bytes and no more`);
-      done += bytesWritten;
-    }
+    await writeAll(this.#fh, buf, this.#offset);
     if (this.#sync) await this.#fh.datasync();
     this.#offset += buf.length;
   }
@@ -176,7 +175,13 @@ export class FileStore implements CheckpointStore {
       const lines = [HEADER];
       for (const [key, r] of this.#previous) if (r.kept && !this.#written.has(key)) lines.push(r.line);
       for (const line of this.#written.values()) lines.push(line);
-      await fh.write(lines.join(""));
+      for (let i = 0, at = 0; i < lines.length; ) {
+        const j = batchEnd(lines, i);
+        const buf = Buffer.from(lines.slice(i, j).join(""));
+        await writeAll(fh, buf, at);
+        at += buf.length;
+        i = j;
+      }
       await fh.datasync();
     } finally {
       await fh.close();
@@ -186,32 +191,47 @@ export class FileStore implements CheckpointStore {
   }
 }
 
+/** Writes all of `buf` at `position`: a write may take only part (a full disk, a file-size limit). */
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    if (bytesWritten === 0) throw new Error(`the file took ${done} of ${buf.length} bytes and no more`);
+    done += bytesWritten;
+  }
+}
+
+/** Where the batch of `lines` starting at `from` ends: at least one line, else at most BATCH_CHARS characters. */
+function batchEnd(lines: readonly string[], from: number): number {
+  let end = from + 1;
+  for (let chars = lines[from]!.length; end < lines.length && chars + lines[end]!.length <= BATCH_CHARS; end++) chars += lines[end]!.length;
+  return end;
+}
+
 /** V8's "Invalid string length", or Node's refusal to make a string past that length of a buffer. */
 function tooLong(error: unknown): error is Error {
   return error instanceof Error && ((error instanceof RangeError && error.message === "Invalid string length") || (error as NodeJS.ErrnoException).code === "ERR_STRING_TOO_LONG");
 }
 
-/** The records of a checkpoint file's text; `good` is the byte length up to the last whole line. */
-function parse(text: string, path: string, log: Logger): { records: Map<string, Record>; lines: number; good: number } {
+/** The records of a checkpoint file's bytes; `good` is the byte length up to the last whole line. */
+function parse(bytes: Buffer, path: string, log: Logger): { records: Map<string, Record>; lines: number; good: number } {
   const records = new Map<string, Record>();
-  if (text === "") return { records, lines: 0, good: 0 };
-  const end = text.lastIndexOf("\n") + 1;
+  const end = bytes.lastIndexOf(NEWLINE) + 1;
   // No whole line: a header torn by a crash is started afresh; anything else is someone's file.
-  if (end === 0 && HEADER.startsWith(text)) return { records, lines: 0, good: 0 };
-  const body = text.slice(0, end).split("\n");
-  body.pop();
-  if (body[0] !== HEADER.trimEnd()) throw new InvalidOptionsError(`checkpoint: ${path} is not an asyncflow checkpoint file (its first line is not ${HEADER.trimEnd()})`);
+  if (end === 0 && HEADER_BYTES.subarray(0, bytes.length).equals(bytes)) return { records, lines: 0, good: 0 };
+  if (!bytes.subarray(0, HEADER_BYTES.length).equals(HEADER_BYTES)) throw new InvalidOptionsError(`checkpoint: ${path} is not an asyncflow checkpoint file (its first line is not ${HEADER.trimEnd()})`);
   let lines = 0;
-  for (let i = 1; i < body.length; i++) {
-    const line = body[i]!;
+  for (let start = HEADER_BYTES.length, n = 2; start < end; n++) {
+    const stop = bytes.indexOf(NEWLINE, start);
     try {
+      const line = bytes.toString("utf8", start, stop); // throws for a line past the longest string: not a record either
       const r = JSON.parse(line) as { k: string; v: unknown };
       records.set(r.k, { line: `${line}\n`, wire: r.v, kept: false });
       lines++;
     } catch {
-      log.warn(path, `checkpoint: line ${i + 1} is not a record, ignored`);
+      log.warn(path, `checkpoint: line ${n} is not a record, ignored`);
     }
+    start = stop + 1;
   }
-  if (end < text.length) log.debug(path, "checkpoint: a torn last record (a crash during a write) was ignored");
-  return { records, lines, good: Buffer.byteLength(text.slice(0, end)) };
+  if (end < bytes.length) log.debug(path, "checkpoint: a torn last record (a crash during a write) was ignored");
+  return { records, lines, good: end };
 }
