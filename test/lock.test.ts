@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CheckpointLockedError } from "../lib/index.js";
+import { CheckpointLockedError, WorkflowEngine } from "../lib/index.js";
 import { lockFile } from "../lib/engine/lock.js";
-import { until } from "./helpers.js";
+import { engine, until } from "./helpers.js";
 
 const racer = new URL("./fixtures/lock-race.ts", import.meta.url).pathname;
 
@@ -53,5 +53,29 @@ describe("checkpoint lock", () => {
     rmSync(`${path}.lock.takeover`);
     lockFile(path)();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("two paths to one checkpoint (a symlink to the file, to its directory, to a file not made yet) find one lock: the second engine is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-lock-"));
+    mkdirSync(join(dir, "real"));
+    symlinkSync(join(dir, "real", "run.ckpt"), join(dir, "latest.ckpt")); // dangling until the first engine makes the file
+    symlinkSync(join(dir, "real"), join(dir, "dir-link"));
+    const second = (path: string): Promise<unknown> => WorkflowEngine.create({ checkpoint: path, handleSignals: false }).then(
+        async (flow) => (await flow.shutdown(), flow),
+        (e: unknown) => e,
+      );
+    // the file not made yet: through the dangling link first, then by its own path
+    const first = await engine({ checkpoint: join(dir, "latest.ckpt") });
+    for (const other of [join(dir, "real", "run.ckpt"), join(dir, "dir-link", "run.ckpt")]) {
+      const err = await second(other);
+      expect(err).toBeInstanceOf(CheckpointLockedError);
+      expect((err as CheckpointLockedError).pid).toBe(process.pid);
+    }
+    await first.shutdown();
+    // the file made: by its own path first, then through either link
+    const again = await engine({ checkpoint: join(dir, "real", "run.ckpt") });
+    for (const other of [join(dir, "latest.ckpt"), join(dir, "dir-link", "run.ckpt")]) expect(await second(other)).toBeInstanceOf(CheckpointLockedError);
+    await again.shutdown();
+    expect(readdirSync(join(dir, "real"))).toEqual(["run.ckpt"]);
   });
 });

@@ -1,18 +1,20 @@
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, readlinkSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { CheckpointLockedError } from "../contract/errors.js";
 
 /**
  * An exclusive claim on a file between processes (and engines of one
  * process): `<path>.lock` holding the owner's pid, made with O_EXCL. A lock
  * left by a process that died (SIGKILL) is taken over; one held by a live
- * process is refused with {@link CheckpointLockedError}. The pid is written
+ * process is refused with {@link CheckpointLockedError}. The lock sits by the
+ * file's real path, so every path to one file (a symlink) finds the same lock. The pid is written
  * to a private file first and linked into place, so nobody ever reads a lock
  * without its pid. The lock is also
  * dropped when the process exits without shutting the engine down.
  * @returns the release function.
  */
 export function lockFile(path: string): () => void {
-  const lock = `${path}.lock`;
+  const lock = `${realPath(path)}.lock`;
   const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   writeFileSync(mine, String(process.pid));
   try {
@@ -29,6 +31,22 @@ export function lockFile(path: string): () => void {
   };
   process.on("exit", release);
   return release;
+}
+
+/** Where `path` leads through symlinks; for a file not made yet, that name in its directory's real path (opening it makes it there). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  let target: string;
+  try {
+    target = resolve(dirname(path), readlinkSync(path)); // a symlink to a file not made yet: opening it makes its target
+  } catch {
+    return join(realpathSync(dirname(path)), basename(path));
+  }
+  return realPath(target);
 }
 
 /** Links `mine` in as `file`: false if `file` exists. */
