@@ -78,4 +78,35 @@ describe("checkpoint file", () => {
     expect(runs).toEqual([1, 2]);
     expect(log.text()).toContain(`${ckpt} checkpoint: line 3 is not a record, ignored`);
   }, 60_000);
+
+  it("a resumed result is what a clean run gives: symbol keys, an array's named properties and sharing survive (or the result is not recorded)", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    const tag = Symbol.for("tag");
+    const once = async (): Promise<{ values: unknown[]; runs: string[] }> => {
+      const flow = await engine({ checkpoint: ckpt });
+      const runs: string[] = [];
+      const withSymbol = flow.functionTask(function withSymbol() {
+        runs.push("withSymbol");
+        return { id: 1, [tag]: "urgent" };
+      });
+      const withProps = flow.functionTask(function withProps() {
+        runs.push("withProps");
+        return Object.assign([1, 2, 3], { total: 6 });
+      });
+      const sharing = flow.functionTask(function sharing() {
+        runs.push("sharing");
+        const cfg = { n: 1 };
+        return { a: cfg, b: cfg };
+      });
+      const values = [await withSymbol(), await withProps(), await sharing()];
+      await flow.shutdown();
+      return { values, runs };
+    };
+    const clean = await once();
+    const again = await once();
+    expect(again.runs).toEqual(["withSymbol"]); // V8 too drops symbol keys: not recorded, so run again
+    expect(again.values).toStrictEqual(clean.values);
+    const shared = again.values[2] as { a: unknown; b: unknown };
+    expect(shared.a).toBe(shared.b);
+  });
 });

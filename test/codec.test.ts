@@ -171,4 +171,19 @@ describe("wire codec (values bound for another process)", () => {
     const back = viaJson(cyclic) as { self: unknown };
     expect(back.self).toBe(back);
   });
+
+  it("sends through V8 what JSON would take apart: symbol keys, an array's named properties, an array subclass, an object reached twice", () => {
+    const rows = Object.assign([1, 2, 3], { total: 6 });
+    const shared = { n: 1 };
+    class Rows extends Array<number> {}
+    for (const x of [{ id: 1, [Symbol.for("tag")]: "urgent" }, [1, Object.assign([2], { [Symbol.for("tag")]: 1 })], rows, { a: shared, b: shared }, [shared, shared], Rows.from([1])]) {
+      expect(toWire(x)).not.toBe(x);
+    }
+    expect(viaJson(rows)).toStrictEqual(rows);
+    const back = viaJson({ a: shared, b: [shared] }) as { a: unknown; b: unknown[] };
+    expect(back.a).toBe(back.b[0]);
+    // equal but distinct objects are JSON's as before
+    const twins = { a: { n: 1 }, b: { n: 1 } };
+    expect(toWire(twins)).toBe(twins);
+  });
 });
