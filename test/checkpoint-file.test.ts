@@ -109,4 +109,22 @@ describe("checkpoint file", () => {
     const shared = again.values[2] as { a: unknown; b: unknown };
     expect(shared.a).toBe(shared.b);
   });
+
+  it("two calls resumed from one record get an object each, as in a clean run", async () => {
+    const ckpt = join(dir(), "run.ckpt");
+    const once = async (): Promise<[unknown, unknown]> => {
+      const flow = await engine({ checkpoint: ckpt });
+      const load = flow.functionTask(function load(n: number) {
+        return { items: [n] };
+      });
+      const [a, b] = [load(1), load(1)];
+      (await a).items.push(10); // a caller working on its own result
+      const values: [unknown, unknown] = [await a, await b];
+      await flow.shutdown();
+      return values;
+    };
+    const clean = await once();
+    expect(clean).toEqual([{ items: [1, 10] }, { items: [1] }]);
+    expect(await once()).toEqual(clean);
+  });
 });

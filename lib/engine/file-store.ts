@@ -84,6 +84,8 @@ export class FileStore implements CheckpointStore {
     let value: unknown;
     try {
       value = fromWire(r.wire);
+      // JSON's parse is one object for every caller: each gets its own, as each call of a clean run does
+      if (value === r.wire && typeof value === "object" && value !== null) value = structuredClone(value);
     } catch (error) {
       // Whole JSON, but not a value (edited by hand, or by a bug): a miss, so the task runs again and records it anew.
       this.#previous.delete(key);
