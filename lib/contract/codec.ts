@@ -23,7 +23,7 @@ const V8 = "$asyncflow.v8";
  * gives it back exactly, else a tagged V8 serialization.
  */
 export function toWire(value: unknown): unknown {
-  return jsonExact(value, 0, new Set()) ? value : { [V8]: serialize(value).toString("base64") };
+  return jsonExact(value, 0, null) ? value : { [V8]: serialize(value).toString("base64") };
 }
 
 /** The value `toWire` was given, from what JSON carried. */
@@ -36,7 +36,7 @@ export function fromWire(wire: unknown): unknown {
 // prototypes, symbol keys, an array's properties besides its elements, and
 // sharing (an object reached twice arrives as two copies): all of these, and
 // deep values and cycles, are left to V8, which keeps them.
-function jsonExact(x: unknown, depth: number, seen: Set<object>): boolean {
+function jsonExact(x: unknown, depth: number, seen: Set<object> | null): boolean {
   switch (typeof x) {
     case "string":
     case "boolean":
@@ -49,6 +49,7 @@ function jsonExact(x: unknown, depth: number, seen: Set<object>): boolean {
       return false;
   }
   if (x === null) return true;
+  seen ??= new Set(); // made at the first object: most arguments are primitives
   if (depth > 32 || seen.has(x) || Object.getOwnPropertySymbols(x).length > 0) return false;
   seen.add(x);
   if (Array.isArray(x)) {
