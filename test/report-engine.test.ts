@@ -14,6 +14,29 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe("the report on a trace written by the engine", () => {
+  it("calls that shared one failed cached execution count once as its body's failure; names with control characters are printed escaped", async () => {
+    captureStderr();
+    const file = join(mkdtempSync(join(tmpdir(), "af-report-engine-")), "run.jsonl");
+    const flow = await engine({ trace: file });
+    let bodies = 0;
+    const fetch = flow.functionTask(
+      async (url: string): Promise<string> => {
+        bodies++;
+        throw new Error(`${url} is down`);
+      },
+      { name: "fetch\n\u001b[31mred", cache: true },
+    );
+    const calls = [fetch("a"), fetch("a"), fetch("a")];
+    await Promise.allSettled(calls);
+    await flow.shutdown();
+    expect(bodies).toBe(1);
+    const r = await cli("report", file);
+    expect([r.code, r.err]).toEqual([0, ""]);
+    expect(r.out).toMatch(/failures: 3 \(1 failed in their own body, 2 shared a cached execution that failed, 0 because a dependency failed\)\n {2}\+[\d.]+ s {2}fetch\\n\\u001b\[31mred \(task\.000001\): Error: a is down\n/);
+    expect(r.out).not.toContain("\u001b");
+    expect(r.out.split("\n").find((l) => l.startsWith("fetch"))).toMatch(/^fetch\\n\\u001b\[31mred +3 +0 +3 /);
+  });
+
   it("table, critical path, retries and failures; a task's story; the graph", async () => {
     captureStderr();
     const file = join(mkdtempSync(join(tmpdir(), "af-report-engine-")), "run.jsonl");

@@ -16,6 +16,7 @@ export function offset(time: number, origin: number): string {
 
 /** Rows of cells as columns separated by two spaces; columns whose header starts with a space are right-aligned. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  rows = rows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.trim().length, ...rows.map((r) => (r[i] ?? "").length)));
   const right = header.map((h) => h.startsWith(" "));
   const line = (cells: readonly string[]): string =>
@@ -28,5 +29,16 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 /** `name (uid)` as asyncflow names tasks everywhere. */
 export function who(t: { uid: string; name: string }): string {
-  return `${t.name} (${t.uid})`;
+  return `${printable(t.name)} (${t.uid})`;
 }
+
+// C0 and C1 controls, DEL, and the two line separators JavaScript counts as line ends.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text with its control characters written as escapes (`\n`, `\u001b`): a name cannot break a line or drive the terminal. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };

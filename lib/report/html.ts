@@ -9,7 +9,7 @@ import { STATE_COLOURS } from "./dot.js";
 import { pageData } from "./embed.js";
 import { ms } from "./format.js";
 import type { LoadedTrace } from "./load.js";
-import type { TracedTask } from "./model.js";
+import { failureCounts, failuresOf, type TracedTask } from "./model.js";
 import type { NameStats } from "./stats.js";
 
 /** The per-name table is sorted by total time; past this many names the rest are summed in one row. */
@@ -99,14 +99,14 @@ function statsTable(stats: readonly NameStats[]): string {
 }
 
 function failures(trace: LoadedTrace): string {
-  const failed = [...trace.session.tasks.values()].filter((t) => t.state === "FAILED" && t.rootCause === undefined);
-  const caused = [...trace.session.tasks.values()].filter((t) => t.state === "FAILED" && t.rootCause !== undefined).length;
-  if (failed.length === 0 && caused === 0) return "<p>none</p>";
+  const kinds = failuresOf(trace.session);
+  const failed = kinds.own;
+  if (failed.length === 0 && kinds.shared === 0 && kinds.caused === 0) return "<p>none</p>";
   const items = failed
     .slice(0, FAILURES_LISTED)
     .map((t) => `<li><code>${esc(t.uid)}</code> ${esc(t.name)}: ${esc(t.error ? `${t.error.name}: ${t.error.message}` : "no error recorded")}</li>`);
   const more = failed.length > FAILURES_LISTED ? `<li>and ${failed.length - FAILURES_LISTED} more</li>` : "";
-  return `<p>${failed.length} failed in their own body, ${caused} because a dependency failed.</p><ul id="failures">${items.join("\n")}${more}</ul>`;
+  return `<p>${failureCounts(kinds)}.</p><ul id="failures">${items.join("\n")}${more}</ul>`;
 }
 
 function esc(s: string): string {

@@ -129,6 +129,30 @@ const TASK_EVENT_TYPES: ReadonlySet<string> = new Set<TaskEvent["type"]>([
   "TaskSlow",
 ]);
 
+/**
+ * A session's failures by kind: failed in their own body; calls that shared
+ * a cached execution which failed (one body, several futures: counted once,
+ * in `own`); and tasks that did not run because a dependency failed.
+ */
+export function failuresOf(session: SessionModel): { own: TracedTask[]; shared: number; caused: number } {
+  const own: TracedTask[] = [];
+  let shared = 0;
+  let caused = 0;
+  for (const t of session.tasks.values()) {
+    if (t.state !== "FAILED") continue;
+    if (t.rootCause !== undefined) caused++;
+    else if (t.cached) shared++;
+    else own.push(t);
+  }
+  return { own, shared, caused };
+}
+
+/** How failuresOf's counts read: "2 failed in their own body, 1 because a dependency failed". */
+export function failureCounts(f: { own: readonly unknown[]; shared: number; caused: number }): string {
+  const shared = f.shared === 0 ? "" : `, ${f.shared} shared a cached execution that failed`;
+  return `${f.own.length} failed in their own body${shared}, ${f.caused} because a dependency failed`;
+}
+
 export function isTaskEvent(e: FlowEvent): e is TaskEvent {
   return TASK_EVENT_TYPES.has(e.type);
 }
@@ -205,6 +229,7 @@ function applyTaskEvent(s: SessionModel, e: TaskEvent): void {
       break;
     case "TaskFailed":
       t.state = "FAILED";
+      t.cached = e.cached === true;
       t.error = e.error;
       t.rootCause = e.rootCause;
       break;

@@ -1,5 +1,5 @@
 /** The terminal report: the per-name table, the critical path and the failures. */
-import type { SessionModel, TracedTask } from "./model.js";
+import { failureCounts, failuresOf, type SessionModel, type TracedTask } from "./model.js";
 import { ms, offset, table, who } from "./format.js";
 import type { NameStats } from "./stats.js";
 
@@ -68,11 +68,11 @@ export function criticalPathText(session: SessionModel, path: readonly TracedTas
 function failuresText(session: SessionModel): string[] {
   const failed = [...session.tasks.values()].filter((t) => t.state === "FAILED");
   if (failed.length === 0) return ["failures: none"];
-  // Root failures first: the dependency failures they caused repeat their error.
-  const roots = failed.filter((t) => t.rootCause === undefined);
-  const caused = failed.length - roots.length;
+  // Root failures first: the dependency failures they caused (and the calls that shared one) repeat their error.
+  const kinds = failuresOf(session);
+  const roots = kinds.own;
   const origin = session.start?.time ?? session.firstTime;
-  const lines = [`failures: ${failed.length} (${roots.length} failed in their own body, ${caused} because a dependency failed)`];
+  const lines = [`failures: ${failed.length} (${failureCounts(kinds)})`];
   for (const t of roots.slice(0, FAILURES_LISTED)) {
     const error = t.error ? `${t.error.name}: ${firstLine(t.error.message)}` : "no error recorded";
     const retried = t.retries.length > 0 ? ` after ${t.retries.length} retr${t.retries.length === 1 ? "y" : "ies"}` : "";
