@@ -328,6 +328,21 @@ describe("lifecycle events on the local backend", () => {
     expect(second[2]).toMatchObject({ type: "TaskCompleted", resumed: true, durationMs: 0 });
   });
 
+  it("a checkpointed task ends when its body does: the write's wait is its persistMs, and a one-slot backend shows no overlap", async () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), "asyncflow-events-")), "run.ckpt");
+    const { flow, events, of } = await observed({ checkpoint: ckpt, backend: new LocalBackend({ concurrency: 1 }) });
+    const double = flow.functionTask((x: number) => x * 2, { name: "double" });
+    const fs = Array.from({ length: 20 }, (_, i) => double(i));
+    await Promise.all(fs);
+    expectMatchesFutures(events, fs);
+    for (const [i, f] of fs.entries()) {
+      const done = of(f.uid, "TaskCompleted");
+      expect(done.persistMs).toBeGreaterThanOrEqual(0);
+      // one slot: the next body started once this one had returned, whatever the write was doing
+      if (i + 1 < fs.length) expect(done.time).toBeLessThanOrEqual(of(fs[i + 1]!.uid, "TaskStarted").time);
+    }
+  });
+
   it("a backend's warnings and errors through env.log become BackendNotice events", async () => {
     captureStderr();
     class Chatty implements ExecutionBackend {

@@ -79,6 +79,12 @@ export interface TaskCompleted extends TaskEventBase, TerminalFields {
   cached?: boolean;
   /** It did not run: its result came from the checkpoint of an earlier run. */
   resumed?: boolean;
+  /**
+   * With a checkpoint: how long its future waited, after its body ended, for
+   * the result to be durable. Its `time` (and so `durationMs`) is when the
+   * body ended; the future settled `persistMs` later.
+   */
+  persistMs?: number;
 }
 
 export interface TaskFailed extends TaskEventBase, TerminalFields {

@@ -58,10 +58,13 @@ export function emitSlow(o: Observers, sessionId: string, f: TaskFuture, running
 /** How a task that did not run got its outcome: the session's cache (or a call it shared), or the checkpoint of an earlier run. */
 export type Reused = "cached" | "resumed";
 
-/** The terminal event of `f`, which has just become `state` at `end` (its `_started` still tells whether it ran). */
-export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state: FinalState, value: unknown, end: number, attempt: number, reused?: Reused): void {
+/** The terminal event of `f`, which has just become `state` at `now`, having run until `ranUntil` when a write held it (its `_started` still tells whether it ran). */
+export function emitEnded(o: Observers, sessionId: string, f: TaskFuture, state: FinalState, value: unknown, now: number, attempt: number, reused?: Reused, ranUntil?: number): void {
   const type = state === TaskState.DONE ? "TaskCompleted" : state === TaskState.FAILED ? "TaskFailed" : "TaskCanceled";
+  // A checkpointed task ended when its body did (ranUntil); its future settled once the result was durable.
+  const end = ranUntil ?? now;
   const e = base(type, end, sessionId, f, attempt) as TaskCompleted | TaskFailed | TaskCanceled;
+  if (ranUntil !== undefined && e.type === "TaskCompleted") e.persistMs = now - ranUntil;
   // A retried task has run since its first start: its attempts and the delays between them are duration, not wait.
   const started = f._attempts?.firstStarted ?? f._started;
   e.durationMs = started > 0 ? end - started : 0;

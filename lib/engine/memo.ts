@@ -11,7 +11,9 @@ import type { CheckpointStore } from "./store.js";
 /** What the memo works with: the session's parts. */
 export interface MemoParts {
   readonly log: Logger;
-  readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean };
+  readonly lifecycle: { finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused, ranUntil?: number): boolean };
+  /** The session's clock. */
+  now(): number;
   /** Dispatches `f` with resolved `args` again (through the memo); nothing once the engine is shutting down (it cancels `f`). */
   dispatchWith(f: TaskFuture, args: unknown[]): void;
 }
@@ -99,8 +101,10 @@ export class Memo {
       return false;
     }
     const lifecycle = this.#parts.lifecycle;
+    // It ran until now: the write's wait is not its run (nor its slot's), and its end event says so.
+    const ranUntil = this.#parts.now();
     written.then(
-      () => f._run === run && lifecycle.finish(f, TaskState.DONE, value),
+      () => f._run === run && lifecycle.finish(f, TaskState.DONE, value, undefined, ranUntil),
       (e: unknown) => f._run === run && lifecycle.finish(f, TaskState.FAILED, new CheckpointError(f, store.path, e)),
     );
     return true;

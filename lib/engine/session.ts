@@ -70,7 +70,7 @@ export class Session implements TaskHost {
     const dispatchWith = (f: TaskFuture, args: unknown[]): void => {
       if (!this.closed) this.dispatcher.dispatchWith(f, args);
     };
-    this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith }, fields.store ?? null);
+    this.memo = new Memo({ log: this.log, lifecycle: this.lifecycle, dispatchWith, now: () => this.now() }, fields.store ?? null);
     this.attempts = new Attempts(this);
     this.backends = new Map(fields.backends.map((b) => [b.name, b]));
     this.defaultBackend = fields.backends[0]!;

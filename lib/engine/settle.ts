@@ -104,7 +104,7 @@ export class Lifecycle {
    * is cancelled has its signal aborted and its backend told.
    * @returns false when `f` was already final.
    */
-  finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused): boolean {
+  finish(f: TaskFuture, state: FinalState, value: unknown, reused?: Reused, ranUntil?: number): boolean {
     if (isFinal(f._state)) return false;
     const run = f._run;
     f._state = state;
@@ -117,7 +117,7 @@ export class Lifecycle {
     if (session.watch.stallMs !== undefined) session.watch.lastProgress = session.now();
     if (f._def.options.warnAfter !== undefined) session.watch.ended(f);
     session.history.record(f, state);
-    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? (f._attempts?.ran || 1), reused);
+    if (session.observers.active) emitEnded(session.observers, session.uid, f, state, value, session.now(), run?.attempt ?? (f._attempts?.ran || 1), reused, ranUntil);
     if (state !== TaskState.DONE) {
       if (state === TaskState.FAILED) session.unobserved.failed(f);
       session.memo.wholeRun = false;
