@@ -74,6 +74,24 @@ describe("OpenTelemetry spans", () => {
     expect(outer!.attributes).toMatchObject({ "asyncflow.task.state": "FAILED", "asyncflow.task.root_cause.uid": failed.attributes["asyncflow.task.uid"], "asyncflow.task.root_cause.name": "fail" });
   });
 
+  it("one span per workflow however far apart its tasks; none for a workflow named inside a block (its tasks are the block's)", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    // one at a time: no task of the workflow is live between two awaits
+    expect(await flow.workflowScope("seq", async () => (await inc(1)) + (await inc(2)) + (await inc(3)))).toBe(9);
+    const blk = flow.block(async () => flow.workflowScope("inner", async () => (await inc(10)) + (await inc(20))), { name: "blk" });
+    expect(await blk()).toBe(32);
+    await flow.shutdown();
+    const seq = one("workflow seq");
+    const incs = named("inc");
+    expect(incs.slice(0, 3).map(parentOf)).toEqual([idOf(seq), idOf(seq), idOf(seq)]);
+    // the workflow's span ends with its last task, not at the session's end
+    expect(seq.endTime).toEqual(incs[2]!.endTime);
+    expect(named("workflow inner")).toEqual([]);
+    expect(incs.slice(3).map(parentOf)).toEqual([idOf(one("blk")), idOf(one("blk"))]);
+  });
+
   it("retries are span events on the task's one span, with the attempt, the delay and the error", async () => {
     exporter.reset();
     const flow = await engine();

@@ -6,12 +6,20 @@ interface Workflow {
   readonly span: Span;
   readonly context: Context;
   live: number;
+  /** When its last live task ended (its span's end, unless another comes). */
+  lastEnd: number;
 }
+
+/** Workflows with no live task whose spans stay open for more: beyond this many, the longest idle is ended. */
+const IDLE_WORKFLOWS = 1_000;
 
 /**
  * OpenTelemetry spans from lifecycle events, made only when a tracer provider
  * is registered (see `openTelemetry()`): a session span; under it a span per
- * named workflow, alive while it has live tasks; and a span per task, from
+ * named workflow (one for all its tasks, however far apart: `await a(); await
+ * b()` has no live task between the two, so a workflow with none left is
+ * ended, at its last task's end, only at the session's end or once 1,000
+ * others are idle too); and a span per task, from
  * creation to its terminal event, under its block's span, else its
  * workflow's, else the session's. Steps are span events, a failure the
  * span's error status with the exception recorded. `carrier(uid)` is the
@@ -24,6 +32,8 @@ export class SpanBridge {
   readonly #sessionContext: Context;
   readonly #tasks = new Map<string, { readonly span: Span; readonly context: Context; readonly workflow: Workflow | null }>();
   readonly #workflows = new Map<string, Workflow>();
+  /** Workflows with no live task, longest idle first. */
+  readonly #idle = new Map<string, Workflow>();
 
   constructor(otel: OTelApi, sessionId: string, backends: string[]) {
     this.#otel = otel;
@@ -70,8 +80,9 @@ export class SpanBridge {
       case "TaskCanceled":
         return this.#ended(e);
       case "SessionEnded":
-        for (const w of this.#workflows.values()) w.span.end(e.time);
+        for (const w of this.#workflows.values()) w.span.end(w.live === 0 ? w.lastEnd : e.time);
         this.#workflows.clear();
+        this.#idle.clear();
         return this.#session.end(e.time);
       default:
         return;
@@ -80,8 +91,9 @@ export class SpanBridge {
 
   #created(e: TaskCreated): void {
     const block = e.parent === undefined ? undefined : this.#tasks.get(e.parent);
-    // A workflow named by a block's uid is that block's span; a named one gets a span of its own.
-    const workflow = e.workflowId === undefined || e.workflowId === e.taskId || e.workflowId === e.parent || this.#tasks.has(e.workflowId) ? null : this.#workflow(e);
+    // A workflow named by a block's uid is that block's span; a named one gets a span of its own, unless the task
+    // is a live block's (named inside its body): the block's span is its parent, and a workflow span would stay empty.
+    const workflow = e.workflowId === undefined || block !== undefined || e.workflowId === e.taskId || e.workflowId === e.parent || this.#tasks.has(e.workflowId) ? null : this.#workflow(e);
     const parent = block?.context ?? workflow?.context ?? this.#sessionContext;
     const attributes: Attributes = { ...attributesOf(e), "asyncflow.task.depends_on": e.dependsOn };
     if (e.parent !== undefined) attributes["asyncflow.task.parent"] = e.parent;
@@ -94,10 +106,10 @@ export class SpanBridge {
     let w = this.#workflows.get(id);
     if (w === undefined) {
       const span = this.#tracer.startSpan(`workflow ${id}`, { startTime: e.time, attributes: { "asyncflow.workflow.id": id, "asyncflow.session.id": e.sessionId } }, this.#sessionContext);
-      w = { span, context: this.#otel.trace.setSpan(this.#sessionContext, span), live: 0 };
+      w = { span, context: this.#otel.trace.setSpan(this.#sessionContext, span), live: 0, lastEnd: e.time };
       this.#workflows.set(id, w);
     }
-    w.live++;
+    if (w.live++ === 0) this.#idle.delete(id);
     return w;
   }
 
@@ -123,8 +135,14 @@ export class SpanBridge {
     span.end(e.time);
     const w = task.workflow;
     if (w !== null && --w.live === 0) {
-      w.span.end(e.time);
-      this.#workflows.delete(e.workflowId!);
+      w.lastEnd = e.time;
+      this.#idle.set(e.workflowId!, w);
+      if (this.#idle.size > IDLE_WORKFLOWS) {
+        const [id, oldest] = this.#idle.entries().next().value!;
+        oldest.span.end(oldest.lastEnd);
+        this.#idle.delete(id);
+        this.#workflows.delete(id);
+      }
     }
   }
 }
