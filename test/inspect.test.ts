@@ -196,6 +196,30 @@ describe("explain()", () => {
     expect(await s).toBe(40);
   });
 
+  it("a task queued behind a cancelled body that ignores its signal names that body, which still holds the slot", async () => {
+    const flow = await engine({ backend: new LocalBackend({ concurrency: 1 }) });
+    const hold = gate<number>();
+    const stubborn = flow.functionTask(() => hold.promise, { name: "stubborn" })();
+    const next = flow.functionTask(() => 2, { name: "next" })();
+    const queuedThenCancelled = flow.functionTask(() => 3, { name: "queued" })();
+    await until(() => stubborn.state === "RUNNING");
+    stubborn.cancel("enough");
+    queuedThenCancelled.cancel(); // never in a slot: not named
+    await tick();
+    expect(flow.explain(next)).toMatch(
+      /^next \(task\.000002\) is PENDING: QUEUED on event loop \(concurrency 1\) for [\d.]+ m?s \(2 waiting, 1 at a time, 1 slot\(s\) held by cancelled bodies that have not returned \(they ignore their signal\): stubborn \(task\.000001\), cancelled [\d.]+ s ago\)$/,
+    );
+    hold.open(1);
+    expect(await next).toBe(2);
+    // the slot let go: nothing held any more
+    const after = flow.functionTask(() => new Promise<number>(() => undefined), { name: "after" });
+    const [a, b] = [after(), after()];
+    await until(() => a.state === "RUNNING");
+    expect(flow.explain(b)).toMatch(/\(1 waiting, 1 at a time\)$/);
+    a.cancel();
+    b.cancel();
+  });
+
   it("names the root cause of a failure, and the reason of a cancel", async () => {
     const { flow, hold, callExternalApi, merge, report } = await chain();
     const boom = flow.functionTask(function callExternalApi(): number {

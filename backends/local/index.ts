@@ -20,6 +20,10 @@ export class LocalBackend implements ExecutionBackend {
   readonly #attachment: Attachment;
   #functions: PQueue | null = null;
   #processes: ProcessRunner | null = null;
+  /** Runs whose bodies hold a `concurrency` slot now. */
+  readonly #inSlots = new Set<TaskRun>();
+  /** Those of them cancelled, with when: a body that ignores its signal keeps its slot until it returns. */
+  readonly #held = new Map<TaskRun, number>();
 
   constructor(options: LocalBackendOptions = {}) {
     this.#options = options;
@@ -44,18 +48,32 @@ export class LocalBackend implements ExecutionBackend {
     else if (this.#functions === null) void callFunction(run, report); // reports its own outcome
     // A run cancelled while queued is skipped when its turn comes: O(1) a cancel (p-queue's own removal, given the
     // signal, scans its whole queue: 0.4 ms a cancel behind 100,000), and no AbortController made per run.
-    else this.#functions.add(async () => run.aborted || callFunction(run, report)).catch(() => undefined);
+    else this.#functions.add(() => this.#inSlot(run, report)).catch(() => undefined);
+  }
+
+  async #inSlot(run: TaskRun, report: ReportState): Promise<void> {
+    if (run.aborted) return;
+    this.#inSlots.add(run);
+    await callFunction(run, report);
+    this.#inSlots.delete(run);
+    if (this.#held.size > 0) this.#held.delete(run);
   }
 
   // The run's signal is already aborted: a queued run is skipped at its turn, a
-  // child process is killed by it, and a running body may listen to it.
-  cancel(): void {}
+  // child process is killed by it, and a running body may listen to it. Under a
+  // concurrency limit, a body that does not return keeps its slot: remembered,
+  // so that what waits behind it can say why.
+  cancel(run: TaskRun): void {
+    if (this.#inSlots.has(run)) this.#held.set(run, performance.now());
+  }
 
   // Unbounded function runs start as they are submitted: only the two queues hold runs back.
   describe(run: TaskRun, started: boolean): RunDescription | undefined {
     if (started) return undefined;
     if (run.kind === "executable") return this.#processes?.describe();
-    return this.#functions === null ? undefined : queuedIn(this.#functions, `event loop (concurrency ${this.#functions.concurrency})`);
+    if (this.#functions === null) return undefined;
+    const queued = queuedIn(this.#functions, `event loop (concurrency ${this.#functions.concurrency})`);
+    return this.#held.size === 0 ? queued : { ...queued, hint: heldBy(this.#held) };
   }
 
   shutdown(): Promise<void> {
@@ -64,4 +82,12 @@ export class LocalBackend implements ExecutionBackend {
     this.#processes?.shutdown();
     return Promise.resolve();
   }
+}
+
+/** Names the cancelled bodies still holding slots (the first three). */
+function heldBy(held: ReadonlyMap<TaskRun, number>): string {
+  const now = performance.now();
+  const named = [...held].slice(0, 3).map(([run, at]) => `${run.name} (${run.uid}), cancelled ${((now - at) / 1000).toFixed(1)} s ago`);
+  const more = held.size > 3 ? ` and ${held.size - 3} more` : "";
+  return `${held.size} slot(s) held by cancelled bodies that have not returned (they ignore their signal): ${named.join("; ")}${more}`;
 }

@@ -140,6 +140,7 @@ export class Explainer {
           d?.position !== undefined ? `position ${d.position}${d.length === undefined ? "" : ` of ${d.length}`}` : d?.length !== undefined ? `${d.length} waiting` : "",
           d?.capacity !== undefined ? `${d.capacity} at a time` : "",
         ].filter((s) => s !== "");
+        if (d?.hint !== undefined) figures.push(d.hint);
         return `QUEUED on ${v.where(f)} ${since}${figures.length === 0 ? "" : ` (${figures.join(", ")})`}`;
       }
     }
