@@ -36,6 +36,15 @@ describe("task wrappers", () => {
     norm({ x: echo(1), y: 2 }, new Map());
   });
 
+  it("take a future of one member of a union parameter (a future of a subtype is a future of its supertype)", () => {
+    const orNull = flow.functionTask((x: number | null, xs: (string | number)[]) => x ?? xs.length);
+    expectTypeOf(orNull(times("1", 1), [echo(1), times("1", 1)])).toEqualTypeOf<TaskFuture<number>>();
+    const wide: TaskFuture<number | string> = times("1", 1);
+    expectTypeOf(wide).toEqualTypeOf<TaskFuture<string | number>>();
+    // @ts-expect-error a future of number | string where a number (or null) is taken
+    orNull(wide, []);
+  });
+
   it("refuse what does not fit: wrong types, wrong futures, missing arguments", () => {
     // @ts-expect-error a number where a string is expected
     times(5, 4);

@@ -295,7 +295,7 @@ export class WorkflowEngine {
     if (typeof future !== "object" || future === null || (future as Partial<TaskFuture<T>>)._def?.session !== session) {
       throw new TypeError(`explain expects a future of engine ${session.uid}`);
     }
-    return new Explainer(new LiveView(session.live.toArray(), performance.now())).explain(future as TaskFuture);
+    return new Explainer(new LiveView(session.live.toArray(), performance.now())).explain(future);
   }
 
   /** Tasks that have not finished yet, in the order they were created. */

@@ -11,6 +11,15 @@ import type { MemoPolicy } from "./identity.js";
 export type DoneCallback<T> = (future: TaskFuture<T>) => void;
 
 /**
+ * A done-callback as its future holds it, without the future's `T`:
+ * held as `DoneCallback<T>`, it made TaskFuture invariant in the engine's own
+ * types (a future of `number` refused where `number | null` is taken), while
+ * the published declarations, which leave this field out, make it covariant.
+ * Engine-internal: not tagged internal only because TaskHost's declaration names it.
+ */
+export type HeldCallback = DoneCallback<never>;
+
+/**
  * What futures and task wrappers need of the session that made them (the
  * engine's Session). An interface here keeps the future at the bottom of the
  * engine: nothing it imports imports it. Not exported by the package.
@@ -20,7 +29,7 @@ export interface TaskHost {
   call(def: TaskDefinition, args: unknown[]): TaskFuture;
   cancel(f: TaskFuture, reason: string): boolean;
   /** Runs a done-callback, guarded. */
-  callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+  callback(f: TaskFuture, cb: HeldCallback): void;
 }
 
 /** A wrapped function, shared by every call of its wrapper. Not exported by the package. */
@@ -89,7 +98,7 @@ const UID_DIGITS = 6;
  * promise with its resolving functions, a microtask, and a deferred promise
  * behind `then` (~350 bytes per awaited future, measured).
  */
-export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike<T> {
+export class TaskFuture<out T = unknown> extends ThenableBase implements PromiseLike<T> {
   /** @internal */ readonly _id: number;
   /** @internal */ readonly _def: TaskDefinition;
   /** @internal */ _state: TaskState = TaskState.PENDING;
@@ -98,7 +107,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
   /** @internal dependencies not yet DONE */ _waiting = 0;
   /** @internal keys (see _key) of dependencies, for graph(): one as a number, several as an array */ _deps: DepKeys = null;
   /** @internal tasks waiting on this one; dropped once they are released */ _dependents: (TaskFuture | Lenient)[] | null = null;
-  /** @internal one callback, or several in order (most futures have none or one); LOOKED: none, but someone looked */ _callbacks: DoneCallback<T> | DoneCallback<T>[] | null = null;
+  /** @internal one callback, or several in order (most futures have none or one); LOOKED: none, but someone looked */ _callbacks: HeldCallback | HeldCallback[] | null = null;
   /** @internal neighbours in the engine's list of live tasks */ _prev: TaskFuture | null = null;
   /** @internal */ _next: TaskFuture | null = null;
   /** @internal settles the promise side; dropped once final */ _resolve: ((value: unknown) => void) | null;
@@ -206,7 +215,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
     if (typeof cb !== "function") throw new TypeError(`addDoneCallback expects a function, got ${typeof cb}`);
     if (isFinal(this._state)) {
       looked(this);
-      queueMicrotask(() => this._def.session.callback(this as TaskFuture, cb as DoneCallback<unknown>));
+      queueMicrotask(() => this._def.session.callback(this, cb));
     } else {
       const list = this._callbacks;
       this._callbacks = list === null || list === LOOKED ? cb : typeof list === "function" ? [list, cb] : (list.push(cb), list);
@@ -221,7 +230,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
     const all = typeof list === "function" ? [list] : list;
     const kept = all.filter((x) => x !== cb);
     // Whoever gave a callback has looked, even once it is removed.
-    this._callbacks = kept.length === 0 ? (LOOKED as DoneCallback<T>) : kept.length === 1 ? kept[0]! : kept;
+    this._callbacks = kept.length === 0 ? LOOKED : kept.length === 1 ? kept[0]! : kept;
     return all.length - kept.length;
   }
 
@@ -232,7 +241,7 @@ export class TaskFuture<T = unknown> extends ThenableBase implements PromiseLike
    * @returns false when the task had already finished.
    */
   cancel(reason = "cancelled by the user"): boolean {
-    return this._def.session.cancel(this as TaskFuture, reason);
+    return this._def.session.cancel(this, reason);
   }
 
   // Promise.prototype's, typed here as they always were.
@@ -272,7 +281,7 @@ export const LOOKED: DoneCallback<unknown> = () => undefined;
 
 /** @internal marks `f` as looked at, keeping its callbacks */
 export function looked<T>(f: TaskFuture<T>): void {
-  if (f._callbacks === null) f._callbacks = LOOKED as DoneCallback<T>;
+  if (f._callbacks === null) f._callbacks = LOOKED;
 }
 
 /**

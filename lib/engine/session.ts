@@ -10,7 +10,7 @@ import { EngineShutdownError, InvalidTaskError, TaskCancelledError, describe } f
 import { InputValidationError } from "../contract/contract-errors.js";
 import { didYouMean } from "../contract/suggest.js";
 import { emitCreated, emitSlow } from "./emit.js";
-import { TaskFuture, depKeys, depUid, type DoneCallback, type TaskDefinition, type TaskHost } from "./future.js";
+import { TaskFuture, depKeys, depUid, type DoneCallback, type HeldCallback, type TaskDefinition, type TaskHost } from "./future.js";
 import { link } from "./graph.js";
 import { History } from "./history.js";
 import { LiveTasks } from "./live.js";
@@ -184,9 +184,10 @@ export class Session implements TaskHost {
   }
 
   /** Runs a done-callback; one that throws is logged, never breaks the engine. */
-  callback(f: TaskFuture, cb: DoneCallback<unknown>): void {
+  callback(f: TaskFuture, cb: HeldCallback): void {
     try {
-      cb(f);
+      // cb was given to f itself (addDoneCallback): its T is f's.
+      (cb as DoneCallback<unknown>)(f);
     } catch (error) {
       this.log.error(f.uid, `a done-callback of ${f.name} threw: ${describe(error)}`, f._workflow ?? undefined);
     }

@@ -2,7 +2,7 @@ import type { RunInfo } from "../contract/backend.js";
 import { DependencyFailureError, TaskCancelledError, describe } from "../contract/errors.js";
 import type { Logger } from "../contract/log.js";
 import { emitEnded, emitStarted, type Reused } from "./emit.js";
-import { LOOKED, Lenient, looked, type DoneCallback, type TaskFuture } from "./future.js";
+import { LOOKED, Lenient, looked, type HeldCallback, type TaskFuture } from "./future.js";
 import type { History } from "./history.js";
 import type { LiveTasks } from "./live.js";
 import type { Observers } from "./observe.js";
@@ -26,7 +26,7 @@ export interface LifecycleParts {
   readonly attempts: { started(f: TaskFuture, c: Contract): void; ended(f: TaskFuture): void };
   /** stallTimeout and warnAfter: told of starts and completions. */
   readonly watch: StallWatch;
-  callback(f: TaskFuture, cb: DoneCallback<unknown>): void;
+  callback(f: TaskFuture, cb: HeldCallback): void;
   /** The session's clock (performance.now(), shared by a synchronous burst). */
   now(): number;
 }
