@@ -45,6 +45,24 @@ describe("task wrappers", () => {
     orNull(wide, []);
   });
 
+  it("follow recursive type aliases (no TS2589), futures at any depth of them", () => {
+    type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+    const dump = flow.functionTask((x: Json) => JSON.stringify(x));
+    const str = flow.functionTask((s: string) => s)("a");
+    expectTypeOf(dump({ a: [1, "x", { b: str, c: [[str, null]] }] })).toEqualTypeOf<TaskFuture<string>>();
+    expectTypeOf(dump([str, [str]])).toEqualTypeOf<TaskFuture<string>>();
+    // @ts-expect-error a future of the wrong type deep inside
+    dump({ a: [{ b: flow.functionTask(() => undefined)() }] });
+    interface Tree {
+      label: string;
+      kids: Tree[];
+    }
+    const count = flow.functionTask((t: Tree): number => t.kids.length);
+    count({ label: str, kids: [{ label: "b", kids: [] }] });
+    // @ts-expect-error a number where a label is expected, two levels down
+    count({ label: "a", kids: [{ label: 1, kids: [] }] });
+  });
+
   it("refuse what does not fit: wrong types, wrong futures, missing arguments", () => {
     // @ts-expect-error a number where a string is expected
     times(5, 4);

@@ -16,12 +16,23 @@ export type Input<T> =
   | TaskFuture<T>
   | Edge<T>
   | (T extends readonly unknown[]
-      ? { [K in keyof T]: Input<T[K]> }
+      ? number extends T["length"]
+        ? InputArray<T>
+        : { [K in keyof T]: Input<T[K]> }
       : T extends (...args: never[]) => unknown
         ? never
         : T extends object // interfaces too, which have no index signature
           ? { [K in keyof T]: Input<T[K]> }
           : never);
+
+// Arrays (not tuples) through interfaces: an interface's base type is resolved
+// when it is looked into, where a mapped array type makes its element at once,
+// so a recursive alias (`type Json = ... | Json[]`) made Input<Json> endless (TS2589).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the interface, unlike an alias, defers its element
+interface InputArrayOf<E> extends Array<Input<E>> {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the interface, unlike an alias, defers its element
+interface ReadonlyInputArrayOf<E> extends ReadonlyArray<Input<E>> {}
+type InputArray<T extends readonly unknown[]> = T extends unknown[] ? InputArrayOf<T[number]> : ReadonlyInputArrayOf<T[number]>;
 
 /** The parameters of `fn`, each widened to accept futures. */
 export type Inputs<A extends unknown[]> = { [K in keyof A]: Input<A[K]> };
