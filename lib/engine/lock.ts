@@ -4,13 +4,9 @@ import { CheckpointLockedError } from "../contract/errors.js";
 
 /**
  * An exclusive claim on a file between processes (and engines of one
- * process): `<path>.lock` holding the owner's pid, boot id and start time
- * (lines; the last two empty where /proc is not), made with O_EXCL. A lock
- * left by a process that died (SIGKILL) is taken over, and so is one whose
- * pid now names another process (another boot, or another start time: the
- * pid was recycled); one held by a live process is refused with
- * {@link CheckpointLockedError}. A lock holding only a pid (the earlier
- * format) is judged by the pid alone. The lock sits by the
+ * process): `<path>.lock` holding the owner's pid, made with O_EXCL. A lock
+ * left by a process that died (SIGKILL) is taken over; one held by a live
+ * process is refused with {@link CheckpointLockedError}. The lock sits by the
  * file's real path, so every path to one file (a symlink) finds the same lock. The pid is written
  * to a private file first and linked into place, so nobody ever reads a lock
  * without its pid. The lock is also
@@ -20,7 +16,7 @@ import { CheckpointLockedError } from "../contract/errors.js";
 export function lockFile(path: string): () => void {
   const lock = `${realPath(path)}.lock`;
   const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(mine, `${process.pid}\n${bootId() ?? ""}\n${startTime(process.pid) ?? ""}\n`);
+  writeFileSync(mine, String(process.pid));
   try {
     if (!claim(mine, lock)) takeOver(path, lock, mine);
   } finally {
@@ -76,9 +72,9 @@ function takeOver(path: string, lock: string, mine: string): void {
   refuseIfHeld(path, lock);
   const guard = `${lock}.takeover`;
   if (!claim(mine, guard)) {
-    const taker = owner(readText(guard));
-    if (holds(taker)) throw new CheckpointLockedError(path, taker.pid); // it takes the lock over now
-    throw new CheckpointLockedError(path, taker.pid, `a takeover of its stale lock by process ${taker.pid} was interrupted: remove ${guard} if no process uses the checkpoint`);
+    const taker = Number(readText(guard));
+    if (live(taker)) throw new CheckpointLockedError(path, taker); // it takes the lock over now
+    throw new CheckpointLockedError(path, taker, `a takeover of its stale lock by process ${taker} was interrupted: remove ${guard} if no process uses the checkpoint`);
   }
   try {
     refuseIfHeld(path, lock);
@@ -91,39 +87,8 @@ function takeOver(path: string, lock: string, mine: string): void {
 
 /** Throws if a live process holds the lock (or, when `anyOwner`, whoever holds it). */
 function refuseIfHeld(path: string, lock: string, anyOwner = false): void {
-  const o = owner(readText(lock));
-  if (anyOwner || holds(o)) throw new CheckpointLockedError(path, o.pid);
-}
-
-interface Owner {
-  readonly pid: number;
-  /** Absent in a lock of a pid alone, or written where /proc was not. */
-  readonly boot?: string;
-  readonly start?: string;
-}
-
-function owner(text: string): Owner {
-  const [pid, boot, start] = text.split("\n");
-  return { pid: Number(pid), ...(boot ? { boot } : {}), ...(start ? { start } : {}) };
-}
-
-/** Whether the lock's owner still runs: its pid is live and, where both sides can tell, in this boot and started when the owner did. */
-function holds(o: Owner): boolean {
-  if (!live(o.pid)) return false;
-  const boot = o.boot === undefined ? undefined : bootId();
-  if (boot !== undefined && boot !== o.boot) return false;
-  const start = o.start === undefined ? undefined : startTime(o.pid);
-  return start === undefined || start === o.start;
-}
-
-function bootId(): string | undefined {
-  return readText("/proc/sys/kernel/random/boot_id").trim() || undefined;
-}
-
-/** Field 22 of /proc/<pid>/stat, in clock ticks since boot; counted after the command name, which may hold spaces and parentheses. */
-function startTime(pid: number): string | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3] || undefined;
+  const pid = Number(readText(lock));
+  if (anyOwner || live(pid)) throw new CheckpointLockedError(path, pid);
 }
 
 function live(pid: number): boolean {
