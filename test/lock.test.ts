@@ -78,4 +78,18 @@ describe("checkpoint lock", () => {
     await again.shutdown();
     expect(readdirSync(join(dir, "real"))).toEqual(["run.ckpt"]);
   });
+
+  it("a lock held by a live process that is not this program's is refused, naming the lock file to remove", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "af-lock-"));
+    const path = join(dir, "run.ckpt");
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      writeFileSync(`${path}.lock`, String(other.pid));
+      expect(() => lockFile(path)).toThrow(
+        `checkpoint ${path} is in use by process ${other.pid}: give each concurrent program its own checkpoint file, or wait until that one has shut down (if process ${other.pid} is not one of yours, say its pid was reused after a restart or it runs in another container, remove ${path}.lock)`,
+      );
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
 });

@@ -169,13 +169,19 @@ export class CheckpointLockedError extends AsyncflowError {
   /** The process holding it. */
   readonly pid: number;
 
-  /** @param why what to do, when not the usual (another program uses the file) */
-  constructor(path: string, pid: number, why?: string) {
+  /**
+   * @param why what to do, when not the usual (another program uses the file)
+   * @param lock the lock file, named for the case where its pid is not the user's program
+   */
+  constructor(path: string, pid: number, why?: string, lock?: string) {
+    const mine = pid === process.pid;
+    // A pid is only alive or not: one reused after a restart, or another container's, looks like an owner.
+    const notYours = mine || lock === undefined ? "" : ` (if process ${pid} is not one of yours, say its pid was reused after a restart or it runs in another container, remove ${lock})`;
     super(
       why !== undefined
         ? `checkpoint ${path}: ${why}`
-        : `checkpoint ${path} is in use by process ${pid}${pid === process.pid ? " (this one: another engine)" : ""}: ` +
-            "give each concurrent program its own checkpoint file, or wait until that one has shut down",
+        : `checkpoint ${path} is in use by process ${pid}${mine ? " (this one: another engine)" : ""}: ` +
+            `give each concurrent program its own checkpoint file, or wait until that one has shut down${notYours}`,
     );
     this.path = path;
     this.pid = pid;

@@ -73,7 +73,12 @@ function takeOver(path: string, lock: string, mine: string): void {
   const guard = `${lock}.takeover`;
   if (!claim(mine, guard)) {
     const taker = Number(readText(guard));
-    if (live(taker)) throw new CheckpointLockedError(path, taker); // it takes the lock over now
+    if (!(taker > 0)) {
+      // The guard went while this process looked: that takeover is over, and the lock it left decides.
+      if (claim(mine, lock)) return;
+      return refuseIfHeld(path, lock, true);
+    }
+    if (live(taker)) throw new CheckpointLockedError(path, taker, undefined, lock); // it takes the lock over now
     throw new CheckpointLockedError(path, taker, `a takeover of its stale lock by process ${taker} was interrupted: remove ${guard} if no process uses the checkpoint`);
   }
   try {
@@ -88,7 +93,7 @@ function takeOver(path: string, lock: string, mine: string): void {
 /** Throws if a live process holds the lock (or, when `anyOwner`, whoever holds it). */
 function refuseIfHeld(path: string, lock: string, anyOwner = false): void {
   const pid = Number(readText(lock));
-  if (anyOwner || live(pid)) throw new CheckpointLockedError(path, pid);
+  if (anyOwner || live(pid)) throw new CheckpointLockedError(path, pid, undefined, lock);
 }
 
 function live(pid: number): boolean {
