@@ -36,6 +36,8 @@ export function fromWire(wire: unknown): unknown {
 // prototypes, symbol keys, an array's properties besides its elements, and
 // sharing (an object reached twice arrives as two copies): all of these, and
 // deep values and cycles, are left to V8, which keeps them.
+const SHORT_ARRAY = 64;
+
 function jsonExact(x: unknown, depth: number, seen: Set<object> | null): boolean {
   switch (typeof x) {
     case "string":
@@ -55,9 +57,10 @@ function jsonExact(x: unknown, depth: number, seen: Set<object> | null): boolean
   if (Array.isArray(x)) {
     if (Object.getPrototypeOf(x) !== Array.prototype) return false;
     for (let i = 0; i < x.length; i++) if (!(i in x) || !jsonExact(x[i], depth + 1, seen)) return false;
-    // Named properties make it differ from a plain copy of its elements. Deep equality lists an
-    // array's non-index keys natively; Object.keys would make a string of every index (about 5x as slow at 1M).
-    return isDeepStrictEqual(x, Array.prototype.slice.call(x));
+    // Named properties make it differ from a plain copy of its elements. Deep equality lists an array's
+    // non-index keys natively, at a fixed cost (~0.2 us) that Object.keys undercuts on short arrays but
+    // passes on long ones (a string per index: about 5x as slow at 1M).
+    return x.length <= SHORT_ARRAY ? Object.keys(x).length === x.length : isDeepStrictEqual(x, Array.prototype.slice.call(x));
   }
   if (Object.getPrototypeOf(x) !== Object.prototype || V8 in x) return false;
   for (const key in x) {
