@@ -174,6 +174,12 @@ describe("wire codec (values bound for another process)", () => {
 
   it("sends through V8 what JSON would take apart: symbol keys, an array's named properties, an array subclass, an object reached twice", () => {
     const rows = Object.assign([1, 2, 3], { total: 6 });
+    // a long one too (checked another way than short ones), and a long plain one that stays JSON's
+    const long = Array.from({ length: 1000 }, (_, i) => i);
+    expect(toWire(long)).toBe(long);
+    const longNamed = Object.assign(long.slice(), { total: 1 });
+    expect(toWire(longNamed)).not.toBe(longNamed);
+    expect(viaJson(longNamed)).toStrictEqual(longNamed);
     const shared = { n: 1 };
     class Rows extends Array<number> {}
     for (const x of [{ id: 1, [Symbol.for("tag")]: "urgent" }, [1, Object.assign([2], { [Symbol.for("tag")]: 1 })], rows, { a: shared, b: shared }, [shared, shared], Rows.from([1])]) {
