@@ -92,6 +92,19 @@ describe("OpenTelemetry spans", () => {
     expect(incs.slice(3).map(parentOf)).toEqual([idOf(one("blk")), idOf(one("blk"))]);
   });
 
+  it("past 1,000 idle workflows the longest idle is ended (at its last task's end), before the session ends", async () => {
+    exporter.reset();
+    const flow = await engine();
+    const inc = flow.functionTask((x: number) => x + 1, { name: "inc" });
+    for (let i = 0; i <= 1_000; i++) await flow.workflowScope(`w${i}`, () => inc(i));
+    // 1,001 idle: w0 is ended, the others wait for more tasks or the session's end
+    expect(named("workflow w0")).toHaveLength(1);
+    expect(named("workflow w1")).toEqual([]);
+    expect(one("workflow w0").endTime).toEqual(named("inc")[0]!.endTime);
+    await flow.shutdown();
+    expect(named("workflow w1")).toHaveLength(1);
+  });
+
   it("retries are span events on the task's one span, with the attempt, the delay and the error", async () => {
     exporter.reset();
     const flow = await engine();
