@@ -186,6 +186,15 @@ export function backendConformance(label: string, o: ConformanceOptions): void {
       });
     });
 
+    it.skipIf(!o.runsBodies)("an object passed as two arguments arrives as one object, as in a call", async () => {
+      await withFlow(async (flow) => {
+        const same = flow.functionTask(tasks.sameObject, opts("sameObject"));
+        const shared = { n: 1 };
+        expect(await same(shared, shared)).toEqual([true, 2]);
+        expect(await same(shared, { n: 1 })).toEqual([false, 1]);
+      });
+    });
+
     it("shutdown: resolves, is idempotent, and neither the engine nor the backend takes more work", async () => {
       const { flow, backend, rec } = await setup();
       const double = flow.functionTask(tasks.double, opts("double"));

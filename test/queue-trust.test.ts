@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serialize } from "node:v8";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,6 +120,9 @@ describe("bad input", () => {
       [job({ kind: "function", uid: 5, args: [] }), /^malformed job \S+: uid: Invalid input: expected string, received number/],
       [job({ kind: "command", command: [] }), /^malformed job \S+: command: /],
       [job({ kind: "shell", command: "id" }), /^malformed job \S+: kind: /],
+      [job({ kind: "function", name: "double", args: "hello" }), /^malformed job \S+: args: expected the arguments \(an array, or their V8 serialization\)/],
+      [job({ kind: "function", name: "double", args: { "$asyncflow.v8": serialize(5).toString("base64") } }), /^malformed job \S+: args: expected an array, got number$/],
+      [job({ kind: "function", name: "double", args: { "$asyncflow.v8": "AAAA" } }), /^malformed job \S+: args: cannot be deserialized: /],
       [{ v: 2, s: "../../etc", p: JSON.stringify({ kind: "command", uid: "u", name: "n", attempt: 1, command: "id" }) }, /^malformed job \S+: .*s: expected a session uid/],
     ];
     for (const [data, reason] of cases) {

@@ -232,7 +232,7 @@ export class QueueBackend implements ExecutionBackend {
     const bad = uncloneableArgument(run, "a queue worker");
     if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
     const ref = this.#refs!.of(run.fn, run.name, run.options);
-    this.#slots.admit(this.#jobId(run), run, { kind: "function", uid: run.uid, name: run.name, attempt: run.attempt, args: run.args.map(toWire), ...ref, ...(run.trace === undefined ? {} : { trace: run.trace }) });
+    this.#slots.admit(this.#jobId(run), run, { kind: "function", uid: run.uid, name: run.name, attempt: run.attempt, args: toWire(run.args), ...ref, ...(run.trace === undefined ? {} : { trace: run.trace }) });
   }
 
   // The command is made here, where the task was defined (its function may close over anything); the worker runs it.

@@ -4,7 +4,7 @@
  * command through the shared process runner; the outcome as the job's reply.
  */
 import type { ChildProcess } from "node:child_process";
-import { fromWire, serializeError, toWire } from "../../lib/contract/codec.js";
+import { serializeError, toWire } from "../../lib/contract/codec.js";
 import { commandOptions, runCommand } from "../process/command.js";
 import { checkResult } from "../remote/clone.js";
 import { freeVariableError } from "../remote/protocol.js";
@@ -19,8 +19,8 @@ export interface JobControl {
   readonly children: Set<ChildProcess>;
 }
 
-/** Runs a job; never rejects: a failure is the outcome's `error`. */
-export async function runJob(job: Payload, trust: Trust, control: JobControl): Promise<JobOutcome> {
+/** Runs a job with its arguments (decoded by readJob); never rejects: a failure is the outcome's `error`. */
+export async function runJob(job: Payload, args: unknown[], trust: Trust, control: JobControl): Promise<JobOutcome> {
   try {
     if (job.kind === "command") {
       trust.command(job);
@@ -29,7 +29,7 @@ export async function runJob(job: Payload, trust: Trust, control: JobControl): P
     const { fn, context, shipped } = await trust.function(job);
     let value: unknown;
     try {
-      value = await runBody(fn, { uid: job.uid, name: job.name, attempt: job.attempt, args: job.args.map(fromWire), delivery: control.delivery, trace: job.trace }, control, context);
+      value = await runBody(fn, { uid: job.uid, name: job.name, attempt: job.attempt, args, delivery: control.delivery, trace: job.trace }, control, context);
     } catch (error) {
       const missing = error instanceof ReferenceError && shipped ? /^(\S+) is not defined$/.exec(error.message) : null;
       throw missing ? freeVariableError(job.name, [missing[1]!]) : error;

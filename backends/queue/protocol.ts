@@ -60,7 +60,8 @@ interface PayloadBase {
  */
 export interface FunctionPayload extends PayloadBase {
   readonly kind: "function";
-  readonly args: unknown[];
+  /** The arguments as one wire value (`toWire` of the array), so that an object passed twice arrives as one, as in a call. */
+  readonly args: unknown;
   readonly module?: { readonly href: string; readonly export: string };
   readonly source?: { readonly expression: string; readonly context: boolean };
 }

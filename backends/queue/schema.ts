@@ -4,6 +4,7 @@
  * the job is evaluated, imported or run. Each refusal names the job.
  */
 import { z } from "zod";
+import { fromWire, V8_WIRE } from "../../lib/contract/codec.js";
 import { JobRefusedError } from "../../lib/contract/errors.js";
 import { PROTOCOL, type Payload } from "./protocol.js";
 import type { Signer } from "./sign.js";
@@ -21,7 +22,7 @@ const payloadSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("function"),
     ...base,
-    args: z.array(z.unknown()),
+    args: z.union([z.array(z.unknown()), z.strictObject({ [V8_WIRE]: z.string() })], "expected the arguments (an array, or their V8 serialization)"),
     module: z.strictObject({ href: z.string().min(1), export: z.string().min(1) }).optional(),
     source: z.strictObject({ expression: z.string().min(1), context: z.boolean() }).optional(),
   }),
@@ -40,7 +41,7 @@ const payloadSchema = z.discriminatedUnion("kind", [
 const envelopeSchema = z.object({ v: z.literal(PROTOCOL), s: z.string().regex(/^(?!\.\.?$)[^/\\\0]{1,200}$/, "expected a session uid (a name, not a path)"), p: z.string(), sig: z.string().optional() });
 
 /** The job's payload, checked. @throws JobRefusedError "malformed job <id>: ..." or "job <id> refused: ...". */
-export function readJob(id: string, data: unknown, signer: Signer | null): { session: string; payload: Payload } {
+export function readJob(id: string, data: unknown, signer: Signer | null): { session: string; payload: Payload; args: unknown[] } {
   const env = envelopeSchema.safeParse(data);
   if (!env.success) throw new JobRefusedError(`malformed job ${id}: not an asyncflow job (protocol ${PROTOCOL}): ${issues(env.error)}`);
   const { s, p, sig } = env.data;
@@ -55,7 +56,19 @@ export function readJob(id: string, data: unknown, signer: Signer | null): { ses
   }
   const payload = payloadSchema.safeParse(raw);
   if (!payload.success) throw new JobRefusedError(`malformed job ${id}: ${issues(payload.error)}`);
-  return { session: s, payload: payload.data };
+  return { session: s, payload: payload.data, args: payload.data.kind === "function" ? argumentsOf(id, payload.data.args) : [] };
+}
+
+// Read as data only (V8's deserializer makes values, it runs nothing of the job), before any trust check looks at the job.
+function argumentsOf(id: string, wire: unknown): unknown[] {
+  let args: unknown;
+  try {
+    args = fromWire(wire);
+  } catch (error) {
+    throw new JobRefusedError(`malformed job ${id}: args: cannot be deserialized: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(args)) throw new JobRefusedError(`malformed job ${id}: args: expected an array, got ${args === null ? "null" : typeof args}`);
+  return args;
 }
 
 function issues(error: z.ZodError): string {

@@ -159,7 +159,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           // runJob never rejects; a cancel resolves the same promise first.
           out = await new Promise<JobOutcome>((resolve) => {
             control.release = resolve;
-            void runJob(payload, trust, control).then(resolve);
+            void runJob(payload, checked.args, trust, control).then(resolve);
           });
         }
         // Killed (a second signal): a function body the kill stopped is not its task's failure. Its job is left unfinished,

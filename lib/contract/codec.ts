@@ -16,7 +16,9 @@ import { deserialize, serialize } from "node:v8";
 import * as contractErrors from "./contract-errors.js";
 import * as errors from "./errors.js";
 
-const V8 = "$asyncflow.v8";
+/** The key of a wire value carried as V8's serialization. */
+export const V8_WIRE = "$asyncflow.v8";
+const V8 = V8_WIRE;
 
 /**
  * `value` (structured-clone data) made JSON-ready: itself when `JSON.parse(JSON.stringify(value))`
