@@ -65,7 +65,7 @@ describe("a worker runs only what it was given", () => {
     const command = await forge("plain", job({ kind: "command", command: `touch ${marker}` }));
     expect(outcome(command)).toMatch(/worker \S+:\d+ does not run commands: start it with --allow-exec/);
     const source = await forge("plain", job({ kind: "function", args: [], source: { expression: `(() => require("node:fs").writeFileSync(${JSON.stringify(marker)}, ""))`, context: false } }));
-    expect(outcome(source)).toMatch(/has no function registered as "x" \(it knows "double", "fail", "later", "outcomes", "sum", "throwsValue", "untilAborted".*\); the job carries the function's source, which this worker runs only with --allow-source/);
+    expect(outcome(source)).toMatch(/has no function registered as "x" \(it knows "double", "fail", "later", "outcomes", "sameObject", "sum", "throwsValue", "untilAborted".*\); the job carries the function's source, which this worker runs only with --allow-source/);
     for (const href of ["node:child_process", `data:text/javascript,import("node:fs").then(f=>f.writeFileSync(${JSON.stringify(marker)},""))`]) {
       const mod = await forge("plain", job({ kind: "function", name: "execSync", args: [`touch ${marker}`], module: { href, export: "execSync" } }));
       expect(outcome(mod)).toMatch(/imports only under --allow-modules \(it allows none\)/);
