@@ -47,6 +47,8 @@ export interface TaskDefinition {
   readonly memo: MemoPolicy | null;
 }
 
+// Never written: substitute() fills an arguments array in place only where it holds futures.
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 // The resolve function of the promise a future is, handed from the executor
 // to the constructor (the executor runs inside super(), before `this`
@@ -129,7 +131,8 @@ export class TaskFuture<out T = unknown> extends ThenableBase implements Promise
     this._def = def;
     this._id = id;
     // `work(prev)` is the most common call with a dependency: keep the future, not a one-slot array, while it waits.
-    this._args = args.length === 1 && args[0] instanceof TaskFuture ? args[0] : args;
+    // A call without arguments keeps one shared empty array: of the objects a pending task holds, one fewer for the collector.
+    this._args = args.length === 1 && args[0] instanceof TaskFuture ? args[0] : args.length === 0 ? NO_ARGS : args;
   }
 
   /** @internal */
