@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { LocalBackend, ThreadBackend, type DependencyFailureError, type TaskFuture } from "../lib/index.js";
 import { alive, engine, gate, tick, until } from "./helpers.js";
 
@@ -129,6 +130,39 @@ describe("inspect() of a task waiting to retry", () => {
     expect(row.nextAttemptAt).toBeLessThan(performance.timeOrigin + performance.now() + 600_000);
     expect(flow.explain(f)).toMatch(/^fail \(task\.000001\) is PENDING: BACKING_OFF, attempt 2 of 3 in (599\.\d|600\.0) s after RangeError: HTTP 503$/);
   }, 60_000);
+});
+
+describe("inspect() of a task whose arguments an asynchronous inputs schema checks", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("VALIDATING, from when the check began, whether its arguments came from dependencies or from the call; then RUNNING", async () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    const flow = await engine();
+    const check = gate<boolean>();
+    const inputs = z.tuple([z.number().refine(async () => check.promise)]);
+    const src = flow.functionTask(function src() {
+      return 1;
+    });
+    const hold = gate<number>();
+    const checked = flow.functionTask(async (x: number) => x + (await hold.promise), { name: "checked", inputs });
+    const fromDependency = checked(src());
+    const fromCall = checked(2);
+    const rowsOf = () => flow.inspect().filter((r) => r.name === "checked");
+    await until(() => rowsOf().every((r) => r.reason === "VALIDATING"), 5_000);
+    vi.advanceTimersByTime(300);
+    expect(rowsOf().map((r) => [r.uid, r.reason, r.inStateMs])).toEqual([
+      [fromDependency.uid, "VALIDATING", 300],
+      [fromCall.uid, "VALIDATING", 300],
+    ]);
+    expect(flow.explain(fromDependency)).toBe("checked (task.000002) is PENDING: VALIDATING its arguments (an asynchronous inputs schema) for 300 ms");
+    check.open(true);
+    await until(() => fromDependency.state === "RUNNING" && fromCall.state === "RUNNING");
+    expect(rowsOf().map((r) => r.reason)).toEqual(["RUNNING", "RUNNING"]);
+    hold.open(10);
+    expect([await fromDependency, await fromCall]).toEqual([11, 12]);
+  });
 });
 
 describe("explain()", () => {

@@ -152,7 +152,7 @@ export interface BackendNotice {
 }
 
 /** Why an unfinished task is not done (issue #12's `inspect()`). */
-export type InspectReason = "WAITING" | "QUEUED" | "NO_WORKER" | "RUNNING" | "BACKING_OFF" | "STALLED";
+export type InspectReason = "WAITING" | "VALIDATING" | "QUEUED" | "NO_WORKER" | "RUNNING" | "BACKING_OFF" | "STALLED";
 
 /**
  * One unfinished task as `flow.inspect()` describes it, and as `FlowStalled`

@@ -67,6 +67,21 @@ function inputsOf(task: { readonly uid?: string; readonly name: string }, r: Che
   return r.value as unknown[];
 }
 
+// Futures whose arguments an asynchronous `inputs` schema is checking, with when it began (inspect's VALIDATING).
+// Weak: an entry goes when its check ends, or with its future. Synchronous schemas never enter it.
+const validating = new WeakMap<object, number>();
+
+/** `check`, with `f` shown as VALIDATING (by inspect and explain) until it settles. */
+export function whileValidating<T>(f: object, check: Promise<T>): Promise<T> {
+  validating.set(f, performance.now());
+  return check.finally(() => validating.delete(f));
+}
+
+/** When an asynchronous check of `f`'s arguments began; undefined when none runs. */
+export function validatingSince(f: object): number | undefined {
+  return validating.get(f);
+}
+
 /** The result as `output` parses it, or the OutputValidationError; a promise only for an asynchronous schema. */
 export function checkOutput(task: TaskLabel, schema: Schema, value: unknown): Checked | OutputValidationError | Promise<Checked | OutputValidationError> {
   const r = check(schema, value);

@@ -13,7 +13,7 @@ import type { SpanBridge } from "./otel.js";
 import { InputValidationError, OutputValidationError } from "../contract/contract-errors.js";
 import type { Checked } from "../contract/schema.js";
 import { AttemptState, type Attempts } from "./attempts.js";
-import { checkInputs, checkOutput, exitFailure, type Contract } from "./contract.js";
+import { checkInputs, checkOutput, exitFailure, whileValidating, type Contract } from "./contract.js";
 
 /** What dispatch works with: the session's parts (the Session is one). */
 export interface DispatchParts {
@@ -114,7 +114,7 @@ export class Dispatcher {
     const checked = checkInputs(f, c.inputs, args);
     if (!(checked instanceof Promise)) return this.#validated(f, checked);
     f._args = args; // held while an asynchronous schema validates
-    checked.then(
+    whileValidating(f, checked).then(
       (r) => this.#validated(f, r),
       (e: unknown) => this.#session.lifecycle.finish(f, TaskState.FAILED, e),
     );

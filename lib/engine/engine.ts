@@ -274,7 +274,8 @@ export class WorkflowEngine {
 
   /**
    * One row per unfinished task, in the order they were created: its state
-   * and why it is not done (`reason`: WAITING on `waitingFor`, QUEUED in a
+   * and why it is not done (`reason`: WAITING on `waitingFor`, VALIDATING its
+   * arguments with an asynchronous `inputs` schema, QUEUED in a
    * full backend with the backend's figures, NO_WORKER, RUNNING on `where`,
    * STALLED), its age and time in its state. O(tasks + edges).
    */

@@ -121,6 +121,7 @@ export class Explainer {
     const v = this.#view;
     if (f._run === null) {
       const b = backoff(f);
+      if (v.reason(f) === "VALIDATING") return `VALIDATING its arguments (an asynchronous inputs schema) for ${duration(v.inStateMs(f))}`;
       if (b === null) return `ready, about to be handed to ${f._def.backend.name}`;
       return `BACKING_OFF, ${v.attempt(f)} in ${duration(Math.max(0, b.due - v.now))} after ${describe(b.lastError)}`;
     }

@@ -2,6 +2,7 @@ import type { RunDescription } from "../contract/backend.js";
 import type { InspectReason, InspectRow } from "../contract/inspect.js";
 import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import { backoff } from "./attempts.js";
+import { validatingSince } from "./contract.js";
 import { eventError } from "./emit.js";
 import { dependentOf, depKeys, type TaskFuture } from "./future.js";
 
@@ -59,7 +60,7 @@ export class LiveView {
   }
 
   reason(f: TaskFuture): InspectReason {
-    if (f._run === null) return f._waiting > 0 ? "WAITING" : backoff(f) === null ? "QUEUED" : "BACKING_OFF";
+    if (f._run === null) return f._waiting > 0 ? "WAITING" : validatingSince(f) !== undefined ? "VALIDATING" : backoff(f) === null ? "QUEUED" : "BACKING_OFF";
     return this.described(f)?.reason ?? (f._state === TaskState.RUNNING ? "RUNNING" : "QUEUED");
   }
 
@@ -73,10 +74,10 @@ export class LiveView {
     return at === undefined || at === backend.name ? backend.name : `${backend.name} (${at})`;
   }
 
-  /** Since it was made, started, or (backing off) failed last. */
+  /** Since it was made, started, began validating its inputs, or (backing off) failed last. */
   inStateMs(f: TaskFuture): number {
     if (f._state === TaskState.RUNNING && f._started > 0) return this.now - f._started;
-    return this.now - (backoff(f)?.since ?? f._created);
+    return this.now - (validatingSince(f) ?? backoff(f)?.since ?? f._created);
   }
 
   /** `attempt 2`, or `attempt 2 of 4` for a task with retries: the running attempt, or the next one while backing off. */

@@ -1,7 +1,7 @@
 import type { ExecutionBackend } from "../contract/backend.js";
 import { ArgumentDepthError, forEachFuture, hasObject } from "./args.js";
 import { Attempts } from "./attempts.js";
-import { checkInputs } from "./contract.js";
+import { checkInputs, whileValidating } from "./contract.js";
 import { BlockRunner } from "./blocks.js";
 import { Dispatcher } from "./dispatch.js";
 import { Memo } from "./memo.js";
@@ -163,9 +163,9 @@ export class Session implements TaskHost {
     this.log.debug(f.uid, `${f.name}${label}: registered${inBlock}, ${deps}`, f._workflow ?? undefined);
   }
 
-// An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
+  // An asynchronous `inputs` schema cannot throw at the call: the task fails with its error instead.
   #readyOnceValid(f: TaskFuture, validating: Promise<unknown[] | InputValidationError>): void {
-    validating.then(
+    whileValidating(f, validating).then(
       (r) => {
         if (f._state !== TaskState.PENDING) return;
         if (r instanceof InputValidationError) this.lifecycle.finish(f, TaskState.FAILED, r);
