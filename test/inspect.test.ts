@@ -165,6 +165,31 @@ describe("inspect() of a task whose arguments an asynchronous inputs schema chec
   });
 });
 
+describe("inspect() of a call sharing another's running call (cache: true)", () => {
+  it("WAITING on the call it shares, said by explain(); when that call is cancelled, the next caller runs it and the rest wait on that one", async () => {
+    const flow = await engine();
+    const hold = gate<number>();
+    const slow = flow.functionTask(async (x: number) => x + (await hold.promise), { name: "slow", cache: true });
+    const [a, b, c] = [slow(1), slow(1), slow(1)];
+    await until(() => a.state === "RUNNING", 5_000);
+    const rows = flow.inspect();
+    expect(rows.map((r) => [r.uid, r.reason, r.waitingFor.map((w) => w.uid)])).toEqual([
+      [a.uid, "RUNNING", []],
+      [b.uid, "WAITING", [a.uid]],
+      [c.uid, "WAITING", [a.uid]],
+    ]);
+    expect(flow.explain(b)).toMatch(/^slow \(task\.000002\) is PENDING: it shares the running call of slow \(task\.000001\) \(cache: true\): RUNNING on local for \d+ ms, attempt 1$/);
+    a.cancel("not needed");
+    await until(() => b.state === "RUNNING", 5_000);
+    expect(flow.inspect().map((r) => [r.uid, r.reason, r.waitingFor.map((w) => w.uid)])).toEqual([
+      [b.uid, "RUNNING", []],
+      [c.uid, "WAITING", [b.uid]],
+    ]);
+    hold.open(1);
+    expect([await b, await c]).toEqual([2, 2]);
+  });
+});
+
 describe("explain()", () => {
   async function chain() {
     const flow = await engine();

@@ -3,6 +3,7 @@ import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import { backoff } from "./attempts.js";
 import { depKeys, type TaskFuture } from "./future.js";
 import type { LiveView } from "./inspect.js";
+import { sharedCallOf } from "./memo.js";
 
 /** Hops of a chain of single waits spelt out before the rest is counted. */
 const HOPS_SHOWN = 3;
@@ -34,6 +35,8 @@ export class Explainer {
     if (isFinal(f._state)) return ended(f);
     const inputs = this.#view.inputs(f);
     if (inputs.length === 0) return `${label(f)} is ${f._state}: ${this.#leaf(f)}`;
+    const call = sharedCallOf(f);
+    if (call !== undefined && inputs.length === 1) return `${label(f)} is ${f._state}: it shares the running call of ${label(call)} (cache: true): ${this.#leaf(call)}`;
     return `${label(f)} is ${f._state}: ${f._run === null ? "it" : "its body"} waits on ${this.#waits(f, inputs)}`;
   }
 

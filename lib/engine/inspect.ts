@@ -4,6 +4,7 @@ import { TaskKind, TaskState, isFinal } from "../contract/states.js";
 import { backoff } from "./attempts.js";
 import { validatingSince } from "./contract.js";
 import { eventError } from "./emit.js";
+import { sharedCallOf } from "./memo.js";
 import { dependentOf, depKeys, type TaskFuture } from "./future.js";
 
 /**
@@ -32,6 +33,8 @@ export class LiveView {
     const out: TaskFuture[] = [];
     if (f._run === null) {
       for (const key of depKeys(f._deps)) this.#push(out, this.#byKey.get(key));
+      const call = sharedCallOf(f);
+      if (call !== undefined) this.#push(out, this.#byKey.get(call._key));
     } else if (f._def.kind === TaskKind.BLOCK && f._children !== null) {
       // What the body awaits: its tasks that none of its other unfinished tasks waits on.
       for (const c of f._children) if (!(c._dependents?.some((d) => !isFinal(dependentOf(d)._state)) ?? false)) this.#push(out, this.#byKey.get(c._key));
@@ -60,7 +63,7 @@ export class LiveView {
   }
 
   reason(f: TaskFuture): InspectReason {
-    if (f._run === null) return f._waiting > 0 ? "WAITING" : validatingSince(f) !== undefined ? "VALIDATING" : backoff(f) === null ? "QUEUED" : "BACKING_OFF";
+    if (f._run === null) return f._waiting > 0 || sharedCallOf(f) !== undefined ? "WAITING" : validatingSince(f) !== undefined ? "VALIDATING" : backoff(f) === null ? "QUEUED" : "BACKING_OFF";
     return this.described(f)?.reason ?? (f._state === TaskState.RUNNING ? "RUNNING" : "QUEUED");
   }
 

@@ -18,6 +18,15 @@ export interface MemoParts {
   dispatchWith(f: TaskFuture, args: unknown[]): void;
 }
 
+// Each caller sharing a running call (`cache: true`), with the call it shares: inspect shows it waiting on that call.
+// Weak: an entry goes with its caller, or when the call ends.
+const shares = new WeakMap<TaskFuture, TaskFuture>();
+
+/** The running call `f` shares (`cache: true`), if it waits on one. */
+export function sharedCallOf(f: TaskFuture): TaskFuture | undefined {
+  return shares.get(f);
+}
+
 interface Shared {
   /** The call running for everyone; null once its value is in. */
   leader: TaskFuture | null;
@@ -78,6 +87,7 @@ export class Memo {
           this.#parts.lifecycle.finish(f, TaskState.DONE, shared.value, "cached");
         } else {
           shared.followers.push([f, args]);
+          shares.set(f, shared.leader);
         }
         return true;
       }
@@ -119,6 +129,7 @@ export class Memo {
     if (shared === undefined || shared.leader !== f) return;
     const followers = shared.followers;
     shared.followers = [];
+    for (const [g] of followers) shares.delete(g);
     if (f._state === TaskState.DONE) {
       shared.leader = null;
       shared.value = f._value;
