@@ -368,6 +368,25 @@ describe("ThreadBackend", () => {
     expect(await ok(1)).toBe(2);
   });
 
+  it("a thread that fails with no task on it (too little heap to start) fails its pool's runs with that failure; later runs get a new pool; the process lives", async () => {
+    // Piscina says such a failure as an 'error' on the pool, which ended the process, and stops replacing threads that
+    // fail as they start: runs queued in the pool then waited forever.
+    const warned: string[] = [];
+    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 6 } });
+    const quiet = (): void => undefined;
+    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
+    const flow = await engine({ backend: [new LocalBackend(), threads], logger });
+    const ok = flow.functionTask(function ok(x: number): number {
+      return x + 1;
+    }, { backend: "threads" });
+    for (const x of [1, 2]) {
+      const err = await ok(x).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkerCrashError);
+      expect((err as Error).message).toMatch(/its worker died: .*memory/);
+    }
+    await until(() => warned.some((m) => /a worker thread failed with no task on it: .*memory.*; its pool is replaced/.test(m)), 10_000);
+  }, 60_000);
+
   it("a thread that runs out of memory fails only its task", async () => {
     const { flow } = await threaded({ maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
     const hog = flow.functionTask(function hog(): number {
@@ -541,5 +560,11 @@ describe("ThreadBackend", () => {
 
   it("rejects bad options naming them", async () => {
     await expect(engine({ backend: new ThreadBackend({ maxThreads: 0 }) })).rejects.toThrow(/ThreadBackend: option `maxThreads`/);
+    // Piscina refuses these only as the pool starts (every task then failed with its RangeError), or a timer fires at once.
+    await expect(engine({ backend: new ThreadBackend({ maxThreads: 2, minThreads: 4 }) })).rejects.toThrow(/ThreadBackend: option `minThreads`: 4 is more than maxThreads \(2; /);
+    await expect(engine({ backend: new ThreadBackend({ idleTimeout: 1e12 }) })).rejects.toThrow(/ThreadBackend: option `idleTimeout`: at most 2147483647 ms/);
+    // null is no options at all, as for every backend (it was a TypeError reading its name)
+    const flow = await engine({ backend: [new LocalBackend(null as never), new ThreadBackend(null as never)] });
+    expect(flow.backends).toEqual(["local", "threads"]);
   });
 });

@@ -27,7 +27,7 @@ export class LocalBackend implements ExecutionBackend {
 
   constructor(options: LocalBackendOptions = {}) {
     this.#options = options;
-    this.name = typeof options.name === "string" ? options.name : "local";
+    this.name = typeof options?.name === "string" ? options.name : "local";
     this.#attachment = new Attachment(this.name);
   }
 

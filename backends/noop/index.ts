@@ -24,7 +24,7 @@ export class NoopBackend implements ExecutionBackend {
 
   constructor(options: NoopBackendOptions = {}) {
     this.#given = options;
-    this.name = typeof options.name === "string" ? options.name : "noop";
+    this.name = typeof options?.name === "string" ? options.name : "noop";
     this.#attachment = new Attachment(this.name);
   }
 

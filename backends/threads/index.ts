@@ -3,7 +3,7 @@ import type { Piscina } from "piscina";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { deserializeFailure, serializeError } from "../../lib/contract/codec.js";
-import { WorkerCrashError } from "../../lib/contract/errors.js";
+import { WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { KILL_GRACE_MS } from "../process/command.js";
 import { ProcessRunner } from "../process/runner.js";
@@ -32,6 +32,8 @@ export function threadStatsOf(b: ThreadBackend): { runs: number; poolTasks: numb
 /** A pool task handed over: its runs, and for a run alone, what terminates its thread. */
 interface InPool {
   readonly runs: readonly TaskRun[];
+  /** The pool it was handed to. */
+  readonly pool: Piscina;
   readonly killer: AbortController | null;
   /** Armed by a cancel: terminates the thread if the body has not ended by then. */
   grace: NodeJS.Timeout | null;
@@ -62,6 +64,8 @@ export class ThreadBackend implements ExecutionBackend {
   /** Starts the pool (on the first thread task), with the options resolved at attach. */
   #startPool: (() => Piscina) | null = null;
   #pool: Piscina | null = null;
+  /** Pools retired by a thread that failed with no task on it, with that failure: what their runs fail with. */
+  readonly #retired = new WeakMap<Piscina, unknown>();
   #processes: ProcessRunner | null = null;
   #maxThreads = 1;
   readonly #queue: (TaskRun | undefined)[] = [];
@@ -91,7 +95,7 @@ export class ThreadBackend implements ExecutionBackend {
 
   constructor(options: ThreadBackendOptions = {}) {
     this.#given = options;
-    this.name = typeof options.name === "string" ? options.name : "threads";
+    this.name = typeof options?.name === "string" ? options.name : "threads";
     this.#attachment = new Attachment(this.name);
   }
 
@@ -107,6 +111,7 @@ export class ThreadBackend implements ExecutionBackend {
       started.on("message", (m: unknown) => {
         if (isThreadStarted(m)) this.#began(m.asyncflowStarted, m.thread);
       });
+      started.on("error", (error: unknown) => this.#poolFailed(started, error));
       return started;
     };
     this.#refs = await functionRefs(); // acorn, loaded with the backend
@@ -248,7 +253,7 @@ export class ThreadBackend implements ExecutionBackend {
     this.#poolTasks++;
     // RUNNING is reported when the worker says it began (see #began), keyed by the run it names.
     const key = startKey(runs[0]!);
-    const entry: InPool = { runs, killer: "batch" in work ? null : new AbortController(), grace: null, unsent: null };
+    const entry: InPool = { runs, pool, killer: "batch" in work ? null : new AbortController(), grace: null, unsent: null };
     this.#starting.set(key, entry);
     this.#inPool.add(entry);
     const t0 = performance.now();
@@ -266,7 +271,10 @@ export class ThreadBackend implements ExecutionBackend {
             });
           });
         },
-        (error: unknown) => this.#ended(key, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, error)))),
+        (error: unknown) => {
+          const failure = this.#retired.has(pool) ? this.#retired.get(pool) : error;
+          this.#ended(key, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, failure))));
+        },
       )
       .finally(() => {
         this.#inPool.delete(entry);
@@ -276,6 +284,19 @@ export class ThreadBackend implements ExecutionBackend {
         this.#inFlight--;
         this.#pump();
       });
+  }
+
+  // Piscina says a thread failed with no task on it (failing as it started: a preload that throws in threads, `resourceLimits`
+  // too small to load the task module) as an 'error' on the pool, which unheard ended the process. A thread that fails as it
+  // starts is not replaced, so the runs queued in the pool would wait forever: the pool is retired, its runs fail with the
+  // thread's failure (retries run in a new pool), and the next thread task starts a new one.
+  #poolFailed(pool: Piscina, error: unknown): void {
+    if (this.#retired.has(pool)) return;
+    this.#retired.set(pool, error);
+    if (this.#pool === pool) this.#pool = null;
+    const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
+    this.#attachment.env.log.warn(this.#attachment.env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it: ${describe(error)}; its pool is replaced${runs > 0 ? `, and the ${runs} run(s) it held fail` : ""}`);
+    void pool.destroy();
   }
 
   /** RUNNING for the runs of a pool task whose worker began it. */
