@@ -422,6 +422,29 @@ describe("ThreadBackend", () => {
     expect(kept.byteLength).toBe(80); // copied, still ours
   });
 
+  it("transfer: a detached buffer (moved away by another transfer task) fails its task naming args[i], not retried; transfer with retries is refused", async () => {
+    const { flow } = await threaded();
+    expect(() => flow.functionTask((a: Uint8Array) => a.length, { backend: "threads", transfer: true, retries: 1 })).toThrow(/option `transfer`: moves the arguments' buffers to the first attempt's thread/);
+    const make = flow.functionTask(function make(): Uint8Array {
+      return new Uint8Array(16).fill(1);
+    });
+    const sum = flow.functionTask(function sum(a: Uint8Array): number {
+      return a.reduce((x, y) => x + y, 0);
+    }, { backend: "threads", transfer: true });
+    const count = flow.functionTask(function count(a: Uint8Array): number {
+      return a.length;
+    }, { backend: "threads", retries: 2, retryDelay: 1 });
+    const retries: FlowEvent[] = [];
+    flow.subscribe((e) => void (e.type === "TaskRetry" && retries.push(e)));
+    const m = make();
+    expect(await sum(m)).toBe(16);
+    // the first consumer moved the shared result's buffer to its thread: the next one is told so, once, by name
+    const err = await count(m).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidTaskError);
+    expect((err as Error).message).toMatch(/argument args\[0\] cannot be sent to a worker thread: it is or holds a view of a detached ArrayBuffer/);
+    expect(retries).toEqual([]);
+  });
+
   it("executable tasks routed to threads run as child processes; blocks run in the engine", async () => {
     const threads = new ThreadBackend({ maxThreads: 1 });
     const flow = await engine({ backend: threads });

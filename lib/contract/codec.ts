@@ -189,7 +189,8 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
   // Structured clone throws on a Proxy, whatever it wraps.
   if (isProxy(value)) return `a Proxy${at(path)}`;
   seen.add(value);
-  if (ArrayBuffer.isView(value)) return null;
+  if (ArrayBuffer.isView(value)) return detached(value.buffer) ? `a view of a detached ArrayBuffer${at(path)} (moved away, by \`transfer: true\` say)` : null;
+  if (value instanceof ArrayBuffer && detached(value)) return `a detached ArrayBuffer${at(path)} (moved away, by \`transfer: true\` say)`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findUncloneable(value[i], `${path}[${i}]`, seen);
@@ -226,6 +227,18 @@ export function findUncloneable(value: unknown, path = "", seen = new Set<object
 }
 
 const at = (path: string): string => (path === "" ? "" : ` at ${path}`);
+
+// Structured clone throws on a detached buffer (and the engine's thread backend once called that its worker dying).
+// A detached buffer has no bytes: only empty ones are tried, by cloning them (Node 20 has no `detached` getter).
+function detached(buffer: ArrayBufferLike): boolean {
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== 0) return false;
+  try {
+    structuredClone(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /** `JSON.parse(text)`, or undefined when `text` is not JSON (for input that may be anything: a torn trace line, a message from Redis). */
 export function parseJson(text: string): unknown {
