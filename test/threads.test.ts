@@ -384,8 +384,29 @@ describe("ThreadBackend", () => {
       expect(err).toBeInstanceOf(WorkerCrashError);
       expect((err as Error).message).toMatch(/its worker died: .*memory/);
     }
-    await until(() => warned.some((m) => /a worker thread failed with no task on it: .*memory.*; its pool is replaced/.test(m)), 10_000);
+    await until(() => warned.some((m) => /a worker thread failed with no task on it, and its pool has no thread left: .*memory.*; the pool is replaced/.test(m)), 10_000);
   }, 60_000);
+
+  it("an error a body left behind after it returned (a timer it did not await) is said when it happens, not blamed on the thread's next task", async () => {
+    // Idle threads used to be frozen in Atomics.wait: the timer fired inside the next task run there, which failed with it.
+    const warned: string[] = [];
+    const quiet = (): void => undefined;
+    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
+    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })], logger });
+    const leaves = flow.functionTask(function leaves(): number {
+      setTimeout(() => {
+        throw new Error("left behind");
+      }, 50);
+      return 1;
+    }, { backend: "threads" });
+    const innocent = flow.functionTask(async function innocent(): Promise<string> {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return "fine";
+    }, { backend: "threads" });
+    expect(await leaves()).toBe(1);
+    await until(() => warned.some((m) => /a worker thread failed with no task on it: Error: left behind \(an error a body left behind/.test(m)), 10_000);
+    expect(await innocent()).toBe("fine");
+  }, 30_000);
 
   it("a thread that runs out of memory fails only its task", async () => {
     const { flow } = await threaded({ maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });

@@ -286,16 +286,22 @@ export class ThreadBackend implements ExecutionBackend {
       });
   }
 
-  // Piscina says a thread failed with no task on it (failing as it started: a preload that throws in threads, `resourceLimits`
-  // too small to load the task module) as an 'error' on the pool, which unheard ended the process. A thread that fails as it
-  // starts is not replaced, so the runs queued in the pool would wait forever: the pool is retired, its runs fail with the
-  // thread's failure (retries run in a new pool), and the next thread task starts a new one.
+  // Piscina says a thread failed with no task on it as an 'error' on the pool, which unheard ended the process: an error a
+  // body left behind (thrown by a timer or a promise it did not await, after it returned), or a thread failing as it starts
+  // (a preload that throws in threads, `resourceLimits` too small to load the task module). Piscina does not replace threads
+  // that fail as they start: once the pool has none left, the runs queued in it would wait forever, so the pool is retired,
+  // its runs fail with the thread's failure (retries run in a new pool), and the next thread task starts a new one.
   #poolFailed(pool: Piscina, error: unknown): void {
     if (this.#retired.has(pool)) return;
+    const env = this.#attachment.env;
+    if (pool.threads.length > 0) {
+      env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it: ${describe(error)} (an error a body left behind after it returned: a timer or a promise it did not await; or a thread that could not start)`);
+      return;
+    }
     this.#retired.set(pool, error);
     if (this.#pool === pool) this.#pool = null;
     const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
-    this.#attachment.env.log.warn(this.#attachment.env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it: ${describe(error)}; its pool is replaced${runs > 0 ? `, and the ${runs} run(s) it held fail` : ""}`);
+    env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it, and its pool has no thread left: ${describe(error)}; the pool is replaced${runs > 0 ? `, and the ${runs} run(s) it held fail` : ""}`);
     void pool.destroy();
   }
 
@@ -328,7 +334,10 @@ function startPool(Pool: typeof Piscina, options: Omit<z.output<typeof threadBac
   const here = import.meta.url;
   const fromSources = here.endsWith(".ts");
   const entry = new URL(`./worker.${fromSources ? "ts" : "js"}`, here).href;
-  return new Pool({ filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources, aborts } }, ...options });
+  // Idle threads wait with Atomics.waitAsync, not Atomics.wait: their event loops run between tasks, so what a body left
+  // behind (a timer, a promise it did not await, an exporter's flush) runs when due, not frozen until the thread's next
+  // task, where an error it threw failed that task instead. No cost the thread rows or a 2,000-hop chain could see.
+  return new Pool({ atomics: "async", filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources, aborts } }, ...options });
 }
 
 /** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */
