@@ -11,6 +11,7 @@ import {
   ThreadBackend,
   WorkerCrashError,
   type FlowEvent,
+  type TaskFuture,
   type WorkflowEngine,
 } from "../lib/index.js";
 import { threadStatsOf } from "../backends/threads/index.js";
@@ -407,6 +408,60 @@ describe("ThreadBackend", () => {
     await until(() => warned.some((m) => /a worker thread failed with no task on it: Error: left behind \(an error a body left behind/.test(m)), 10_000);
     expect(await innocent()).toBe("fine");
   }, 30_000);
+
+  describe("a batch whose member breaks its thread", () => {
+    /** A thread backend whose `f` is measured small (so runs go in batches), and 600 runs of it in which run 300 does `mode`. */
+    async function batchWith(mode: "exit" | "spin" | "hang"): Promise<{ futures: TaskFuture<number>[]; threads: ThreadBackend }> {
+      const { flow, threads } = await threaded({ maxThreads: 2 });
+      const f = flow.functionTask(async function f(i: number, bad: number, mode: string): Promise<number> {
+        if (i === bad) {
+          if (mode === "hang") await new Promise(() => undefined);
+          // eslint-disable-next-line no-empty -- a body blocked in synchronous code
+          if (mode === "spin") for (;;) {}
+          if (mode === "exit") process.exit(7);
+        }
+        return i * 2;
+      }, { backend: "threads" });
+      for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => f(i, -1, mode)));
+      return { futures: Array.from({ length: 600 }, (_, i) => f(i, 300, mode)), threads };
+    }
+    const states = (futures: TaskFuture<number>[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const f of futures) out[f.state] = (out[f.state] ?? 0) + 1;
+      return out;
+    };
+
+    it("one that exits: it fails, the members before it say their result was lost with it, the members after it run", async () => {
+      const { futures, threads } = await batchWith("exit");
+      await Promise.allSettled(futures);
+      const { runs, poolTasks } = threadStatsOf(threads);
+      expect(poolTasks).toBeLessThan(runs / 4); // they went in batches
+      expect(futures[300]!.exception()).toBeInstanceOf(WorkerCrashError);
+      expect((futures[300]!.exception() as Error).message).toMatch(/its worker died: .*code: 7/);
+      const lost = futures.filter((f) => f.state === "FAILED" && f !== futures[300]);
+      expect(lost.length).toBeLessThan(64);
+      for (const f of lost) expect((f.exception() as Error).message).toContain(`its batch's thread ended after it ran, in ${futures[300]!.uid} (f), and its result with it`);
+      expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
+      expect(futures[599]!.result()).toBe(1198);
+    }, 60_000);
+
+    it("one blocked in synchronous code: a cancel terminates its thread after the grace, and the members after it run", async () => {
+      const { futures } = await batchWith("spin");
+      await until(() => futures.filter((f, i) => i !== 300 && !f.done()).length <= 63, 30_000);
+      futures[300]!.cancel("unstick");
+      await Promise.allSettled(futures);
+      expect(futures[300]!.state).toBe("CANCELLED");
+      expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
+    }, 60_000);
+
+    it("one stuck on a promise that never settles: a cancel frees its batch, whose other members all complete", async () => {
+      const { futures } = await batchWith("hang");
+      await until(() => futures.filter((f, i) => i !== 300 && !f.done()).length <= 63, 30_000);
+      futures[300]!.cancel("unstick");
+      await Promise.allSettled(futures);
+      expect(states(futures)).toEqual({ DONE: 599, CANCELLED: 1 });
+    }, 60_000);
+  });
 
   it("a thread that runs out of memory fails only its task", async () => {
     const { flow } = await threaded({ maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });

@@ -34,7 +34,10 @@ interface InPool {
   readonly runs: readonly TaskRun[];
   /** The pool it was handed to. */
   readonly pool: Piscina;
-  readonly killer: AbortController | null;
+  /** Terminates its thread (through Piscina, which replaces it). */
+  readonly killer: AbortController;
+  /** A batch's count of members its thread began (see ThreadBatch); null for a run alone. */
+  readonly progress: Int32Array | null;
   /** Armed by a cancel: terminates the thread if the body has not ended by then. */
   grace: NodeJS.Timeout | null;
   /** Runs cancelled before the worker said it began: their aborts go once it has (a thread still loading has no channel yet). */
@@ -150,8 +153,15 @@ export class ThreadBackend implements ExecutionBackend {
       if (!p.runs.includes(run)) continue;
       if (this.#starting.get(startKey(p.runs[0]!)) === p) (p.unsent ??= []).push(run);
       else this.#sendAbort(run);
-      const killer = p.killer;
-      if (killer !== null && p.grace === null) p.grace = setTimeout(() => killer.abort(run.signal.reason), KILL_GRACE_MS).unref();
+      // In a batch, only while the thread is in this member: one that has not begun is skipped, one that ended is done.
+      const at = p.runs.indexOf(run) + 1;
+      const inIt = (): boolean => p.progress === null || Atomics.load(p.progress, 0) === at;
+      if (p.grace === null && inIt()) {
+        p.grace = setTimeout(() => {
+          p.grace = null;
+          if (inIt()) p.killer.abort(run.signal.reason);
+        }, KILL_GRACE_MS).unref();
+      }
       return;
     }
   }
@@ -237,7 +247,7 @@ export class ThreadBackend implements ExecutionBackend {
       runs.push(run);
       tasks.push(next);
     }
-    this.#start(runs, runs.length === 1 ? task : ({ batch: tasks } satisfies ThreadBatch));
+    this.#start(runs, runs.length === 1 ? task : ({ batch: tasks, progress: new Int32Array(new SharedArrayBuffer(4)) } satisfies ThreadBatch));
   }
 
   /**
@@ -253,12 +263,12 @@ export class ThreadBackend implements ExecutionBackend {
     this.#poolTasks++;
     // RUNNING is reported when the worker says it began (see #began), keyed by the run it names.
     const key = startKey(runs[0]!);
-    const entry: InPool = { runs, pool, killer: "batch" in work ? null : new AbortController(), grace: null, unsent: null };
+    const entry: InPool = { runs, pool, killer: new AbortController(), progress: "batch" in work ? work.progress : null, grace: null, unsent: null };
     this.#starting.set(key, entry);
     this.#inPool.add(entry);
     const t0 = performance.now();
     pool
-      .run(work, entry.killer === null ? undefined : { signal: entry.killer.signal, transferList })
+      .run(work, { signal: entry.killer.signal, transferList })
       .then(
         (value: unknown) => {
           if (!("batch" in work) && work.transfer) return this.#ended(key, undefined, () => report(runs[0]!, "DONE", value));
@@ -273,7 +283,11 @@ export class ThreadBackend implements ExecutionBackend {
         },
         (error: unknown) => {
           const failure = this.#retired.has(pool) ? this.#retired.get(pool) : error;
-          this.#ended(key, isThreadFailure(error) ? error.thread : undefined, () => runs.forEach((run) => report(run, "FAILED", this.#failure(run, failure))));
+          this.#ended(key, isThreadFailure(error) ? error.thread : undefined, () => {
+            const begun = entry.progress === null ? 0 : Atomics.load(entry.progress, 0);
+            if (begun === 0) return runs.forEach((run) => report(run, "FAILED", this.#failure(run, failure)));
+            this.#batchBroken(runs, begun, failure);
+          });
         },
       )
       .finally(() => {
@@ -303,6 +317,27 @@ export class ThreadBackend implements ExecutionBackend {
     const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
     env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it, and its pool has no thread left: ${describe(error)}; the pool is replaced${runs > 0 ? `, and the ${runs} run(s) it held fail` : ""}`);
     void pool.destroy();
+  }
+
+  /**
+   * A batch's thread died, or was terminated (blocked in a cancelled member past the grace), in member `begun`: that one
+   * fails (a cancelled one was settled already); those before it ended, but their outcomes were lost with the thread:
+   * they fail saying so (retries run them again); those after it never began, and go back to the front of the queue.
+   */
+  #batchBroken(runs: readonly TaskRun[], begun: number, failure: unknown): void {
+    const report = this.#attachment.report;
+    const culprit = runs[begun - 1]!;
+    for (const run of runs.slice(0, begun - 1)) {
+      report(run, "FAILED", new WorkerCrashError(run, new Error(`its batch's thread ended after it ran, in ${culprit.uid} (${culprit.name}), and its result with it: ${describe(failure)}`)));
+    }
+    report(culprit, "FAILED", this.#failure(culprit, failure));
+    const rest = runs.slice(begun);
+    if (rest.length === 0 || this.#closed) return;
+    const queue = this.#queue;
+    if (this.#head >= rest.length) {
+      this.#head -= rest.length;
+      rest.forEach((run, i) => (queue[this.#head + i] = run));
+    } else queue.splice(this.#head, 0, ...rest);
   }
 
   /** RUNNING for the runs of a pool task whose worker began it. */

@@ -4,6 +4,8 @@ import type { RemoteTask } from "../remote/protocol.js";
 /** Small tasks grouped into one pool task; the worker runs them in order. */
 export interface ThreadBatch {
   readonly batch: readonly RemoteTask[];
+  /** [0]: how many members the thread began (shared memory, read if the thread dies or is terminated). */
+  readonly progress: Int32Array;
 }
 
 /** One batch member's result. */
