@@ -2,7 +2,7 @@
 // an `expectTypeOf` that does not hold, or a `@ts-expect-error` line that compiles, fails its test.
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import type { TaskFuture, WorkflowEngine } from "../lib/index.js";
+import type { FunctionTaskOptions, TaskFuture, TaskWrapper, WorkflowEngine } from "../lib/index.js";
 
 declare const flow: WorkflowEngine;
 
@@ -68,5 +68,33 @@ describe("task wrappers with `output`", () => {
     // a body whose result passes through unchanged keeps its type
     const same = flow.functionTask(async (n: number) => n * 2, { output: z.number().nonnegative() });
     expectTypeOf(same(1)).toEqualTypeOf<TaskFuture<number>>();
+  });
+});
+
+// What must keep compiling (see test/types.test-d.ts for the parameters' side).
+describe("task wrappers with options the types cannot check here", () => {
+  it("take schemas whose types are not known here", () => {
+    // options typed as the whole option type: they may hold any schema, or none
+    const declared: FunctionTaskOptions = { retries: 1 };
+    expectTypeOf(flow.functionTask((x: number) => x * 2, declared)).toEqualTypeOf<TaskWrapper<[x: number], number>>();
+    // a generic helper's schema
+    function defOut<O extends z.ZodType>(output: O) {
+      return flow.functionTask(async () => JSON.parse("1") as unknown, { output });
+    }
+    function defCommand<O extends z.ZodType>(output: O) {
+      return flow.executableTask((dir: string) => ["ls", dir], { output });
+    }
+    defOut(z.number());
+    expectTypeOf(defCommand(z.string())).toEqualTypeOf<TaskWrapper<[dir: string], string>>();
+    expectTypeOf(flow.functionTask(() => "5", { output: z.coerce.number() })).toEqualTypeOf<TaskWrapper<[], number>>();
+  });
+
+  it("still refuse a misspelled option in an inline literal", () => {
+    // @ts-expect-error `retrys` is no option
+    flow.functionTask((a: number) => a, { name: "x", retrys: 2 });
+    // @ts-expect-error likewise beside a schema
+    flow.functionTask((a: number) => a, { retrys: 2, output: z.number() });
+    // @ts-expect-error and for executables
+    flow.executableTask((a: number) => `echo ${a}`, { cwdd: "/tmp" });
   });
 });
