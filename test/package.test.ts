@@ -66,6 +66,59 @@ export function poke(f: TaskFuture<number>): void {
 }
 `,
     );
+    // the wrapper types as published: what they refuse, and what they must keep taking (test/types.test-d.ts says why)
+    writeFileSync(
+      join(app, "wrappers.ts"),
+      `import type { FunctionTaskOptions, TaskFuture, TaskWrapper, WorkflowEngine } from "asyncflow";
+import { z } from "zod";
+interface Job {
+  id: number;
+  describe(): string;
+}
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+export function go<T>(w: TaskWrapper<[T], number>, x: T): TaskFuture<number> {
+  return w(x);
+}
+export function goObj<T extends object>(w: TaskWrapper<[T], number>, x: T): TaskFuture<number> {
+  return w(x);
+}
+export function defOut<O extends z.ZodType>(flow: WorkflowEngine, output: O) {
+  return flow.functionTask(async () => JSON.parse("1") as unknown, { output });
+}
+export function refuse(flow: WorkflowEngine): void {
+  const obj = flow.functionTask((o: { a: number }) => o.a);
+  const double = flow.functionTask((x: number) => x * 2);
+  // @ts-expect-error -- a is required (an Edge was a type {} fitted)
+  obj({});
+  // @ts-expect-error -- {} is no number
+  double({});
+  // @ts-expect-error -- no option is named retrys
+  flow.functionTask((a: number) => a, { name: "x", retrys: 2 });
+}
+export function take(flow: WorkflowEngine): TaskFuture<unknown>[] {
+  const num = flow.functionTask(() => 1);
+  const runJob = flow.functionTask((j: Job) => j.id);
+  const render = flow.functionTask((o: { n: number; fmt: (x: number) => string }) => o.fmt(o.n));
+  const json = flow.functionTask((x: Json) => x);
+  const rec = flow.functionTask((x: Record<string, number>) => x);
+  const orNull = flow.functionTask((x: number | null) => x);
+  const declared: FunctionTaskOptions = { retries: 1 };
+  const held = { retries: 1, output: z.number() };
+  const coerced: TaskFuture<number> = flow.functionTask(() => "5", { output: z.coerce.number() })();
+  return [
+    runJob({ id: num(), describe: () => "x" }),
+    render({ n: num(), fmt: (x) => String(x) }),
+    json({ a: [num(), { b: num() }] }),
+    rec({ a: num() }),
+    orNull(num()),
+    flow.functionTask((x: number) => x, declared)(1),
+    flow.functionTask((x: number) => x * 2, held)(num()),
+    coerced,
+    defOut(flow, z.number())(),
+  ];
+}
+`,
+    );
     typeCheckAsConsumer(app);
     // plain JavaScript against the built package, worker threads included
     writeFileSync(

@@ -1,6 +1,11 @@
 import { TaskState } from "../contract/states.js";
 import { TaskFuture } from "./future.js";
 
+// The key of Edge's type-only member. No value has it, and it is required: in
+// the published declarations, where the internal fields are stripped, an Edge
+// of only an optional `_receives` was a type `{}` fitted, so any parameter took `{}`.
+declare const receives: unique symbol;
+
 /**
  * Per-edge failure policies: an argument wrapped as `settled(fut)` or
  * `optional(fut, fallback)` keeps its edge (the task still waits for `fut`,
@@ -20,7 +25,7 @@ export class Edge<V = unknown> {
   /** @internal true: hand `Settled<T>`; false: hand the value or `fallback` */ readonly settled: boolean;
   /** @internal */ readonly fallback: unknown;
   /** Only for the types: what the task receives. */
-  declare readonly _receives?: V;
+  declare readonly [receives]: V;
 
   private constructor(future: TaskFuture, settled: boolean, fallback: unknown) {
     this.future = future;
