@@ -71,6 +71,15 @@ export function poke(f: TaskFuture<number>): void {
       join(app, "wrappers.ts"),
       `import type { FunctionTaskOptions, TaskFuture, TaskWrapper, WorkflowEngine } from "asyncflow";
 import { z } from "zod";
+class Pair<T> {
+  readonly #a: T;
+  constructor(a: T) {
+    this.#a = a;
+  }
+  get a(): T {
+    return this.#a;
+  }
+}
 interface Job {
   id: number;
   describe(): string;
@@ -92,6 +101,9 @@ export function refuse(flow: WorkflowEngine): void {
   obj({});
   // @ts-expect-error -- {} is no number
   double({});
+  const first = flow.functionTask((p: Pair<number>) => p.a);
+  // @ts-expect-error -- the scan does not enter a Pair: the body would receive the future
+  first(new Pair(double(1)));
   // @ts-expect-error -- no option is named retrys
   flow.functionTask((a: number) => a, { name: "x", retrys: 2 });
 }

@@ -1,7 +1,7 @@
 // Type-level contract, checked by the type-checker under `npm test` (vitest typecheck mode, see vitest.config.ts):
 // an `expectTypeOf` that does not hold, or a `@ts-expect-error` line that compiles, fails its test.
 import { describe, expectTypeOf, it } from "vitest";
-import { QueueBackend, TaskFuture, optional, settled, startQueueWorker, type Edge, type QueueWorker, type Settled, type TaskState, type TaskWrapper, type WorkflowEngine } from "../lib/index.js";
+import { QueueBackend, TaskFuture, optional, settled, startQueueWorker, type Edge, type Input, type QueueWorker, type Settled, type TaskState, type TaskWrapper, type WorkflowEngine } from "../lib/index.js";
 
 declare const flow: WorkflowEngine;
 
@@ -61,6 +61,33 @@ describe("task wrappers", () => {
     count({ label: str, kids: [{ label: "b", kids: [] }] });
     // @ts-expect-error a number where a label is expected, two levels down
     count({ label: "a", kids: [{ label: 1, kids: [] }] });
+  });
+
+  it("take a class-type parameter whole or as a future, never with futures inside (the scan does not enter instances)", () => {
+    class Pair<T> {
+      readonly #a: T;
+      constructor(a: T) {
+        this.#a = a;
+      }
+      get a(): T {
+        return this.#a;
+      }
+    }
+    const num = flow.functionTask(() => 1)();
+    const first = flow.functionTask((p: Pair<number>) => p.a);
+    expectTypeOf(first(new Pair(1))).toEqualTypeOf<TaskFuture<number>>();
+    expectTypeOf(first(flow.functionTask(() => new Pair(2))())).toEqualTypeOf<TaskFuture<number>>();
+    // @ts-expect-error the body would receive a Pair holding the future, unresolved
+    first(new Pair(num));
+    // @ts-expect-error nor an object with a future where a Pair is taken
+    first({ a: num });
+    const dated = flow.functionTask((d: Date, m: Map<string, number>, b: Uint8Array, r: RegExp) => d.getTime() + m.size + b.length + r.source.length);
+    expectTypeOf(dated).parameters.toEqualTypeOf<[Input<Date>, Input<Map<string, number>>, Input<Uint8Array>, Input<RegExp>]>();
+    expectTypeOf<Input<Date>>().toEqualTypeOf<Date | TaskFuture<Date> | Edge<Date>>();
+    expectTypeOf<Input<Map<string, number>>>().toEqualTypeOf<Map<string, number> | TaskFuture<Map<string, number>> | Edge<Map<string, number>>>();
+    expectTypeOf<Input<Uint8Array>>().toEqualTypeOf<Uint8Array | TaskFuture<Uint8Array> | Edge<Uint8Array>>();
+    expectTypeOf<Input<Pair<number>>>().toEqualTypeOf<Pair<number> | TaskFuture<Pair<number>> | Edge<Pair<number>>>();
+    expectTypeOf(dated(new Date(), new Map(), new Uint8Array(1), /x/)).toEqualTypeOf<TaskFuture<number>>();
   });
 
   it("refuse what does not fit: wrong types, wrong futures, missing arguments", () => {

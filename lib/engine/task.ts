@@ -9,7 +9,8 @@ import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
 /**
  * A value, or a future of it, or a future under a per-edge policy handing it
  * (`settled`, `optional`), or (for plain arrays and objects) a structure
- * holding those at any depth.
+ * holding those at any depth. A class instance is taken whole, or as a
+ * future: see {@link Opaque}.
  */
 export type Input<T> =
   | T
@@ -22,8 +23,21 @@ export type Input<T> =
       : T extends (...args: never[]) => unknown
         ? never
         : T extends object // interfaces too, which have no index signature
-          ? { [K in keyof T]: Input<T[K]> }
+          ? Opaque<T> extends true
+            ? never
+            : { [K in keyof T]: Input<T[K]> }
           : never);
+
+/**
+ * Whether `T` is the type of class instances, which the argument scan does
+ * not enter (args.ts): a future inside one would reach the body unresolved.
+ * Types do not show prototypes; what shows one here is a built-in class, or
+ * members `keyof` does not list (private, protected, `#`), which make a type
+ * its public members do not fit. A class of public members only has the type
+ * of a plain object, and is taken as one.
+ */
+type Opaque<T> = T extends BuiltIn ? true : { [K in keyof T]: T[K] } extends T ? false : true;
+type BuiltIn = Date | RegExp | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown> | WeakMap<WeakKey, unknown> | WeakSet<WeakKey> | ArrayBufferLike | ArrayBufferView | Promise<unknown>;
 
 // Arrays (not tuples) through interfaces: an interface's base type is resolved
 // when it is looked into, where a mapped array type makes its element at once,
