@@ -71,6 +71,39 @@ describe("task wrappers with `output`", () => {
   });
 });
 
+describe("task wrappers with schemas and the body's own types", () => {
+  it("refuse a schema the body cannot fit: an `output` no result of it passes, `inputs` whose output its parameters refuse", () => {
+    // @ts-expect-error the body returns a string, the schema takes numbers
+    flow.functionTask((s: string) => s, { output: z.number() });
+    // @ts-expect-error likewise for an async body, and with `inputs` beside it
+    flow.functionTask(async (n: number) => String(n), { inputs: z.tuple([z.number()]), output: z.number() });
+    const held = { retries: 1, output: z.number() };
+    // @ts-expect-error options held in a variable are checked too
+    flow.functionTask((s: string) => s, held);
+    // @ts-expect-error the schema gives strings, the body takes numbers
+    flow.functionTask((n: number) => n, { inputs: z.tuple([z.string()]) });
+    // @ts-expect-error an executable's result is its stdout, a string
+    flow.executableTask(() => "ls", { output: z.number() });
+    // @ts-expect-error an executable's parameters, likewise
+    flow.executableTask((n: number) => `echo ${n}`, { inputs: z.tuple([z.string()]) });
+    // @ts-expect-error a block's result
+    flow.block(async (s: string) => s, { output: z.object({ n: z.number() }) });
+  });
+
+  it("take a result the schema may narrow, and give the schema's output", () => {
+    const parsed = flow.functionTask(async (s: string) => JSON.parse(s) as unknown, { output: z.array(z.number()) });
+    expectTypeOf(parsed).toEqualTypeOf<TaskWrapper<[s: string], number[]>>();
+    const either = flow.functionTask((): number | string => 1, { output: z.number() });
+    expectTypeOf(either).toEqualTypeOf<TaskWrapper<[], number>>();
+    const coerced = flow.functionTask(() => "5", { output: z.coerce.number() });
+    expectTypeOf(coerced).toEqualTypeOf<TaskWrapper<[], number>>();
+    const thrown = flow.functionTask((): never => {
+      throw new Error("no result");
+    }, { output: z.number() });
+    expectTypeOf(thrown).toEqualTypeOf<TaskWrapper<[], number>>();
+  });
+});
+
 // What must keep compiling (see test/types.test-d.ts for the parameters' side).
 describe("task wrappers with options the types cannot check here", () => {
   it("take schemas whose types are not known here", () => {
@@ -84,7 +117,8 @@ describe("task wrappers with options the types cannot check here", () => {
     function defCommand<O extends z.ZodType>(output: O) {
       return flow.executableTask((dir: string) => ["ls", dir], { output });
     }
-    defOut(z.number());
+    // taken unchecked; where its type is known (the helper's callers), the result is the schema's output
+    expectTypeOf(defOut(z.number())).toEqualTypeOf<TaskWrapper<[], number>>();
     expectTypeOf(defCommand(z.string())).toEqualTypeOf<TaskWrapper<[dir: string], string>>();
     expectTypeOf(flow.functionTask(() => "5", { output: z.coerce.number() })).toEqualTypeOf<TaskWrapper<[], number>>();
   });

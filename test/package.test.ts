@@ -104,6 +104,8 @@ export function refuse(flow: WorkflowEngine): void {
   const first = flow.functionTask((p: Pair<number>) => p.a);
   // @ts-expect-error -- the scan does not enter a Pair: the body would receive the future
   first(new Pair(double(1)));
+  // @ts-expect-error -- the body returns a string, the schema takes numbers
+  flow.functionTask((s: string) => s, { output: z.number() });
   // @ts-expect-error -- no option is named retrys
   flow.functionTask((a: number) => a, { name: "x", retrys: 2 });
 }

@@ -37,6 +37,37 @@ type ArgsIn<S> = SchemaInput<S> extends unknown[] ? SchemaInput<S> : unknown[];
 type ArgsOut<S> = SchemaOutput<S> extends unknown[] ? SchemaOutput<S> : unknown[];
 /** What a body with an `output` schema returns for it: what the schema takes (the task's result is what it gives). */
 type Returns<O> = SchemaInput<O> | PromiseLike<SchemaInput<O>>;
+/** The task's result: what `output` gives; the body's result `R` without one, or with one that does not say (options typed `FunctionTaskOptions`). */
+type Result<R, O> = unknown extends SchemaOutput<O> ? R : SchemaOutput<O>;
+
+// A schema the body does not fit fails every run, yet the last two overloads
+// of each kind, typed by the body, would take it: they check it. A result
+// that `output` may narrow (`unknown`, or `number | string` for z.number())
+// is what `output` is for, and is taken. `| undefined`: options typed
+// `FunctionTaskOptions` may hold an explicit undefined (exactOptionalPropertyTypes).
+/** `output`, checked: a schema a result of type `R` may pass. */
+type CheckedOutput<O, R> = { output?: (O & OutputFits<O, R>) | undefined };
+/** `inputs`, checked: a schema whose output parameters `A` take (any, when it does not say). */
+type CheckedInputs<S, A> = { inputs?: (S & InputsFit<S, A>) | undefined };
+type OutputFits<O, R> = Check<Meets<R, SchemaInput<O>>, { readonly "the body's result cannot pass `output`": R; readonly "`output` takes": SchemaInput<O> }>;
+type InputsFit<S, A> = Check<
+  unknown extends SchemaOutput<S> ? true : [SchemaOutput<S>] extends [A] ? true : false,
+  { readonly "the body's parameters do not take what `inputs` gives": A; readonly "`inputs` gives": SchemaOutput<S> }
+>;
+/** Whether a member of `X` and a member of `Y` fit, one in the other (`never`, a body that only throws, fits anything). */
+type Meets<X, Y> = [X] extends [never]
+  ? true
+  : true extends (X extends unknown ? (Y extends unknown ? ([X] extends [Y] ? true : [Y] extends [X] ? true : false) : never) : never)
+    ? true
+    : false;
+// A schema (or body) whose type is a type parameter, as in a generic helper
+// `<O extends z.ZodType>(output: O) => flow.functionTask(fn, { output })`,
+// cannot be checked: the verdict waits for its type. A value is taken for an
+// indexed access by the access's constraint, here either outcome, so such a
+// schema is taken unchecked, as before; a conditional type alone would refuse
+// it (a value must fit both of its branches while it waits).
+/** `unknown` when `Ok`; otherwise `Refusal`, whose members the error shows. */
+type Check<Ok extends boolean, Refusal> = ([Ok] extends [true] ? { pass: unknown } : { pass: Refusal })["pass"];
 
 type OptionsModule = typeof import("./options.js");
 
@@ -213,24 +244,27 @@ export class WorkflowEngine {
 
   /**
    * Wraps `fn` (sync or async) into a task run by a backend. With `inputs`, the
-   * wrapper's parameters are the schema's input type and `fn` receives its output.
+   * wrapper's parameters are the schema's input type and `fn` receives its output;
+   * with `output`, the result is the schema's output. A schema `fn` cannot fit
+   * (its parameters, its result) is a type error here.
    */
   functionTask<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Returns<O>, opts: FunctionTaskOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
   functionTask<A extends unknown[], O extends Schema>(fn: (...args: A) => Returns<O>, opts: FunctionTaskOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
-  functionTask<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: FunctionTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
-  functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>>;
+  functionTask<S extends Schema, R, O = Schema>(fn: (...args: ArgsOut<S>) => R, opts: FunctionTaskOptions & { inputs: S } & CheckedOutput<O, Awaited<R>>): TaskWrapper<ArgsIn<S>, Result<Awaited<R>, O>>;
+  functionTask<A extends unknown[], R, S = Schema, O = Schema>(fn: (...args: A) => R, opts?: FunctionTaskOptions & CheckedInputs<S, A> & CheckedOutput<O, Awaited<R>>): TaskWrapper<A, Result<Awaited<R>, O>>;
   functionTask<A extends unknown[], R>(fn: (...args: A) => R, opts?: FunctionTaskOptions): TaskWrapper<A, Awaited<R>> {
     return this.#define(TaskKind.FUNCTION, fn, opts, this.#options.functionOptionsSchema) as TaskWrapper<A, Awaited<R>>;
   }
 
   /**
    * Wraps `fn`, which returns a command (a string run by `/bin/sh -c`, or an
-   * argv array run without a shell), into a task whose result is the stdout.
+   * argv array run without a shell), into a task whose result is the stdout
+   * (or, with `output`, the schema's output for it).
    */
-  executableTask<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
-  executableTask<A extends unknown[], O extends Schema>(fn: (...args: A) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
-  executableTask<S extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, string>;
-  executableTask<A extends unknown[]>(fn: (...args: A) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions): TaskWrapper<A, string>;
+  executableTask<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S; output: O & OutputFits<O, string> }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
+  executableTask<A extends unknown[], O extends Schema>(fn: (...args: A) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs?: undefined; output: O & OutputFits<O, string> }): TaskWrapper<A, SchemaOutput<O>>;
+  executableTask<S extends Schema, O = Schema>(fn: (...args: ArgsOut<S>) => Command | PromiseLike<Command>, opts: ExecutableTaskOptions & { inputs: S } & CheckedOutput<O, string>): TaskWrapper<ArgsIn<S>, Result<string, O>>;
+  executableTask<A extends unknown[], S = Schema, O = Schema>(fn: (...args: A) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions & CheckedInputs<S, A> & CheckedOutput<O, string>): TaskWrapper<A, Result<string, O>>;
   executableTask(fn: (...args: never[]) => Command | PromiseLike<Command>, opts?: ExecutableTaskOptions): unknown {
     return this.#define(TaskKind.EXECUTABLE, fn, opts, this.#options.executableOptionsSchema);
   }
@@ -242,8 +276,8 @@ export class WorkflowEngine {
    */
   block<S extends Schema, O extends Schema>(fn: (...args: ArgsOut<S>) => Returns<O>, opts: BlockOptions & { inputs: S; output: O }): TaskWrapper<ArgsIn<S>, SchemaOutput<O>>;
   block<A extends unknown[], O extends Schema>(fn: (...args: A) => Returns<O>, opts: BlockOptions & { inputs?: undefined; output: O }): TaskWrapper<A, SchemaOutput<O>>;
-  block<S extends Schema, R>(fn: (...args: ArgsOut<S>) => R, opts: BlockOptions & { inputs: S }): TaskWrapper<ArgsIn<S>, Awaited<R>>;
-  block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>>;
+  block<S extends Schema, R, O = Schema>(fn: (...args: ArgsOut<S>) => R, opts: BlockOptions & { inputs: S } & CheckedOutput<O, Awaited<R>>): TaskWrapper<ArgsIn<S>, Result<Awaited<R>, O>>;
+  block<A extends unknown[], R, S = Schema, O = Schema>(fn: (...args: A) => R, opts?: BlockOptions & CheckedInputs<S, A> & CheckedOutput<O, Awaited<R>>): TaskWrapper<A, Result<Awaited<R>, O>>;
   block<A extends unknown[], R>(fn: (...args: A) => R, opts?: BlockOptions): TaskWrapper<A, Awaited<R>> {
     return this.#define(TaskKind.BLOCK, fn, opts, this.#options.blockOptionsSchema, this.#session.blocks) as TaskWrapper<A, Awaited<R>>;
   }
