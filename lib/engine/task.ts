@@ -13,6 +13,9 @@ import type { TaskDefinition, TaskFuture, TaskHost } from "./future.js";
  * future: see {@link Opaque}.
  */
 export type Input<T> =
+  // T itself, untouched: a generic caller's `w(x)`, `x: T`, compiles only so.
+  // Hence a future passes where T is an object type it fits ({ name: string },
+  // PromiseLike<number>), and the body receives its value.
   | T
   | TaskFuture<T>
   | Edge<T>
