@@ -104,21 +104,6 @@ export class Attempts {
     return true;
   }
 
-  /**
-   * The running attempt of `f` has an outcome: true when a limit of its was due first (a body that blocked the event
-   * loop past it returned before the limit's timer could run). The limit is applied now, as its timer would have been.
-   */
-  overdue(f: TaskFuture): boolean {
-    const state = stateOf(f)!;
-    const now = performance.now();
-    const deadline = state.deadlineLimit;
-    const limit = deadline !== null && deadline.scheduled && deadline.due <= now ? deadline : state.scheduled && state.due <= now ? state : null;
-    if (limit === null) return false;
-    this.#timers.remove(limit);
-    this.#due(limit);
-    return true;
-  }
-
   /** `f` is final: its limits and delays are dropped. */
   ended(f: TaskFuture): void {
     const state = stateOf(f)!;

@@ -67,8 +67,6 @@ export class Dispatcher {
       else this.#session.lifecycle.finish(f, state, state === TaskState.FAILED ? exitFailure(f, null, value, f._def.kind === TaskKind.BLOCK) : value);
     } else if (state === TaskState.RUNNING) {
       this.#session.lifecycle.started(f, info, c.attempts ? c : undefined);
-    } else if (f._attempts !== null && this.#session.attempts.overdue(f)) {
-      return;
     } else if (state === TaskState.DONE) {
       this.#done(f, run, c, value);
     } else {
