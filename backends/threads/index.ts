@@ -153,17 +153,23 @@ export class ThreadBackend implements ExecutionBackend {
       if (!p.runs.includes(run)) continue;
       if (this.#starting.get(startKey(p.runs[0]!)) === p) (p.unsent ??= []).push(run);
       else this.#sendAbort(run);
-      // In a batch, only while the thread is in this member: one that has not begun is skipped, one that ended is done.
-      const at = p.runs.indexOf(run) + 1;
-      const inIt = (): boolean => p.progress === null || Atomics.load(p.progress, 0) === at;
-      if (p.grace === null && inIt()) {
-        p.grace = setTimeout(() => {
-          p.grace = null;
-          if (inIt()) p.killer.abort(run.signal.reason);
-        }, KILL_GRACE_MS).unref();
-      }
+      if (p.grace === null) this.#graceFor(p);
       return;
     }
+  }
+
+  // A body still running KILL_GRACE_MS after a cancel has its thread terminated. In a batch, when the member the thread
+  // is in was cancelled; cancelled members not begun yet may still start (a thread that runs its members back to back,
+  // blocked in none, reads no abort between them): they are looked at again a grace later.
+  #graceFor(p: InPool): void {
+    p.grace = setTimeout(() => {
+      p.grace = null;
+      if (!this.#inPool.has(p)) return;
+      const begun = p.progress === null ? 1 : Atomics.load(p.progress, 0);
+      const current = p.runs[begun - 1];
+      if (current?.aborted === true) return p.killer.abort(current.signal.reason);
+      if (p.runs.slice(begun).some((r) => r.aborted)) this.#graceFor(p);
+    }, KILL_GRACE_MS).unref();
   }
 
   // The aborts of one burst of cancels go as one message: a batch's member the thread starts right after another's abort

@@ -15,8 +15,6 @@ import { startKey, type ThreadAbort, type ThreadBatch, type ThreadFailure, type 
 
 /** The run in this thread: its uid and attempt (a retry has the same uid), and its body's signal. */
 class Running extends LazySignal {
-  /** Ends the run's wait for its body: a cancel does not wait for a body that ignores its signal. */
-  release: ((reason: unknown) => void) | null = null;
   constructor(
     readonly uid: string,
     readonly attempt: number,
@@ -37,11 +35,8 @@ const aborts = new BroadcastChannel((workerData as { asyncflow: { aborts: string
 aborts.unref();
 aborts.onmessage = (event: unknown) => {
   for (const abort of (event as { data: ThreadAbort[] }).data) {
-    if (running !== null && running.uid === abort.uid && running.attempt === abort.attempt) {
-      const reason = deserializeError(abort.reason);
-      running.abort(reason);
-      running.release?.(reason);
-    } else early.set(abort.uid, abort);
+    if (running !== null && running.uid === abort.uid && running.attempt === abort.attempt) running.abort(deserializeError(abort.reason));
+    else early.set(abort.uid, abort);
   }
   forgetOldest(early, EARLY);
 };
@@ -81,12 +76,7 @@ async function runOne(task: RemoteTask): Promise<unknown> {
   let value: unknown;
   const control = (running = new Running(task.uid, task.attempt));
   try {
-    // A cancel ends the wait at once (the body runs on, as a cancelled body does in process): the thread is free for the
-    // next run, a batch for its next member, and no thread need be terminated for a body stuck on a promise.
-    value = await new Promise<unknown>((resolve, reject) => {
-      control.release = reject;
-      executeRemote(task, control).then(resolve, reject);
-    });
+    value = await executeRemote(task, control);
     checkResult(task, value, "a worker thread");
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- plain data survives the crossing whole
