@@ -87,7 +87,7 @@ describe("task wrappers with schemas and the body's own types", () => {
     // @ts-expect-error an executable's parameters, likewise
     flow.executableTask((n: number) => `echo ${n}`, { inputs: z.tuple([z.string()]) });
     // @ts-expect-error a block's result
-    flow.block(async (s: string) => s, { output: z.object({ n: z.number() }) });
+    flow.block(async (s: string) => s, { output: z.number() });
   });
 
   it("take a result the schema may narrow, and give the schema's output", () => {
@@ -101,6 +101,13 @@ describe("task wrappers with schemas and the body's own types", () => {
       throw new Error("no result");
     }, { output: z.number() });
     expectTypeOf(thrown).toEqualTypeOf<TaskWrapper<[], number>>();
+    // a result narrower in one field and wider in another, and readonly literals for mutable arrays: values may pass
+    const fetched = flow.functionTask(async (url: string) => ({ source: "api" as const, body: JSON.parse(url) as unknown }), { output: z.object({ source: z.string(), body: z.object({ id: z.number() }) }) });
+    expectTypeOf(fetched).toEqualTypeOf<TaskWrapper<[url: string], { source: string; body: { id: number } }>>();
+    const pair = flow.functionTask(() => [1, 2] as const, { output: z.array(z.number()) });
+    expectTypeOf(pair).toEqualTypeOf<TaskWrapper<[], number[]>>();
+    const tagged = flow.functionTask(() => ({ tags: ["a", "b"] }) as const, { output: z.object({ tags: z.array(z.string()) }) });
+    expectTypeOf(tagged).toEqualTypeOf<TaskWrapper<[], { tags: string[] }>>();
   });
 });
 

@@ -54,7 +54,7 @@ async function forge(queue: string, data: unknown): Promise<{ state: string; rep
   }
 }
 
-const job = (payload: object): { v: number; s: string; p: string } => ({ v: 2, s: "forged", p: JSON.stringify({ uid: "task.000001", name: "x", attempt: 1, ...payload }) });
+const job = (payload: object): { v: number; s: string; p: string } => ({ v: 3, s: "forged", p: JSON.stringify({ uid: "task.000001", name: "x", attempt: 1, ...payload }) });
 /** The error message a worker replied with (a large reply stays in the job's hash). */
 const outcome = (r: { reply: unknown; stored: string | null }): string => (JSON.parse((r.reply as { o?: string }).o ?? r.stored!) as { error: { message: string } }).error.message;
 
@@ -115,15 +115,15 @@ describe("bad input", () => {
   it("malformed jobs fail with 'malformed job <id>: ...' naming what is wrong, each logged with its id", async () => {
     const w = await worker("malformed", "--allow-source", "--allow-exec");
     const cases: [unknown, RegExp][] = [
-      ["hello", /^malformed job \S+: not an asyncflow job \(protocol 2\): Invalid input: expected object, received string$/],
-      [{ v: 2, s: "s", p: "{" }, /^malformed job \S+: its payload is not JSON: /],
+      ["hello", /^malformed job \S+: not an asyncflow job \(protocol 3\): Invalid input: expected object, received string$/],
+      [{ v: 3, s: "s", p: "{" }, /^malformed job \S+: its payload is not JSON: /],
       [job({ kind: "function", uid: 5, args: [] }), /^malformed job \S+: uid: Invalid input: expected string, received number/],
       [job({ kind: "command", command: [] }), /^malformed job \S+: command: /],
       [job({ kind: "shell", command: "id" }), /^malformed job \S+: kind: /],
       [job({ kind: "function", name: "double", args: "hello" }), /^malformed job \S+: args: expected the arguments \(an array, or their V8 serialization\)/],
       [job({ kind: "function", name: "double", args: { "$asyncflow.v8": serialize(5).toString("base64") } }), /^malformed job \S+: args: expected an array, got number$/],
       [job({ kind: "function", name: "double", args: { "$asyncflow.v8": "AAAA" } }), /^malformed job \S+: args: cannot be deserialized: /],
-      [{ v: 2, s: "../../etc", p: JSON.stringify({ kind: "command", uid: "u", name: "n", attempt: 1, command: "id" }) }, /^malformed job \S+: .*s: expected a session uid/],
+      [{ v: 3, s: "../../etc", p: JSON.stringify({ kind: "command", uid: "u", name: "n", attempt: 1, command: "id" }) }, /^malformed job \S+: .*s: expected a session uid/],
     ];
     for (const [data, reason] of cases) {
       const r = await forge("malformed", data);
@@ -156,7 +156,7 @@ describe("forged results", () => {
     const flow = await engine({ backend });
     const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
     await running(f);
-    const forged = JSON.stringify({ v: 2, o: JSON.stringify({ value: "forged" }) });
+    const forged = JSON.stringify({ v: 3, o: JSON.stringify({ value: "forged" }) });
     await admin.xadd("bull:xadd:events", "*", "event", "completed", "jobId", `${jobPrefixOf(backend)}.000001.1`, "returnvalue", forged);
     await expect(f).rejects.toThrow(/task\.000001 \(untilAborted\): result rejected: unsigned \(job \S+; is every worker given the same secret\?\)/);
     // the job itself, still running, is told to stop: the worker's body ends (untilAborted returns on its signal)

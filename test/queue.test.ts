@@ -386,7 +386,7 @@ describe("QueueBackend", () => {
     try {
       const flow = await engine({ backend: queued({ queue: "foreign" }) });
       const t = flow.functionTask(() => 1, { name: "t" });
-      await expect(t()).rejects.toThrow(/task\.000001 \(t\): the worker's reply cannot be read \(is it an asyncflow worker of this version\?\): expected an asyncflow reply \(protocol 2\), got number/);
+      await expect(t()).rejects.toThrow(/task\.000001 \(t\): the worker's reply cannot be read \(is it an asyncflow worker of this version\?\): expected an asyncflow reply \(protocol 3\), got number/);
     } finally {
       await foreign.close();
     }

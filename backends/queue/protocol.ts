@@ -17,7 +17,8 @@ import type { Command } from "../../lib/contract/task.js";
 import type { ExecOptions } from "../process/command.js";
 import type { Signer } from "./sign.js";
 
-export const PROTOCOL = 2;
+// 3: a function job carries its arguments as one wire value (2 carried each alone): a worker of one refuses the other's jobs.
+export const PROTOCOL = 3;
 /** Outcomes longer than this (bytes of JSON) stay in the job's hash instead of travelling in the event stream. */
 export const INLINE_OUTCOME = 1024;
 /** The job-hash field holding a large outcome. */

@@ -3,7 +3,7 @@ import type { Piscina } from "piscina";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import { deserializeFailure, serializeError } from "../../lib/contract/codec.js";
-import { WorkerCrashError, describe } from "../../lib/contract/errors.js";
+import { InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { KILL_GRACE_MS } from "../process/command.js";
 import { ProcessRunner } from "../process/runner.js";
@@ -131,7 +131,11 @@ export class ThreadBackend implements ExecutionBackend {
   }
 
   validate(task: TaskDescription): void {
-    if (task.kind === "function") this.#refs!.validate(task.fn, task.name, task.options);
+    if (task.kind !== "function") return;
+    if (task.options.transfer === true && (task.options.retries ?? 0) > 0) {
+      throw new InvalidTaskError(task.name, "option `transfer` moves the arguments' buffers to the first attempt's thread, where a retry would find them detached: drop `retries`, or let them be copied (no `transfer`)");
+    }
+    this.#refs!.validate(task.fn, task.name, task.options);
   }
 
   submit(run: TaskRun): void {
@@ -314,14 +318,16 @@ export class ThreadBackend implements ExecutionBackend {
   #poolFailed(pool: Piscina, error: unknown): void {
     if (this.#retired.has(pool)) return;
     const env = this.#attachment.env;
-    if (pool.threads.length > 0) {
+    const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
+    // A pool with threads left, or nothing queued in it, goes on: only one whose runs would wait forever is replaced.
+    if (pool.threads.length > 0 || runs === 0) {
       env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it: ${describe(error)} (an error a body left behind after it returned: a timer or a promise it did not await; or a thread that could not start)`);
-      return;
+      if (pool.threads.length > 0) return;
+    } else {
+      env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it, and its pool has no thread left: ${describe(error)}; the pool is replaced, and the ${runs} run(s) it held fail`);
     }
     this.#retired.set(pool, error);
     if (this.#pool === pool) this.#pool = null;
-    const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
-    env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it, and its pool has no thread left: ${describe(error)}; the pool is replaced${runs > 0 ? `, and the ${runs} run(s) it held fail` : ""}`);
     void pool.destroy();
   }
 

@@ -34,7 +34,7 @@ export interface RunSubject {
  */
 export class TaskRun extends ContextBase {
   /** @internal */ readonly future: RunSubject;
-  /** The arguments with every future replaced by its result; read, never written (calls without arguments share one frozen array). */
+  /** The arguments with every future replaced by its result. */
   readonly args: unknown[];
   readonly attempt: number;
   /** @internal where the body runs, as the backend told with RUNNING */

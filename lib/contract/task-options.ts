@@ -52,10 +52,6 @@ export const functionOptionsSchema = taskOptionsSchema.extend({
    * buffers are detached afterwards. @default false
    */
   transfer: z.boolean().optional(),
-}).superRefine((o, ctx) => {
-  if (o.transfer === true && (o.retries ?? 0) > 0) {
-    ctx.addIssue({ code: "custom", path: ["transfer"], message: "moves the arguments' buffers to the first attempt's thread, where a retry would find them detached: drop `retries`, or let them be copied (no `transfer`)" });
-  }
 });
 
 export const executableOptionsSchema = taskOptionsSchema.extend({

@@ -106,7 +106,8 @@ export class Dispatcher {
     const retry = f._attempts;
     if (retry !== null) return this.#submit(f, retry.args, retry.attempt);
     const given = f._args!;
-    const args = !Array.isArray(given) ? [given._value] : f._deps === null ? given : substitute(given);
+    // A call without arguments waited with the shared empty array: its run gets one of its own, which a backend may write.
+    const args = !Array.isArray(given) ? [given._value] : given.length === 0 ? [] : f._deps === null ? given : substitute(given);
     f._args = null;
     const c = f._def.contract;
     // Arguments without futures were validated at the call (session.ts).

@@ -54,12 +54,12 @@ type InputsFit<S, A> = Check<
   unknown extends SchemaOutput<S> ? true : [SchemaOutput<S>] extends [A] ? true : false,
   { readonly "the body's parameters do not take what `inputs` gives": A; readonly "`inputs` gives": SchemaOutput<S> }
 >;
-/** Whether a member of `X` and a member of `Y` fit, one in the other (`never`, a body that only throws, fits anything). */
-type Meets<X, Y> = [X] extends [never]
-  ? true
-  : true extends (X extends unknown ? (Y extends unknown ? ([X] extends [Y] ? true : [Y] extends [X] ? true : false) : never) : never)
-    ? true
-    : false;
+/**
+ * Whether some value may be both an `X` and a `Y`: refused only where TypeScript sees none (a string for a number, a
+ * literal for another), not where the two merely differ (`readonly [1, 2]` and `number[]`, an object narrower in one
+ * field and wider in another). `never`, a body that only throws, fits anything.
+ */
+type Meets<X, Y> = [X] extends [never] ? true : [X & Y] extends [never] ? false : true;
 // A schema (or body) whose type is a type parameter, as in a generic helper
 // `<O extends z.ZodType>(output: O) => flow.functionTask(fn, { output })`,
 // cannot be checked: the verdict waits for its type. A value is taken for an

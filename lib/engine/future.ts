@@ -47,7 +47,7 @@ export interface TaskDefinition {
   readonly memo: MemoPolicy | null;
 }
 
-// Never written: substitute() fills an arguments array in place only where it holds futures.
+// Never written: substitute() fills an arguments array in place only where it holds futures, and a run gets an array of its own.
 const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 // The resolve function of the promise a future is, handed from the executor
