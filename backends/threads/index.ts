@@ -319,13 +319,14 @@ export class ThreadBackend implements ExecutionBackend {
     if (this.#retired.has(pool)) return;
     const env = this.#attachment.env;
     const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
-    // A pool with threads left, or nothing queued in it, goes on: only one whose runs would wait forever is replaced.
-    if (pool.threads.length > 0 || runs === 0) {
-      env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it: ${describe(error)} (an error a body left behind after it returned: a timer or a promise it did not await; or a thread that could not start)`);
-      if (pool.threads.length > 0) return;
-    } else {
-      env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it, and its pool has no thread left: ${describe(error)}; the pool is replaced, and the ${runs} run(s) it held fail`);
-    }
+    const empty = pool.threads.length === 0;
+    const what =
+      empty && runs > 0
+        ? `, and its pool has no thread left: ${describe(error)}; the pool is replaced, and the ${runs} run(s) it held fail`
+        : `: ${describe(error)} (an error a body left behind after it returned: a timer or a promise it did not await; or a thread that could not start)`;
+    env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a worker thread failed with no task on it${what}`);
+    // A pool with threads left goes on; one with none is replaced (quietly when nothing waited in it).
+    if (!empty) return;
     this.#retired.set(pool, error);
     if (this.#pool === pool) this.#pool = null;
     void pool.destroy();
