@@ -415,7 +415,7 @@ describe("ThreadBackend", () => {
       const { flow, threads } = await threaded({ maxThreads });
       const f = flow.functionTask(async function f(i: number, bad: number, mode: string): Promise<number> {
         if (mode === "late" && i === bad - 1) {
-          const end = Date.now() + 300;
+          const end = Date.now() + 2_500; // past the 2 s grace: when it is looked at first, the cancelled member has not begun
           while (Date.now() < end);
         }
         if (i === bad) {
@@ -467,7 +467,8 @@ describe("ThreadBackend", () => {
       const { futures } = await batchWith("late", 1);
       await until(() => futures[300]!.state === "RUNNING", 30_000);
       futures[300]!.cancel("not needed");
-      await Promise.allSettled(futures);
+      await until(() => futures.every((f) => f.done()), 20_000);
+      await Promise.allSettled(futures); // looked at: the results its batch lost are the test's, not unseen failures
       expect(futures[300]!.state).toBe("CANCELLED");
       expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
     }, 60_000);
