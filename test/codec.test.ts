@@ -70,6 +70,9 @@ describe("findUncloneable", () => {
     ["symbol", [Symbol("x")], "a symbol at [0]"],
     ["class instance", { s: new (class Sock {})() }, "an instance of class Sock at .s (structured clone would drop its prototype and methods)"],
     ["function in a Map", new Map([["k", () => 1]]), "a function at .get(k)"],
+    ["function as a Map key", new Map([[() => 1, 1]]), "a function at <key>"],
+    ["function in a Set in an array", [1, [new Set([2, () => 1])]], "a function at [1][0]<member>"],
+    ["detached buffer", { b: (() => { const b = new ArrayBuffer(8); structuredClone(b, { transfer: [b] }); return b; })() }, "a detached ArrayBuffer at .b (moved away, by `transfer: true` say)"],
   ];
   it.each(cases)("%s", (_label, value, expected) => {
     expect(findUncloneable(value)).toBe(expected);
@@ -79,6 +82,13 @@ describe("findUncloneable", () => {
     const o: Record<string, unknown> = {};
     o.self = o;
     expect(findUncloneable(o)).toBeNull();
+    // back to the top after primitives, where the walk has not yet remembered it
+    const top: unknown[] = [1, "a"];
+    top.push({ up: top });
+    expect(findUncloneable(top)).toBeNull();
+    const map = new Map<unknown, unknown>([[1, 2]]);
+    map.set(3, map);
+    expect(findUncloneable(map)).toBeNull();
   });
 });
 
@@ -182,7 +192,12 @@ describe("wire codec (values bound for another process)", () => {
     expect(viaJson(longNamed)).toStrictEqual(longNamed);
     const shared = { n: 1 };
     class Rows extends Array<number> {}
-    for (const x of [{ id: 1, [Symbol.for("tag")]: "urgent" }, [1, Object.assign([2], { [Symbol.for("tag")]: 1 })], rows, { a: shared, b: shared }, [shared, shared], Rows.from([1])]) {
+    // the walk remembers objects only from its first object below the top: after primitives, the top and a shared one are still seen
+    const loop: unknown[] = [1, "a"];
+    loop.push(loop);
+    const late = { n: 0, o: { shared } as unknown };
+    (late.o as Record<string, unknown>).back = late;
+    for (const x of [{ id: 1, [Symbol.for("tag")]: "urgent" }, [1, Object.assign([2], { [Symbol.for("tag")]: 1 })], rows, { a: shared, b: shared }, [shared, shared], [1, shared, 2, shared], loop, late, Rows.from([1])]) {
       expect(toWire(x)).not.toBe(x);
     }
     expect(viaJson(rows)).toStrictEqual(rows);

@@ -133,17 +133,21 @@ describe("bad input", () => {
     }
   });
 
-  it("a job whose stored data is not JSON is failed and removed, not picked again after every stall check", async () => {
-    const w = await worker("poison", "--lock-duration", "500");
-    await admin.hset("bull:poison:p1", { name: "x", data: "{not json", opts: "{}", timestamp: String(Date.now()), delay: "0", priority: "0" });
-    await admin.lpush("bull:poison:wait", "p1");
-    await admin.zadd("bull:poison:marker", 0, "0");
-    await until(() => workerText(w).includes("malformed job p1: its stored data is not JSON"), 20_000);
-    await until(async () => (await admin.exists("bull:poison:p1")) === 0);
-    expect(await admin.exists("bull:poison:p1")).toBe(0);
-    expect([await admin.llen("bull:poison:wait"), await admin.llen("bull:poison:active")]).toEqual([0, 0]);
+  it.each([
+    ["data", { data: "{not json", opts: "{}" }],
+    ["opts", { data: "{}", opts: "{not json" }],
+  ])("a job whose stored %s is not JSON is failed and removed, not picked again after every stall check", async (field, stored) => {
+    const queue = `poison-${field}`;
+    const w = await worker(queue, "--lock-duration", "500");
+    await admin.hset(`bull:${queue}:p1`, { name: "x", ...stored, timestamp: String(Date.now()), delay: "0", priority: "0" });
+    await admin.lpush(`bull:${queue}:wait`, "p1");
+    await admin.zadd(`bull:${queue}:marker`, 0, "0");
+    await until(() => workerText(w).includes(`malformed job p1: its stored ${field} is not JSON`), 20_000);
+    await until(async () => (await admin.exists(`bull:${queue}:p1`)) === 0);
+    expect(await admin.exists(`bull:${queue}:p1`)).toBe(0);
+    expect([await admin.llen(`bull:${queue}:wait`), await admin.llen(`bull:${queue}:active`)]).toEqual([0, 0]);
     // a later job runs: the worker was not stuck on it, and had it been picked again it would have been logged again
-    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "poison" }) });
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue }) });
     expect(await flow.functionTask(tasks.double, { name: "double" })(4)).toBe(8);
     expect(workerText(w).match(/malformed job p1/g)).toHaveLength(1);
   });

@@ -373,7 +373,7 @@ describe("ThreadBackend", () => {
     // Piscina says such a failure as an 'error' on the pool, which ended the process, and stops replacing threads that
     // fail as they start: runs queued in the pool then waited forever.
     const warned: string[] = [];
-    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 6 } });
+    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 4 } }); // 6 MB started a thread now and then under load; 2 ended Node 24 (fatal OOM starting the isolate)
     const quiet = (): void => undefined;
     const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
     const flow = await engine({ backend: [new LocalBackend(), threads], logger });

@@ -12,7 +12,7 @@ import { uncloneableArgument } from "../remote/clone.js";
 import { CancelSender, keys } from "./cancels.js";
 import { OwnedConnections } from "./connections.js";
 import type { queueBackendOptionsSchema } from "./options.js";
-import { commandPayload, envelope, isBig, ranAt, readReply, OUTCOME_FIELD } from "./protocol.js";
+import { commandPayload, envelope, isBig, ranAt, readReply, OUTCOME_FIELD, type FunctionPayload } from "./protocol.js";
 import { mayHaveLostEvents, readJobs, readStarts, streamMark, type JobState, type StreamMark } from "./reconcile.js";
 import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
@@ -232,7 +232,10 @@ export class QueueBackend implements ExecutionBackend {
     const bad = uncloneableArgument(run, "a queue worker");
     if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
     const ref = this.#refs!.of(run.fn, run.name, run.options);
-    this.#slots.admit(this.#jobId(run), run, { kind: "function", uid: run.uid, name: run.name, attempt: run.attempt, args: toWire(run.args), ...ref, ...(run.trace === undefined ? {} : { trace: run.trace }) });
+    // One shape for every payload (absent parts undefined, which JSON leaves out), and the uid made once: this runs per job.
+    const uid = run.uid;
+    const payload: FunctionPayload = { kind: "function", uid, name: run.name, attempt: run.attempt, args: toWire(run.args), module: ref.module, source: ref.source, trace: run.trace };
+    this.#slots.admit(this.#jobId(run, uid), run, payload);
   }
 
   // The command is made here, where the task was defined (its function may close over anything); the worker runs it.
@@ -272,9 +275,9 @@ export class QueueBackend implements ExecutionBackend {
     this.#connections.close();
   }
 
-  #jobId(run: TaskRun): string {
+  #jobId(run: TaskRun, uid = run.uid): string {
     // "k3x9f2a.000123.1" for task.000123, attempt 1
-    return `${this.#jobPrefix}.${run.uid.slice(run.uid.indexOf(".") + 1)}.${run.attempt}`;
+    return `${this.#jobPrefix}.${uid.slice(uid.indexOf(".") + 1)}.${run.attempt}`;
   }
 
   readonly #flush = (): void => {
