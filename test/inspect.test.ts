@@ -279,6 +279,21 @@ describe("explain()", () => {
     b.cancel();
   });
 
+  it("with more cancelled bodies holding slots than it names, it names the first three and counts the rest", async () => {
+    const flow = await engine({ backend: new LocalBackend({ concurrency: 5 }) });
+    const hold = gate<number>();
+    const stubborn = flow.functionTask(() => hold.promise, { name: "stubborn" });
+    const held = Array.from({ length: 5 }, () => stubborn());
+    const next = flow.functionTask(() => 2, { name: "next" })();
+    await until(() => held.every((f) => f.state === "RUNNING"));
+    for (const f of held) f.cancel();
+    await tick();
+    const named = [1, 2, 3].map((i) => `stubborn \\(task\\.00000${i}\\), cancelled [\\d.]+ s ago`).join("; ");
+    expect(flow.explain(next)).toMatch(new RegExp(`5 slot\\(s\\) held by cancelled bodies that have not returned \\(they ignore their signal\\): ${named} and 2 more\\)$`));
+    hold.open(1);
+    expect(await next).toBe(2);
+  });
+
   it("names the root cause of a failure, and the reason of a cancel", async () => {
     const { flow, hold, callExternalApi, merge, report } = await chain();
     const boom = flow.functionTask(function callExternalApi(): number {

@@ -409,6 +409,35 @@ describe("ThreadBackend", () => {
     expect(await innocent()).toBe("fine");
   }, 30_000);
 
+  it("a thread that fails with no task on it in a pool with threads left: a warning, and the task running on another thread ends as its body does", async () => {
+    const warned: string[] = [];
+    const quiet = (): void => undefined;
+    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
+    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2 });
+    const flow = await engine({ backend: [new LocalBackend(), threads], logger });
+    // Blocks its thread until the flag is set from here, so that the other thread is the one the timer breaks.
+    const holds = flow.functionTask(function holds(flag: Int32Array): number {
+      Atomics.wait(flag, 0, 0, 20_000);
+      return Atomics.load(flag, 0);
+    }, { backend: "threads" });
+    const leaves = flow.functionTask(function leaves(): number {
+      setTimeout(() => {
+        throw new Error("left behind");
+      }, 50);
+      return 1;
+    }, { backend: "threads" });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const held = holds(flag);
+    await until(() => held.state === "RUNNING", 10_000);
+    expect(await leaves()).toBe(1);
+    await until(() => warned.some((m) => /a worker thread failed with no task on it: Error: left behind/.test(m)), 10_000);
+    expect(warned.join("\n")).not.toMatch(/the pool is replaced/);
+    Atomics.store(flag, 0, 7);
+    Atomics.notify(flag, 0);
+    expect(await held).toBe(7);
+    expect(await leaves()).toBe(1);
+  }, 30_000);
+
   describe("a batch whose member breaks its thread", () => {
     /** A thread backend whose `f` is measured small (so runs go in batches), and 600 runs of it in which run 300 does `mode`. */
     async function batchWith(mode: "exit" | "spin" | "hang" | "late", maxThreads = 2): Promise<{ futures: TaskFuture<number>[]; threads: ThreadBackend }> {
