@@ -49,6 +49,25 @@ async function threaded(options: ConstructorParameters<typeof ThreadBackend>[0] 
   return { flow, threads };
 }
 
+/** Like `threaded`, with the log's warnings kept in `warned` (the rest of the log dropped). */
+async function warning(options: ConstructorParameters<typeof ThreadBackend>[0]): Promise<{ flow: WorkflowEngine; warned: string[] }> {
+  const warned: string[] = [];
+  const quiet = (): void => undefined;
+  const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
+  const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend(options)], logger });
+  return { flow, warned };
+}
+
+/** A thread task that returns 1 and leaves behind a timer that throws "left behind" 50 ms later. */
+function leavesBehind(flow: WorkflowEngine): () => TaskFuture<number> {
+  return flow.functionTask(function leaves(): number {
+    setTimeout(() => {
+      throw new Error("left behind");
+    }, 50);
+    return 1;
+  }, { backend: "threads" });
+}
+
 describe("ThreadBackend", () => {
   it("a fan-in of spread futures completes on a thread whose stack holds the arguments once, not twice", async () => {
     // Threads get a 4 MB stack, where 100,000 arguments spread twice still fit (the conformance suite's
@@ -372,11 +391,8 @@ describe("ThreadBackend", () => {
   it("a thread that fails with no task on it (too little heap to start) fails its pool's runs with that failure; later runs get a new pool; the process lives", async () => {
     // Piscina says such a failure as an 'error' on the pool, which ended the process, and stops replacing threads that
     // fail as they start: runs queued in the pool then waited forever.
-    const warned: string[] = [];
-    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 4 } }); // 6 MB started a thread now and then under load; 2 ended Node 24 (fatal OOM starting the isolate)
-    const quiet = (): void => undefined;
-    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
-    const flow = await engine({ backend: [new LocalBackend(), threads], logger });
+    // 6 MB started a thread now and then under load; 2 ended Node 24 (fatal OOM starting the isolate)
+    const { flow, warned } = await warning({ maxThreads: 2, minThreads: 2, resourceLimits: { maxOldGenerationSizeMb: 4 } });
     const ok = flow.functionTask(function ok(x: number): number {
       return x + 1;
     }, { backend: "threads" });
@@ -390,16 +406,8 @@ describe("ThreadBackend", () => {
 
   it("an error a body left behind after it returned (a timer it did not await) is said when it happens, not blamed on the thread's next task", async () => {
     // Idle threads used to be frozen in Atomics.wait: the timer fired inside the next task run there, which failed with it.
-    const warned: string[] = [];
-    const quiet = (): void => undefined;
-    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
-    const flow = await engine({ backend: [new LocalBackend(), new ThreadBackend({ maxThreads: 1 })], logger });
-    const leaves = flow.functionTask(function leaves(): number {
-      setTimeout(() => {
-        throw new Error("left behind");
-      }, 50);
-      return 1;
-    }, { backend: "threads" });
+    const { flow, warned } = await warning({ maxThreads: 1 });
+    const leaves = leavesBehind(flow);
     const innocent = flow.functionTask(async function innocent(): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return "fine";
@@ -410,31 +418,19 @@ describe("ThreadBackend", () => {
   }, 30_000);
 
   it("a thread that fails with no task on it in a pool with threads left: a warning, and the task running on another thread ends as its body does", async () => {
-    const warned: string[] = [];
-    const quiet = (): void => undefined;
-    const logger = { debug: quiet, info: quiet, error: quiet, warn: (_where: object, m: string) => void warned.push(m) };
-    const threads = new ThreadBackend({ maxThreads: 2, minThreads: 2 });
-    const flow = await engine({ backend: [new LocalBackend(), threads], logger });
-    // Blocks its thread until the flag is set from here, so that the other thread is the one the timer breaks.
-    const holds = flow.functionTask(function holds(flag: Int32Array): number {
-      Atomics.wait(flag, 0, 0, 20_000);
-      return Atomics.load(flag, 0);
-    }, { backend: "threads" });
-    const leaves = flow.functionTask(function leaves(): number {
-      setTimeout(() => {
-        throw new Error("left behind");
-      }, 50);
-      return 1;
-    }, { backend: "threads" });
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const held = holds(flag);
-    await until(() => held.state === "RUNNING", 10_000);
+    const { flow, warned } = await warning({ maxThreads: 2, minThreads: 2 });
+    // Holds its thread until the gate opens, so that the other thread is the one the timer breaks.
+    const hold = flow.functionTask(threadTasks.hold, { backend: "threads", module: tasksModule });
+    const leaves = leavesBehind(flow);
+    const cells = gateCells();
+    const held = hold(cells, 1, 0);
+    await until(() => Atomics.load(cells, 1) !== 0, 10_000);
+    const thread = Atomics.load(cells, 1);
     expect(await leaves()).toBe(1);
     await until(() => warned.some((m) => /a worker thread failed with no task on it: Error: left behind/.test(m)), 10_000);
     expect(warned.join("\n")).not.toMatch(/the pool is replaced/);
-    Atomics.store(flag, 0, 7);
-    Atomics.notify(flag, 0);
-    expect(await held).toBe(7);
+    release(cells);
+    expect(await held).toBe(thread);
     expect(await leaves()).toBe(1);
   }, 30_000);
 
