@@ -86,6 +86,15 @@ describe("findUncloneable", () => {
     const top: unknown[] = [1, "a"];
     top.push({ up: top });
     expect(findUncloneable(top)).toBeNull();
+    // and the path of what it finds after such a cycle is the shortest, not one through the cycle
+    const then: unknown[] = [1];
+    then.push({ up: then }, () => 1);
+    expect(findUncloneable(then)).toBe("a function at [2]");
+    // a getter read twice could hide the object below from the walk's memory
+    const tricky: unknown[] = [];
+    let reads = 0;
+    Object.defineProperty(tricky, 0, { get: () => (reads++ % 2 === 1 ? 1 : tricky), enumerable: true });
+    expect(findUncloneable(tricky)).toBeNull();
     const map = new Map<unknown, unknown>([[1, 2]]);
     map.set(3, map);
     expect(findUncloneable(map)).toBeNull();

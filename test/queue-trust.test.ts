@@ -134,15 +134,17 @@ describe("bad input", () => {
   });
 
   it.each([
-    ["data", { data: "{not json", opts: "{}" }],
-    ["opts", { data: "{}", opts: "{not json" }],
-  ])("a job whose stored %s is not JSON is failed and removed, not picked again after every stall check", async (field, stored) => {
-    const queue = `poison-${field}`;
+    ["data", "not JSON", { data: "{not json", opts: "{}" }],
+    ["opts", "not JSON", { data: "{}", opts: "{not json" }],
+    ["opts", "not a JSON object", { data: "{}", opts: "null" }],
+    ["progress", "not JSON", { data: "{}", opts: "{}", progress: "{not json" }],
+  ])("a job whose stored %s is %s is failed and removed, not picked again after every stall check", async (field, what, stored) => {
+    const queue = `poison-${field}-${what.length}`;
     const w = await worker(queue, "--lock-duration", "500");
     await admin.hset(`bull:${queue}:p1`, { name: "x", ...stored, timestamp: String(Date.now()), delay: "0", priority: "0" });
     await admin.lpush(`bull:${queue}:wait`, "p1");
     await admin.zadd(`bull:${queue}:marker`, 0, "0");
-    await until(() => workerText(w).includes(`malformed job p1: its stored ${field} is not JSON`), 20_000);
+    await until(() => workerText(w).includes(`malformed job p1: its stored ${field} is ${what}`), 20_000);
     await until(async () => (await admin.exists(`bull:${queue}:p1`)) === 0);
     expect(await admin.exists(`bull:${queue}:p1`)).toBe(0);
     expect([await admin.llen(`bull:${queue}:wait`), await admin.llen(`bull:${queue}:active`)]).toEqual([0, 0]);

@@ -232,7 +232,7 @@ export class QueueBackend implements ExecutionBackend {
     const bad = uncloneableArgument(run, "a queue worker");
     if (bad !== null) return this.#attachment.report(run, "FAILED", bad);
     const ref = this.#refs!.of(run.fn, run.name, run.options);
-    // One shape for every payload (absent parts undefined, which JSON leaves out), and the uid made once: this runs per job.
+    // One shape for every payload (absent parts undefined, which JSON leaves out): spreads made each a new shape, per job.
     const uid = run.uid;
     const payload: FunctionPayload = { kind: "function", uid, name: run.name, attempt: run.attempt, args: toWire(run.args), module: ref.module, source: ref.source, trace: run.trace };
     this.#slots.admit(this.#jobId(run, uid), run, payload);

@@ -1,33 +1,35 @@
 /**
- * A job whose stored data or options are not JSON (written by hand, or by a
- * broken client) makes BullMQ's worker throw while taking it, before any
- * processor sees it: the job stays active, is taken back by the next stall
- * check and taken again, forever, logged without its id. Here such a job
- * reaches the processor instead, with its data replaced by a marker and its
- * options by `removeOnFail`, so that it is failed, with its id, and removed.
+ * A job BullMQ cannot read (written by hand, or by a broken client: stored
+ * data, options or progress that are not JSON, say) makes BullMQ's
+ * worker throw while taking it, before any processor sees it: the job stays
+ * active, is taken back by the next stall check and taken again, forever,
+ * logged without its id. Here such a job reaches the processor instead, with
+ * its data replaced by a marker and its options by `removeOnFail`, so that it
+ * is failed, with its id, and removed.
  *
- * BullMQ parses a job's options while reading its hash and its data when it
- * makes the Job: the options (short) are checked before BullMQ reads them,
- * the data only where BullMQ's own parse of it fails, so that a sound job's
- * data is parsed once.
+ * BullMQ reads a job in two steps: the hash a script returns (options and
+ * progress parsed, among others), then the Job made from it (data parsed). The
+ * first step's fields (short) are checked before BullMQ reads them; the
+ * second step is caught where it fails, so that a sound job's data is parsed
+ * once.
  */
 import type { Job, Worker } from "bullmq";
 
 export const UNPARSABLE = "$asyncflow.unparsable";
 
-// BullMQ's moveToActive and moveToFinished return [job hash as a flat array, job id, ...].
-type Raw = [unknown[] | null | undefined, ...unknown[]];
+/** The scripts whose reply carries the next job, as [job hash as a flat array, job id, ...]. */
+const TAKING = new Set(["moveToActive", "moveToFinished", "moveToDelayed"]);
+/**
+ * The hash fields BullMQ parses as JSON while reading the reply (an empty one it reads as absent). Not `parent`:
+ * BullMQ's scripts in Redis decode that one too when they finish the job, which no guard here can reach.
+ */
+const PARSED = ["opts", "progress"] as const;
 
-function notJson(text: unknown): string | null {
-  try {
-    JSON.parse(String(text));
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+type Raw = [unknown[] | null | undefined, ...unknown[]];
+type JobJson = { data: string; opts: Record<string, unknown> };
 
 const marked = (why: string): string => JSON.stringify({ [UNPARSABLE]: why });
+const FAIL_AND_REMOVE = JSON.stringify({ removeOnFail: true });
 
 /** Where `key`'s value is in a hash read as [field, value, ...], or -1. */
 function valueAt(fields: unknown[], key: string): number {
@@ -35,31 +37,50 @@ function valueAt(fields: unknown[], key: string): number {
   return -1;
 }
 
-function sanitizeOptions(raw: unknown): void {
-  if (!Array.isArray(raw) || !Array.isArray((raw as Raw)[0])) return;
-  const fields = (raw as Raw)[0]!;
-  const opts = valueAt(fields, "opts");
-  const bad = opts === -1 ? null : notJson(fields[opts]);
-  if (bad === null) return;
-  fields[opts] = JSON.stringify({ removeOnFail: true });
-  const data = valueAt(fields, "data");
-  const why = marked(`its stored opts is not JSON (${bad})`);
-  if (data === -1) fields.push("data", why);
-  else fields[data] = why;
+function parsed(text: string): { readonly value: unknown } | { readonly error: string } {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
 }
 
-type JobJson = { data: string; opts: Record<string, unknown> };
-type Internals = {
-  execCommand: (client: unknown, name: string, args: unknown[]) => Promise<unknown>;
-};
+/** Why BullMQ could not read this hash, or null. */
+function unreadable(fields: unknown[]): string | null {
+  for (const name of PARSED) {
+    const at = valueAt(fields, name);
+    const text = at === -1 ? "" : String(fields[at]);
+    if (text === "") continue;
+    const read = parsed(text);
+    if ("error" in read) return `its stored ${name} is not JSON (${read.error})`;
+    // BullMQ lists the options' entries: null or a primitive breaks it, or reads as nonsense.
+    if (name === "opts" && (typeof read.value !== "object" || read.value === null || Array.isArray(read.value))) return "its stored opts is not a JSON object";
+  }
+  return null;
+}
 
-/** Makes `worker` hand unparsable jobs to its processor (see above). */
+function sanitize(raw: unknown): void {
+  if (!Array.isArray(raw) || !Array.isArray((raw as Raw)[0])) return;
+  const fields = (raw as Raw)[0]!;
+  const why = unreadable(fields);
+  if (why === null) return;
+  const set = (key: string, value: string): void => {
+    const at = valueAt(fields, key);
+    if (at === -1) fields.push(key, value);
+    else fields[at] = value;
+  };
+  set("opts", FAIL_AND_REMOVE);
+  set("progress", "");
+  set("data", marked(why));
+}
+
+/** Makes `worker` hand the jobs BullMQ cannot read to its processor (see above). */
 export function passUnparsable(worker: Worker): void {
-  const backend = worker.getBackend() as unknown as Internals;
+  const backend = worker.getBackend() as unknown as { execCommand: (client: unknown, name: string, args: unknown[]) => Promise<unknown> };
   const exec = backend.execCommand.bind(backend);
   backend.execCommand = (client, name, args) => {
     const raw = exec(client, name, args);
-    return name === "moveToActive" || name === "moveToFinished" ? raw.then((r) => (sanitizeOptions(r), r)) : raw;
+    return TAKING.has(name) ? raw.then((r) => (sanitize(r), r)) : raw;
   };
   const w = worker as unknown as { createJob: (data: JobJson, jobId: string) => Job };
   const create = w.createJob.bind(worker);
@@ -67,9 +88,10 @@ export function passUnparsable(worker: Worker): void {
     try {
       return create(data, jobId);
     } catch (error) {
-      const bad = notJson(data.data);
-      if (bad === null) throw error;
-      return create({ ...data, data: marked(`its stored data is not JSON (${bad})`), opts: { removeOnFail: true } }, jobId);
+      // Parsing the data is the first thing BullMQ does there: any other failure is not this guard's to judge.
+      const read = parsed(data.data);
+      if (!("error" in read)) throw error;
+      return create({ ...data, data: marked(`its stored data is not JSON (${read.error})`), opts: { removeOnFail: true } }, jobId);
     }
   };
 }

@@ -57,7 +57,11 @@ function jsonExact(x: unknown, depth: number, seen: Set<object> | null): boolean
   seen?.add(x);
   if (Array.isArray(x)) {
     if (Object.getPrototypeOf(x) !== Array.prototype) return false;
-    for (let i = 0; i < x.length; i++) if (!(i in x) || !jsonExact(x[i], depth + 1, (seen ??= below(x, x[i])))) return false;
+    for (let i = 0; i < x.length; i++) {
+      if (!(i in x)) return false;
+      const v: unknown = x[i]; // read once: a getter may answer differently the second time
+      if (!jsonExact(v, depth + 1, (seen ??= below(x, v)))) return false;
+    }
     // Named properties make it differ from a plain copy of its elements. Deep equality lists an array's
     // non-index keys natively, at a fixed cost (~0.2 us) that Object.keys undercuts on short arrays but
     // passes on long ones (a string per index: about 5x as slow at 1M).
@@ -181,7 +185,7 @@ export function findUncloneable(value: unknown): string | null {
   return `${found.what}${path === "" ? "" : ` at ${path}`}${found.why ?? ""}`;
 }
 
-/** What cannot be cloned, and where: the path's steps innermost first, made only for what is found (the walk allocates nothing on clean values). */
+/** What cannot be cloned, and where: the path's steps innermost first, made only for what is found (a clean value's walk makes no strings). */
 interface Found {
   readonly what: string;
   readonly why?: string;
@@ -208,7 +212,8 @@ function uncloneable(value: unknown, seen: Set<object> | null): Found | null {
   if (value instanceof ArrayBuffer && detached(value)) return { what: "a detached ArrayBuffer", why: moved, path: [] };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = uncloneable(value[i], (seen ??= below(value, value[i])));
+      const v: unknown = value[i]; // read once: a getter may answer differently the second time
+      const found = uncloneable(v, (seen ??= below(value, v)));
       if (found !== null) return step(found, `[${i}]`);
     }
     return null;
@@ -225,7 +230,7 @@ function uncloneable(value: unknown, seen: Set<object> | null): Found | null {
   // Exactly Map and Set: a subclass's methods would be lost, as any class's.
   if (proto === Map.prototype) {
     for (const [k, v] of value as Map<unknown, unknown>) {
-      seen ??= seenFrom(value);
+      seen ??= below(value, k) ?? below(value, v);
       const found = uncloneable(k, seen);
       if (found !== null) return step(found, "<key>");
       const inValue = uncloneable(v, seen);
@@ -235,7 +240,7 @@ function uncloneable(value: unknown, seen: Set<object> | null): Found | null {
   }
   if (proto === Set.prototype) {
     for (const v of value as Set<unknown>) {
-      const found = uncloneable(v, (seen ??= seenFrom(value)));
+      const found = uncloneable(v, (seen ??= below(value, v)));
       if (found !== null) return step(found, "<member>");
     }
     return null;
@@ -247,10 +252,7 @@ function uncloneable(value: unknown, seen: Set<object> | null): Found | null {
 
 /** The objects a walk has seen, made when it first goes below the top into an object: a value of primitives needs none. */
 function below(top: object, child: unknown): Set<object> | null {
-  return typeof child === "object" && child !== null ? seenFrom(top) : null;
-}
-
-function seenFrom(top: object): Set<object> {
+  if (typeof child !== "object" || child === null) return null;
   const seen = new Set<object>();
   seen.add(top);
   return seen;
