@@ -5,11 +5,13 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Queue, QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
 import { QueueBackend, WorkflowEngine, type TaskFuture } from "../../lib/index.js";
 import { startRedis, type RedisServer } from "../../test/redis.js";
 import { startWorkerProcess, stopWorkerProcess } from "../../test/worker-process.js";
-import { alternate, interleave, sample, type Row, type Sample, type Settings } from "../harness.js";
+import { alternate, interleave, sample, summarize, type Row, type Sample, type Settings } from "../harness.js";
 import { tasksPerSecond } from "../runners.js";
 import { Signer } from "../../backends/queue/sign.js";
 
@@ -23,6 +25,8 @@ async function serve(command: string[], env: Record<string, string> = {}): Promi
 }
 
 interface Side {
+  /** The worker process serving this side. */
+  readonly worker: number;
   /** tasks/s for `count` independent no-op jobs */
   throughput(): Promise<number>;
   /** ms per hop: one job after another, each waiting for the last */
@@ -40,6 +44,7 @@ async function raw(redis: RedisServer, count: number, hops: number): Promise<Sid
   let waiting: ((jobId: string) => void) | null = null;
   events.on("completed", ({ jobId }) => waiting?.(jobId));
   return {
+    worker: worker.pid!,
     async throughput() {
       let left = count;
       const done = new Promise<void>((resolve) => (waiting = () => void (--left === 0 && resolve())));
@@ -75,6 +80,7 @@ async function ours(redis: RedisServer, count: number, hops: number, secret?: st
   const flow = await WorkflowEngine.create({ handleSignals: false, history: 0, backend: new QueueBackend({ connection: redis.url, queue, maxEvents: MAX_EVENTS, ...(secret === undefined ? {} : { secret }) }) });
   const noop = flow.functionTask((i: number) => i, { name: "noop" });
   return {
+    worker: worker.pid!,
     throughput: () => tasksPerSecond(noop, count),
     async hop() {
       const t0 = performance.now();
@@ -169,11 +175,52 @@ async function signingRow(s: Settings): Promise<Row> {
   return { case: "queue: one job signature (HMAC-SHA256)", metric: "us", ours, baselineName: "createHmac with the key's bytes", baseline: bytes, ratio, peers: {}, target: "no slower than the raw key's (<= 1.1x)", pass: ratio <= 1.1 };
 }
 
+/** CPU time used so far, in us: this process (engine or raw client), a worker process (from /proc), and Redis (INFO). */
+type Cpu = readonly [engine: number, worker: number, redis: number];
+
+function cpuMeter(admin: Redis): (worker: number) => Promise<Cpu> {
+  const ticks = (pid: number): number => {
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  };
+  return async (worker) => {
+    const info = await admin.info("cpu");
+    const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+    const { user, system } = process.cpuUsage();
+    return [user + system, ticks(worker), (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1e6];
+  };
+}
+
+/**
+ * Wraps a side's throughput run to record the CPU each of its three processes
+ * used a job: two cores carry three processes, so the total, not any one of
+ * them, is what throughput follows. The first `warmup` runs are not kept.
+ */
+function metered(side: Side, read: (worker: number) => Promise<Cpu>, count: number, warmup: number, into: Cpu[]): () => Promise<number> {
+  let runs = 0;
+  return async () => {
+    const before = await read(side.worker);
+    const rate = await side.throughput();
+    const after = await read(side.worker);
+    if (runs++ >= warmup) into.push([(after[0] - before[0]) / count, (after[1] - before[1]) / count, (after[2] - before[2]) / count]);
+    return rate;
+  };
+}
+
+/** "engine 107 + worker 66 + Redis 82 = 255 us", medians of each. */
+function cpuText(cpu: readonly Cpu[]): string {
+  const med = (i: 0 | 1 | 2): number => summarize(cpu.map((c) => c[i])).median;
+  const [e, w, r] = [med(0), med(1), med(2)];
+  return `${e.toFixed(0)} + ${w.toFixed(0)} + ${r.toFixed(0)} = ${(e + w + r).toFixed(0)} us`;
+}
+
 export async function queueCase(s: Settings): Promise<Row[]> {
   const count = s.quick ? 200 : 10_000;
   const hops = s.quick ? 10 : 500;
   const redis = await startRedis();
   const sides: Side[] = [];
+  let admin: Redis | null = null;
   try {
     const base = await raw(redis, count, hops);
     sides.push(base);
@@ -185,7 +232,14 @@ export async function queueCase(s: Settings): Promise<Row[]> {
     // the rows of one run when each of ours was measured against it in rows of its own), and all three must see the same.
     // Eleven rounds, not seven: a round of 10,000 jobs swings by 10% with how three processes share two cores.
     const rounds = { ...s, repeats: s.quick ? s.repeats : 11 };
-    const rates = await interleave(rounds, { raw: { run: base.throughput }, unsigned: { run: unsigned.throughput }, signed: { run: signed.throughput } });
+    admin = new Redis(redis.url);
+    const read = cpuMeter(admin);
+    const cpu = { raw: [] as Cpu[], unsigned: [] as Cpu[], signed: [] as Cpu[] };
+    const rates = await interleave(rounds, {
+      raw: { run: metered(base, read, count, s.warmup, cpu.raw) },
+      unsigned: { run: metered(unsigned, read, count, s.warmup, cpu.unsigned) },
+      signed: { run: metered(signed, read, count, s.warmup, cpu.signed) },
+    });
     const hopTimes = await interleave(rounds, { raw: { run: base.hop }, unsigned: { run: unsigned.hop }, signed: { run: signed.hop } });
     const rows: Row[] = [];
     for (const side of ["unsigned", "signed"] as const) {
@@ -194,7 +248,18 @@ export async function queueCase(s: Settings): Promise<Row[]> {
       const latency = ourHop.median / rawHop.median;
       const signing = side === "unsigned" ? "unsigned" : "signed (HMAC-SHA256)";
       rows.push(
-        { case: `queue: ${count.toLocaleString("en")} no-op jobs, ${signing}`, metric: "tasks/s", ours: ourRate, baselineName: "raw BullMQ", baseline: rawRate, ratio: speed, peers: {}, target: ">= 0.8 of raw BullMQ", pass: speed >= 0.8, note: `worker processes, concurrency ${CONCURRENCY}` },
+        {
+          case: `queue: ${count.toLocaleString("en")} no-op jobs, ${signing}`,
+          metric: "tasks/s",
+          ours: ourRate,
+          baselineName: "raw BullMQ",
+          baseline: rawRate,
+          ratio: speed,
+          peers: {},
+          target: ">= 0.8 of raw BullMQ",
+          pass: speed >= 0.8,
+          note: `worker processes, concurrency ${CONCURRENCY}; CPU a job (engine or client + worker + Redis, medians): ours ${cpuText(cpu[side])}, raw ${cpuText(cpu.raw)}`,
+        },
         { case: `queue: chain of ${hops}, ${signing}`, metric: "ms/hop", ours: ourHop, baselineName: "raw add->completed", baseline: rawHop, ratio: latency, peers: {}, target: "<= 1.3x raw round trip", pass: latency <= 1.3 },
       );
     }
@@ -202,6 +267,7 @@ export async function queueCase(s: Settings): Promise<Row[]> {
     return rows;
   } finally {
     for (const side of sides) await side.close();
+    await admin?.quit();
     await redis.stop();
   }
 }
