@@ -135,6 +135,7 @@ describe("bad input", () => {
 
   it.each([
     ["data", "not JSON", { data: "{not json", opts: "{}" }],
+    ["data", "empty", { data: "", opts: "{}" }],
     ["opts", "not JSON", { data: "{}", opts: "{not json" }],
     ["opts", "not a JSON object", { data: "{}", opts: "null" }],
     ["progress", "not JSON", { data: "{}", opts: "{}", progress: "{not json" }],

@@ -47,6 +47,8 @@ function parsed(text: string): { readonly value: unknown } | { readonly error: s
 
 /** Why BullMQ could not read this hash, or null. */
 function unreadable(fields: unknown[]): string | null {
+  // BullMQ reads empty data as {}: no client of BullMQ stores it, so it is a job written by hand, failed as one that cannot be read.
+  if (fields[valueAt(fields, "data")] === "") return "its stored data is empty";
   for (const name of PARSED) {
     const at = valueAt(fields, name);
     const text = at === -1 ? "" : String(fields[at]);
