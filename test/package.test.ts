@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project,
 // imported as "asyncflow" through its exports map, with types.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -67,19 +67,12 @@ export function poke(f: TaskFuture<number>): void {
 `,
     );
     // the wrapper types as published: what they refuse, and what they must keep taking (test/types.test-d.ts says why)
+    copyFileSync(new URL("./fixtures/pair.ts", import.meta.url), join(app, "pair.ts"));
     writeFileSync(
       join(app, "wrappers.ts"),
       `import type { FunctionTaskOptions, TaskFuture, TaskWrapper, WorkflowEngine } from "asyncflow";
 import { z } from "zod";
-class Pair<T> {
-  readonly #a: T;
-  constructor(a: T) {
-    this.#a = a;
-  }
-  get a(): T {
-    return this.#a;
-  }
-}
+import { Pair } from "./pair.js";
 interface Job {
   id: number;
   describe(): string;

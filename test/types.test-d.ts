@@ -2,6 +2,7 @@
 // an `expectTypeOf` that does not hold, or a `@ts-expect-error` line that compiles, fails its test.
 import { describe, expectTypeOf, it } from "vitest";
 import { QueueBackend, TaskFuture, optional, settled, startQueueWorker, type Edge, type Input, type QueueWorker, type Settled, type TaskState, type TaskWrapper, type WorkflowEngine } from "../lib/index.js";
+import { Pair } from "./fixtures/pair.js";
 
 declare const flow: WorkflowEngine;
 
@@ -64,15 +65,6 @@ describe("task wrappers", () => {
   });
 
   it("take a class-type parameter whole or as a future, never with futures inside (the scan does not enter instances)", () => {
-    class Pair<T> {
-      readonly #a: T;
-      constructor(a: T) {
-        this.#a = a;
-      }
-      get a(): T {
-        return this.#a;
-      }
-    }
     const num = flow.functionTask(() => 1)();
     const first = flow.functionTask((p: Pair<number>) => p.a);
     expectTypeOf(first(new Pair(1))).toEqualTypeOf<TaskFuture<number>>();
