@@ -42,8 +42,8 @@ export function gate<T = void>(): { promise: Promise<T>; open(value: T): void; f
 }
 
 /** Checks `done` every 10 ms until it holds or `ms` have passed; the assertions after it say what was expected. */
-export async function until(done: () => boolean, ms = 3000): Promise<void> {
-  for (const end = performance.now() + ms; !done() && performance.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+export async function until(done: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  for (const end = performance.now() + ms; !(await done()) && performance.now() < end; ) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Waits (bounded) until every future is RUNNING: handed to a worker that started it. */

@@ -2,8 +2,9 @@
  * The engine's check for events trimmed from the queue's stream before it
  * read them (reconcile.ts), on a real redis-server: a stream that started
  * empty and lost nothing is no gap (it once was taken for one at the first
- * check, which read every job's state and warned of trimmed events). The
- * trimmed case itself, end to end, is in queue-faults.test.ts.
+ * check, which read every job's state and warned of trimmed events), nor is
+ * a stream trimmed of events already read. The trimmed case itself, end to
+ * end, is in queue-faults.test.ts.
  */
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -63,6 +64,37 @@ describe("the queue's gap check", () => {
     } finally {
       monitor?.disconnect();
       // the job runs until cancelled: the engine's shutdown cancels it, then the worker can stop
+      await shutdown();
+      if (worker !== null) await stopWorkerProcess(worker.child);
+    }
+  }, 30_000);
+
+  it("events trimmed after the engine read them: no reconciliation (the check starts from the furthest event read)", async () => {
+    let worker: WorkerProcess | null = null;
+    let monitor: Redis | null = null;
+    let shutdown = async (): Promise<void> => undefined;
+    try {
+      worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", "read"]);
+      const seen: string[] = [];
+      monitor = await used.client.monitor();
+      monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
+      const flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue: "read", secret: TEST_SECRET }) });
+      shutdown = () => flow.shutdown();
+      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+      f.catch(() => undefined);
+      await running(f); // its active event was read
+      const looks = (): number => seen.filter((c) => /^(xinfo stream|xrange) bull:read:events\b/i.test(c)).length;
+      const after = looks();
+      await until(() => looks() >= after + 1, 10_000); // a check that saw the active event read
+      // Everything before the job's active event goes: all of it read, so nothing was lost.
+      const entries = await used.client.xrange("bull:read:events", "-", "+");
+      const active = entries.find(([, fields]) => fields[0] === "event" && fields[1] === "active")![0];
+      expect(await used.client.xtrim("bull:read:events", "MINID", active)).toBeGreaterThan(0);
+      const trimmed = looks();
+      await until(() => looks() >= trimmed + 2, 10_000);
+      expect(seen.filter((c) => /^hmget bull:read:\S+ timestamp finishedOn/i.test(c))).toEqual([]);
+    } finally {
+      monitor?.disconnect();
       await shutdown();
       if (worker !== null) await stopWorkerProcess(worker.child);
     }

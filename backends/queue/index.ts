@@ -13,11 +13,15 @@ import { CancelSender, keys } from "./cancels.js";
 import { OwnedConnections } from "./connections.js";
 import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, ranAt, readReply, OUTCOME_FIELD, type FunctionPayload } from "./protocol.js";
-import { mayHaveLostEvents, readJobs, readStarts, streamMark, type JobState, type StreamMark } from "./reconcile.js";
-import { ErrorReport, connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
+import { FinishedJobs } from "./removal.js";
+import { GapWatch } from "./gap.js";
+import { OutageWatch } from "./outage.js";
+import { readJobs, readStarts, streamMark } from "./reconcile.js";
+import { connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
 import type { QueueRefs } from "./refs.js";
 import { Signer } from "./sign.js";
 import { Slots, type Sent } from "./slots.js";
+import { Starts } from "./starts.js";
 import { IdleQueueWatch } from "./watch.js";
 import { QueueView } from "./describe.js";
 
@@ -39,11 +43,6 @@ export function jobPrefixOf(b: QueueBackend): string {
 
 const CLOSE_WAIT_MS = 1500;
 const EVENT_READ_BLOCK_MS = 1000;
-/** Finished jobs read are removed from Redis this many at a time, or this long after the first of a batch. */
-const REMOVE_BATCH = 1000;
-const REMOVE_AFTER_MS = 100;
-/** How often, while jobs are out, the engine looks for events it could not read (see reconcile.ts). */
-const GAP_CHECK_MS = 1000;
 
 /**
  * Runs tasks as jobs of a BullMQ queue on Redis, served by workers
@@ -75,13 +74,10 @@ export class QueueBackend implements ExecutionBackend {
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
   #outbox: Sent[] = [];
-  /** Jobs whose RUNNING report waits for the worker that took them and how often they were delivered. */
-  #starting: string[] = [];
-  /** Started jobs whose worker inspect needs (to name it, and to tell a lost one), read from Redis in the background. */
-  #unplaced: Sent[] = [];
-  /** Finished jobs the engine has read: removed from Redis in batches (REMOVE_BATCH, or after REMOVE_AFTER_MS). */
-  #finished: string[] = [];
-  #removal: NodeJS.Timeout | null = null;
+  #starts: Starts | null = null;
+  #finished: FinishedJobs | null = null;
+  #gap: GapWatch | null = null;
+  #outage: OutageWatch | null = null;
   #cancels: CancelSender | null = null;
   /** Adds not yet answered by Redis: a reconciliation waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
@@ -89,13 +85,6 @@ export class QueueBackend implements ExecutionBackend {
   #jobPrefix = "";
   #closed = false;
   #watch: IdleQueueWatch | null = null;
-  #lastEvent = "0-0";
-  /** The last event read when the previous gap check ran, and the stream as that check saw it. */
-  #readAtCheck = "0-0";
-  #markAtCheck: StreamMark = { first: null, last: null, added: null, removed: null };
-  #timer: NodeJS.Timeout | null = null;
-  #errors: ErrorReport[] = [];
-  #outageArmed = false;
   #view: QueueView | null = null;
 
   constructor(options: QueueBackendOptions) {
@@ -137,14 +126,11 @@ export class QueueBackend implements ExecutionBackend {
     };
     await within(redis.connect(), redis);
     const queue = (this.#queue = new Queue(o.queue, { connection: redis, prefix: o.prefix, streams: { events: { maxLen: o.maxEvents } } }));
-    const errorReport = (who: string): ErrorReport => {
-      const r = new ErrorReport((line, recovered) => {
-        env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`);
-        if (!recovered) this.#armOutage();
-      });
-      this.#errors.push(r);
-      return r;
-    };
+    this.#finished = new FinishedJobs(redis, queue);
+    const read = (ids: string[]) => readStarts(redis, (id) => queue.toKey(id), ids);
+    this.#starts = new Starts(this.name, this.#slots, this.#attachment, read, () => this.#watch?.started());
+    const outage = (this.#outage = new OutageWatch(o.unreachableTimeout, this.#address, (why) => this.#failAll(why)));
+    const errorReport = (who: string) => outage.report((line, recovered) => env.log[recovered ? "warn" : "error"](env.sessionUid, `QueueBackend "${this.name}"${who}: ${line}`));
     const errors = errorReport("");
     this.#cancels = new CancelSender(queue, redis, keys(o.prefix, o.queue), (e) => errors.error(`cancels not recorded (workers that were disconnected will not see them): ${describe(e)}`));
     // 'ready' again means Redis came back: jobs it lost (a restart without persistence) are sent again.
@@ -154,12 +140,12 @@ export class QueueBackend implements ExecutionBackend {
     });
     queue.on("error", (e) => errors.error(describe(e)));
     // Read events from the stream's current end: no job of ours is older, and none can be missed.
-    const mark = (this.#markAtCheck = await streamMark(redis, queue.keys.events!));
-    this.#lastEvent = this.#readAtCheck = mark.last ?? "0-0";
+    const mark = await streamMark(redis, queue.keys.events!);
+    const gap = (this.#gap = new GapWatch(redis, queue.keys.events!, mark, () => this.#slots.size > 0, (why) => this.#reconcile(why)));
     const events = (this.#events = new QueueEvents(o.queue, {
       connection: ioredis,
       prefix: o.prefix,
-      lastEventId: this.#lastEvent,
+      lastEventId: gap.start,
       // Events arrive at once whatever this is; it bounds how long an idle read blocks, and so how long
       // BullMQ's watchdog on that read (this + 1 s) can hold the process after shutdown() when Redis is gone.
       blockingTimeout: EVENT_READ_BLOCK_MS,
@@ -215,7 +201,7 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(this.#jobId(run));
     // Not in Redis: held for a slot (or its command is still being made).
     if (job === undefined) return view.held(run, this.#places(), this.#o!.maxInFlight);
-    if (job.started && job.worker === undefined && this.#unplaced.push(job) === 1) queueMicrotask(this.#place);
+    this.#starts!.place(job);
     // A job whose worker was lost and that the queue took back has been delivered, and is not started.
     return view.sent(started && job.started, job.deliveries > 0 && !job.started, job.worker);
   }
@@ -263,13 +249,14 @@ export class QueueBackend implements ExecutionBackend {
     this.#attachment.close();
     this.#closed = true;
     this.#watch?.stop();
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#gap?.stop();
+    this.#outage?.close();
     this.#slots.clear();
     // The engine cancelled every run before this: let those cancels reach Redis (so that workers abort
     // the bodies), then close. With Redis gone, both can wait forever (ioredis queues commands, and gives
     // BullMQ's close no connection end while it is between reconnects): wait a while, not forever, then
     // drop every connection for good (connections.ts), so that no reconnect timer holds the process.
-    this.#removeFinished();
+    this.#finished?.flush();
     const closed = Promise.resolve(this.#cancels?.settled()).then(() => Promise.allSettled([this.#events?.close(), this.#queue?.close()]));
     await Promise.race([closed, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     this.#connections.close();
@@ -296,7 +283,7 @@ export class QueueBackend implements ExecutionBackend {
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
     this.#adding.add(added);
     this.#watch!.sent();
-    this.#armGapCheck();
+    this.#gap!.arm();
     void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
       for (const { run, id } of outbox) this.#settle(id, run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
@@ -317,71 +304,17 @@ export class QueueBackend implements ExecutionBackend {
     return true;
   }
 
-  // The reader hands over events in the stream's order: the one it hands over now is the furthest read.
   #active(jobId: string, eventId: string): void {
-    this.#lastEvent = eventId;
-    const job = this.#slots.get(jobId);
-    if (job === undefined || job.started) return;
-    this.#watch!.started();
-    // Which worker took the job is a read from Redis, a round trip that costs the queue a fifth of its
-    // throughput: made only where it is used. A first delivery nobody observes is reported at once, counted
-    // here; a delivery again (its log line names the worker) and a start an event will name wait for the read.
-    // Inspect reads the workers of the jobs it shows (#place).
-    if (job.deliveries === 0 && !this.#attachment.env.observed()) return this.#started(job, null);
-    if (this.#starting.push(jobId) === 1) queueMicrotask(this.#reportStarts);
-  }
-
-  // One round trip for a burst of starts: which worker took each job (TaskStarted and inspect name it), and how many times it was delivered.
-  readonly #reportStarts = (): void => {
-    const ids = this.#starting;
-    this.#starting = [];
-    this.#readStarts(ids, (id, state) => {
-      const job = this.#slots.get(id);
-      if (job !== undefined) this.#started(job, state);
-    });
-  };
-
-  // Which worker runs each of the started jobs inspect asked about: one round trip for all of them, in the background.
-  readonly #place = (): void => {
-    const jobs = new Map(this.#unplaced.map((job) => [job.id, job]));
-    this.#unplaced = [];
-    this.#readStarts([...jobs.keys()], (id, s) => {
-      const job = jobs.get(id)!;
-      if (job.started && job.worker === undefined && s?.kind === "active" && s.where !== null) job.worker = s.where;
-    });
-  };
-
-  /** Reads the starts of `ids` from Redis in one round trip and hands each to `apply` (null for each when the read fails). */
-  #readStarts(ids: string[], apply: (id: string, state: JobState | null | undefined) => void): void {
-    const queue = this.#queue!;
-    void readStarts(this.#redis!, (id) => queue.toKey(id), ids)
-      .catch(() => ids.map(() => null))
-      .then((states) => ids.forEach((id, i) => apply(id, states[i])));
-  }
-
-  #started(job: Sent, state: JobState | null | undefined): void {
-    // Failed at this hand-over, unrun (past maxStalledCount): its failed event follows, no delivery is announced.
-    if (job.started || state?.kind === "failed") return;
-    const { id } = job;
-    job.started = true;
-    // Redis counts the deliveries of the job it holds (one sent again after Redis lost it adds those before); else, this engine's count of starts.
-    const delivery = state?.kind === "active" ? state.delivery + (job.payload.resent ?? 0) : job.deliveries + 1;
-    job.deliveries = delivery;
-    job.worker = state?.kind === "active" ? (state.where ?? undefined) : undefined;
-    const where = state?.kind === "active" && state.where !== null ? `worker ${state.where}` : undefined;
-    if (delivery > 1) {
-      const env = this.#attachment.env;
-      env.log.warn(job.run.uid, `QueueBackend "${this.name}": ${job.run.name}: job ${id} delivered again (delivery ${delivery}${where === undefined ? "" : `, to ${where}`}): the body may have run before`, job.run.workflowId);
-    }
-    this.#attachment.report(job.run, "RUNNING", undefined, { ...(where === undefined ? {} : { where }), delivery });
+    this.#gap!.read(eventId);
+    this.#starts!.active(jobId);
   }
 
   #completed(jobId: string, returned: unknown, eventId: string | null): void {
-    if (eventId !== null) this.#lastEvent = eventId;
+    if (eventId !== null) this.#gap!.read(eventId);
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     // Finished before its start was placed: the reply says where it ran.
-    if (!job.started) this.#started(job, ranAt(returned));
+    if (!job.started) this.#starts!.started(job, ranAt(returned));
     if (isBig(returned)) return void this.#fetchBig(job, returned);
     this.#read(job, returned, null);
   }
@@ -396,12 +329,12 @@ export class QueueBackend implements ExecutionBackend {
     if (!this.#settle(job.id, job.run, state, value)) return;
     // A rejected result was not the job's: the job itself may still be running on a worker, which is told to stop.
     if (rejected) this.#cancels?.send(job.id);
-    else this.#doneWith(job.id);
+    else this.#finished!.add(job.id);
   }
 
   // A body's own failure arrives as a completed job; a failed job means the worker could not run it: it refused it, or lost it past maxStalledCount.
   #failed(jobId: string, reason: string, eventId: string | null): void {
-    if (eventId !== null) this.#lastEvent = eventId;
+    if (eventId !== null) this.#gap!.read(eventId);
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     const { run } = job;
@@ -410,59 +343,12 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   #stalled(jobId: string, eventId: string): void {
-    this.#lastEvent = eventId;
+    this.#gap!.read(eventId);
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     // Its worker was lost while running it: the next worker to take it is a new delivery.
     job.started = false;
     this.#attachment.env.log.warn(job.run.uid, `QueueBackend "${this.name}": ${job.run.name}: the worker running job ${jobId} was lost (it died, or its event loop was blocked past lockDuration): the job goes back to the queue`, job.run.workflowId);
-  }
-
-  /** Finished jobs the engine read need not wait for `keepFinished`: removed in one round trip per burst. */
-  #doneWith(jobId: string): void {
-    // In batches (a round trip each, which once a job cost a chain a tenth of each hop), never ahead of the adds that follow.
-    const n = this.#finished.push(jobId);
-    if (n >= REMOVE_BATCH) this.#removeFinished();
-    else if (n === 1) this.#removal = setTimeout(() => this.#removeFinished(), REMOVE_AFTER_MS).unref();
-  }
-
-  #removeFinished(): void {
-    if (this.#removal !== null) clearTimeout(this.#removal);
-    this.#removal = null;
-    const ids = this.#finished;
-    if (ids.length === 0 || this.#redis === null || this.#queue === null) return;
-    this.#finished = [];
-    const queue = this.#queue;
-    const p = this.#redis.pipeline();
-    p.del(...ids.map((id) => queue.toKey(id)));
-    p.zrem(queue.keys.completed!, ...ids);
-    void p.exec().catch(() => undefined); // what stays is removed by BullMQ after keepFinished
-  }
-
-  #armGapCheck(): void {
-    if (this.#timer !== null || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      void this.#checkGap().finally(() => {
-        if (this.#slots.size > 0) this.#armGapCheck();
-      });
-    }, GAP_CHECK_MS).unref();
-  }
-
-  async #checkGap(): Promise<void> {
-    // Entries newer than what was read at the previous check, and older than the stream's first entry now, were trimmed
-    // before this engine read them, or read in between (then the reconciliation finds nothing to do). Compared with the
-    // previous check, not with the last event read now: once the engine is free again (after a long synchronous stretch,
-    // say), its reader skips what was trimmed and reads on, and the gap no longer shows against its position.
-    const since = this.#readAtCheck;
-    const before = this.#markAtCheck;
-    const now = await streamMark(this.#redis!, this.#queue!.keys.events!).catch(() => null);
-    if (now === null) return;
-    this.#readAtCheck = this.#lastEvent;
-    this.#markAtCheck = now;
-    if (!mayHaveLostEvents(since, before, now)) return;
-    this.#readAtCheck = now.first!;
-    await this.#reconcile("events trimmed from the queue's stream before they were read");
   }
 
   /** Reads the state of every job out and settles what its events did not: finished, failed, or gone from Redis (sent again). */
@@ -489,7 +375,7 @@ export class QueueBackend implements ExecutionBackend {
           settled++;
           this.#failed(job.id, s.reason, null);
         } else if (s.kind === "active" && !job.started) {
-          this.#started(job, s);
+          this.#starts!.started(job, s);
         } else if (s.kind === "gone") {
           if (this.#resend(job)) resent++;
         }
@@ -515,26 +401,10 @@ export class QueueBackend implements ExecutionBackend {
     return true;
   }
 
-  /** Redis unreachable: once it has been for `unreachableTimeout`, the runs it holds fail, naming the address. */
-  #armOutage(): void {
-    if (this.#closed || this.#outageArmed) return;
-    this.#outageArmed = true;
-    const o = this.#o!;
-    const down = (): number | null => {
-      const since = this.#errors.map((e) => e.downSince).filter((s): s is number => s !== null);
-      return since.length === 0 ? null : Math.min(...since);
-    };
-    const check = (): void => {
-      const since = down();
-      if (since === null || this.#closed) return void (this.#outageArmed = false);
-      const left = since + o.unreachableTimeout - performance.now();
-      if (left > 0) return void setTimeout(check, left).unref();
-      const why = `Redis at ${this.#address} unreachable for ${((performance.now() - since) / 1000).toFixed(1)} s`;
-      for (const { id, run } of this.#slots.jobs()) {
-        this.#settle(id, run, "FAILED", new BackendUnreachableError(`${run.uid} (${run.name}): ${why} (its job ${id} may still run once Redis is back; its result will be ignored)`, this.#address));
-      }
-      setTimeout(check, o.unreachableTimeout).unref();
-    };
-    setTimeout(check, o.unreachableTimeout).unref();
+  /** Redis was unreachable for `unreachableTimeout`: the runs it holds fail, saying `why`. */
+  #failAll(why: string): void {
+    for (const { id, run } of this.#slots.jobs()) {
+      this.#settle(id, run, "FAILED", new BackendUnreachableError(`${run.uid} (${run.name}): ${why} (its job ${id} may still run once Redis is back; its result will be ignored)`, this.#address));
+    }
   }
 }
