@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { forgetOldest } from "../backends/remote/bounded.js";
+import { compile } from "../backends/remote/execute.js";
 
 describe("forgetOldest (the workers' bounded caches and notes)", () => {
   it("keeps the most recent `max` entries of a Map or a Set, in insertion order", () => {
@@ -18,5 +19,17 @@ describe("forgetOldest (the workers' bounded caches and notes)", () => {
     map.set("k5", 5);
     forgetOldest(map, 3);
     expect([...map.keys()]).toEqual(["k3", "k4", "k5"]);
+  });
+});
+
+describe("the workers' cache of compiled shipped functions", () => {
+  it("keeps the 1,000 most recent: a function compiled before them is compiled again", () => {
+    const first = compile({ expression: "(x) => x + 0" });
+    expect(compile({ expression: "(x) => x + 0" })).toBe(first);
+    for (let i = 1; i <= 1000; i++) compile({ expression: `(x) => x + ${i}` });
+    expect(compile({ expression: "(x) => x + 1000" })).toBe(compile({ expression: "(x) => x + 1000" }));
+    const again = compile({ expression: "(x) => x + 0" });
+    expect(again).not.toBe(first);
+    expect(again(41)).toBe(41);
   });
 });

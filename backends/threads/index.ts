@@ -1,8 +1,7 @@
-import { BroadcastChannel } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import type { z } from "zod";
 import { parseBackendOptions } from "../../lib/contract/options.js";
-import { deserializeFailure, serializeError } from "../../lib/contract/codec.js";
+import { deserializeFailure } from "../../lib/contract/codec.js";
 import { InvalidTaskError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import type { TaskRun } from "../../lib/contract/run.js";
 import { KILL_GRACE_MS } from "../process/command.js";
@@ -13,7 +12,9 @@ import { RunTimes, batchSize } from "./batch.js";
 import type { RemoteTask } from "../remote/protocol.js";
 import { functionRefs, type FunctionRefs } from "../remote/refs.js";
 import type { threadBackendOptionsSchema } from "./options.js";
-import { isThreadFailure, isThreadStarted, startKey, type ThreadAbort, type ThreadBatch, type ThreadResult } from "./protocol.js";
+import { AbortSender } from "./aborts.js";
+import { buffersIn, startPool } from "./pool.js";
+import { isThreadFailure, isThreadStarted, startKey, type ThreadBatch, type ThreadResult } from "./protocol.js";
 
 /** Options of a {@link ThreadBackend}; documented, with their defaults, in `options.ts`. */
 export type ThreadBackendOptions = z.input<typeof threadBackendOptionsSchema>;
@@ -44,9 +45,6 @@ interface InPool {
   unsent: TaskRun[] | null;
 }
 
-/** Names the abort channel of each backend's pool (channels are per process). */
-let pools = 0;
-
 /**
  * Runs function tasks on a pool of worker threads (Piscina), so CPU-bound
  * bodies leave the event loop. A task is either a self-contained function
@@ -76,11 +74,7 @@ export class ThreadBackend implements ExecutionBackend {
   /** Pool tasks handed over whose worker has not yet said it began them, by their first run's uid and attempt (startKey). */
   readonly #starting = new Map<string, InPool>();
   readonly #inPool = new Set<InPool>();
-  /** Where cancels reach the threads (ThreadAbort); opened at the first cancel of a running run. */
-  readonly #channel = `asyncflow.threads.${process.pid}.${++pools}`;
-  #aborts: BroadcastChannel | null = null;
-  /** Aborts due, sent together at the end of the burst (see #sendAbort). */
-  #outbox: ThreadAbort[] = [];
+  readonly #aborts = new AbortSender();
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -110,7 +104,7 @@ export class ThreadBackend implements ExecutionBackend {
     // Loading Piscina here (not at import) keeps `import "asyncflow"` light; the pool itself starts on the first thread task.
     const { Piscina } = await import("piscina");
     this.#startPool = () => {
-      const started = startPool(Piscina, pool, this.#channel);
+      const started = startPool(Piscina, pool, this.#aborts.channel);
       started.on("message", (m: unknown) => {
         if (isThreadStarted(m)) this.#began(m.asyncflowStarted, m.thread);
       });
@@ -156,7 +150,7 @@ export class ThreadBackend implements ExecutionBackend {
     for (const p of this.#inPool) {
       if (!p.runs.includes(run)) continue;
       if (this.#starting.get(startKey(p.runs[0]!)) === p) (p.unsent ??= []).push(run);
-      else this.#sendAbort(run);
+      else this.#aborts.send(run);
       if (p.grace === null) this.#graceFor(p);
       return;
     }
@@ -176,22 +170,6 @@ export class ThreadBackend implements ExecutionBackend {
     }, KILL_GRACE_MS).unref();
   }
 
-  // The aborts of one burst of cancels go as one message: a batch's member the thread starts right after another's abort
-  // then finds its own abort already there (see the worker's `early`), instead of starting before it arrives.
-  #sendAbort(run: TaskRun): void {
-    if (this.#outbox.push({ uid: run.uid, attempt: run.attempt, reason: serializeError(run.signal.reason) }) === 1) queueMicrotask(this.#flushAborts);
-  }
-
-  readonly #flushAborts = (): void => {
-    const unsent = this.#outbox;
-    this.#outbox = [];
-    // Shut down since (the engine cancels what runs, then shuts its backends down): the threads are gone, and the channel closed.
-    if (this.#closed) return;
-    // Unref'd: a cancel must not keep the process alive.
-    if (this.#aborts === null) (this.#aborts = new BroadcastChannel(this.#channel)).unref();
-    this.#aborts.postMessage(unsent satisfies ThreadAbort[]);
-  };
-
   describe(run: TaskRun, started: boolean): RunDescription | undefined {
     if (started) return undefined;
     if (run.kind === "executable") return this.#processes?.describe();
@@ -206,7 +184,7 @@ export class ThreadBackend implements ExecutionBackend {
     this.#head = 0;
     this.#processes?.shutdown();
     for (const p of this.#inPool) if (p.grace !== null) clearTimeout(p.grace);
-    this.#aborts?.close();
+    this.#aborts.close();
     const pool = this.#pool;
     this.#pool = null;
     await pool?.destroy();
@@ -361,7 +339,7 @@ export class ThreadBackend implements ExecutionBackend {
     const info = thread === undefined ? undefined : { where: `thread ${thread}` };
     const report = this.#attachment.report;
     for (const run of starting.runs) report(run, "RUNNING", undefined, info);
-    if (starting.unsent !== null) for (const run of starting.unsent) this.#sendAbort(run);
+    if (starting.unsent !== null) for (const run of starting.unsent) this.#aborts.send(run);
   }
 
   // The worker's start message and its result travel on different ports, so
@@ -375,30 +353,4 @@ export class ThreadBackend implements ExecutionBackend {
   #failure(run: TaskRun, error: unknown): unknown {
     return isThreadFailure(error) ? deserializeFailure(error.asyncflowFailure) : new WorkerCrashError(run, error);
   }
-}
-
-/** A pool whose threads load the worker entry (through tsx when running from sources). */
-function startPool(Pool: typeof Piscina, options: Omit<z.output<typeof threadBackendOptionsSchema>, "name" | "maxProcesses">, aborts: string): Piscina {
-  const here = import.meta.url;
-  const fromSources = here.endsWith(".ts");
-  const entry = new URL(`./worker.${fromSources ? "ts" : "js"}`, here).href;
-  // Idle threads wait with Atomics.waitAsync, not Atomics.wait: their event loops run between tasks, so what a body left
-  // behind (a timer, a promise it did not await, an exporter's flush) runs when due, not frozen until the thread's next
-  // task, where an error it threw failed that task instead. No cost the thread rows or a 2,000-hop chain could see.
-  return new Pool({ atomics: "async", filename: new URL("./bootstrap.mjs", here).href, workerData: { asyncflow: { entry, tsx: fromSources, aborts } }, ...options });
-}
-
-/** Every distinct ArrayBuffer in plain structures of `args` (typed arrays give their buffer). */
-function buffersIn(args: readonly unknown[]): ArrayBuffer[] {
-  const found = new Set<ArrayBuffer>();
-  const visit = (x: unknown): void => {
-    if (typeof x !== "object" || x === null) return;
-    if (x instanceof ArrayBuffer) found.add(x);
-    else if (ArrayBuffer.isView(x)) {
-      if (x.buffer instanceof ArrayBuffer) found.add(x.buffer);
-    } else if (Array.isArray(x)) x.forEach(visit);
-    else if (Object.getPrototypeOf(x) === Object.prototype) Object.values(x).forEach(visit);
-  };
-  args.forEach(visit);
-  return [...found];
 }
