@@ -8,13 +8,47 @@
  */
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { QueueBackend } from "../lib/index.js";
+import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
 import { mayHaveLostEvents, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
+import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
 
 const used = useRedis();
+
+/**
+ * A worker and an engine on `queue`, with one job running (its active event read) until the engine shuts down, and
+ * what Redis was asked meanwhile (MONITOR): the gap check's looks at the stream (one a second while jobs are out), and
+ * the reconciliation's reads of job states.
+ */
+async function oneJobOut(queue: string): Promise<{ looks(): number; stateReads(): string[]; close(): Promise<void> }> {
+  const worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", queue]);
+  let monitor: Redis | null = null;
+  let flow: WorkflowEngine | null = null;
+  // the job runs until cancelled: the engine's shutdown cancels it, then the worker can stop
+  const close = async (): Promise<void> => {
+    monitor?.disconnect();
+    await flow?.shutdown();
+    await stopWorkerProcess(worker.child);
+  };
+  try {
+    expect(worker.serving).toBe(true);
+    const seen: string[] = [];
+    monitor = await used.client.monitor();
+    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
+    flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue, secret: TEST_SECRET }) });
+    const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+    f.catch(() => undefined);
+    await running(f);
+    const look = new RegExp(`^(xinfo stream|xrange) bull:${queue}:events\\b`, "i");
+    // what readJobs asks of each job: its outcome among its fields
+    const stateRead = new RegExp(`^hmget bull:${queue}:\\S+ timestamp finishedOn`, "i");
+    return { looks: () => seen.filter((c) => look.test(c)).length, stateReads: () => seen.filter((c) => stateRead.test(c)), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
 describe("the queue's gap check", () => {
   it("a stream that started empty and lost nothing: no gap; trimmed past what was read: a gap (XINFO's counts)", async () => {
@@ -39,64 +73,33 @@ describe("the queue's gap check", () => {
   });
 
   it("a fresh queue whose jobs are still out at the gap checks: the engine reads no job's state (no reconciliation)", async () => {
-    let worker: WorkerProcess | null = null;
-    let monitor: Redis | null = null;
-    let shutdown = async (): Promise<void> => undefined;
+    const out = await oneJobOut("fresh");
     try {
-      worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", "fresh"]);
-      expect(worker.serving).toBe(true);
-      const seen: string[] = [];
-      monitor = await used.client.monitor();
-      monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
-      const flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue: "fresh", secret: TEST_SECRET }) });
-      shutdown = () => flow.shutdown();
-      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
-      f.catch(() => undefined);
-      await running(f);
-      // Two looks at the stream after the job went out (a gap check every second while jobs are out): a reconciliation
-      // after the first would have read the job's state before the second (the next check waits for it).
-      const looks = (): number => seen.filter((c) => /^(xinfo stream|xrange) bull:fresh:events\b/i.test(c)).length;
-      const before = looks();
-      await until(() => looks() >= before + 2, 10_000);
-      expect(looks()).toBeGreaterThanOrEqual(before + 2);
-      // what readJobs asks of each job: its outcome among its fields
-      expect(seen.filter((c) => /^hmget bull:fresh:\S+ timestamp finishedOn/i.test(c))).toEqual([]);
+      // Two looks at the stream after the job went out: a reconciliation after the first would have read the job's
+      // state before the second (the next check waits for it).
+      const before = out.looks();
+      await until(() => out.looks() >= before + 2, 10_000);
+      expect(out.looks()).toBeGreaterThanOrEqual(before + 2);
+      expect(out.stateReads()).toEqual([]);
     } finally {
-      monitor?.disconnect();
-      // the job runs until cancelled: the engine's shutdown cancels it, then the worker can stop
-      await shutdown();
-      if (worker !== null) await stopWorkerProcess(worker.child);
+      await out.close();
     }
   }, 30_000);
 
   it("events trimmed after the engine read them: no reconciliation (the check starts from the furthest event read)", async () => {
-    let worker: WorkerProcess | null = null;
-    let monitor: Redis | null = null;
-    let shutdown = async (): Promise<void> => undefined;
+    const out = await oneJobOut("read");
     try {
-      worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", "read"]);
-      const seen: string[] = [];
-      monitor = await used.client.monitor();
-      monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
-      const flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue: "read", secret: TEST_SECRET }) });
-      shutdown = () => flow.shutdown();
-      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
-      f.catch(() => undefined);
-      await running(f); // its active event was read
-      const looks = (): number => seen.filter((c) => /^(xinfo stream|xrange) bull:read:events\b/i.test(c)).length;
-      const after = looks();
-      await until(() => looks() >= after + 1, 10_000); // a check that saw the active event read
+      const after = out.looks();
+      await until(() => out.looks() >= after + 1, 10_000); // a check that saw the active event read
       // Everything before the job's active event goes: all of it read, so nothing was lost.
       const entries = await used.client.xrange("bull:read:events", "-", "+");
       const active = entries.find(([, fields]) => fields[0] === "event" && fields[1] === "active")![0];
       expect(await used.client.xtrim("bull:read:events", "MINID", active)).toBeGreaterThan(0);
-      const trimmed = looks();
-      await until(() => looks() >= trimmed + 2, 10_000);
-      expect(seen.filter((c) => /^hmget bull:read:\S+ timestamp finishedOn/i.test(c))).toEqual([]);
+      const trimmed = out.looks();
+      await until(() => out.looks() >= trimmed + 2, 10_000);
+      expect(out.stateReads()).toEqual([]);
     } finally {
-      monitor?.disconnect();
-      await shutdown();
-      if (worker !== null) await stopWorkerProcess(worker.child);
+      await out.close();
     }
   }, 30_000);
 });
