@@ -32,7 +32,7 @@ export class GapWatch {
     this.#reconcile = reconcile;
   }
 
-  /** Where reading starts. */
+  /** The furthest event read; at attach, the stream's end, where reading starts. */
   get start(): string {
     return this.#last;
   }

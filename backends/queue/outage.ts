@@ -1,9 +1,9 @@
 /**
  * The engine's side of an outage: once Redis has been unreachable for
- * `unreachableTimeout` (counted from the first error of any of its
- * connections since they were last all well), the runs it holds fail, naming
- * the address, instead of waiting for Redis forever; and again each
- * `unreachableTimeout` while the outage lasts.
+ * `unreachableTimeout` (counted from the earliest first error of the
+ * connections still down, each since it was last ready), the runs it holds
+ * fail, naming the address, instead of waiting for Redis forever; and again
+ * each `unreachableTimeout` while the outage lasts.
  */
 import { ErrorReport } from "./redis.js";
 

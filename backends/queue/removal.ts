@@ -22,7 +22,8 @@ export class FinishedJobs {
 
   /** A job read to its end: removed with the next batch. */
   add(id: string): void {
-    // In batches (a round trip each job once cost a chain a tenth of each hop), never ahead of the adds that follow.
+    // In batches: a round trip a job once cost a chain a tenth of each hop. On a timer, so that a removal goes after
+    // the adds that follow (unless a batch fills first).
     const n = this.#ids.push(id);
     if (n >= BATCH) this.flush();
     else if (n === 1) this.#timer = setTimeout(() => this.flush(), AFTER_MS).unref();
