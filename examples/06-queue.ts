@@ -12,13 +12,13 @@
  * This example also starts one worker in its own process (startQueueWorker),
  * so that it runs alone against any Redis:
  *
- *   REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/06-queue.ts
+ *   ASYNCFLOW_REDIS_URL=redis://127.0.0.1:6379 npx tsx examples/06-queue.ts
  */
 import { randomBytes } from "node:crypto";
 import { LocalBackend, QueueBackend, WorkflowEngine, startQueueWorker } from "../lib/index.js";
 import { countPrimes } from "./tasks.js";
 
-const redis = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const redis = process.env.ASYNCFLOW_REDIS_URL ?? "redis://127.0.0.1:6379";
 const secret = process.env.ASYNCFLOW_QUEUE_SECRET ?? randomBytes(32).toString("hex");
 const tasks = new URL("./tasks.ts", import.meta.url).pathname;
 const worker = await startQueueWorker({ connection: redis, secret, concurrency: 4, modules: [tasks], allowSource: true, allowExec: true });

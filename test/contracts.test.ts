@@ -18,6 +18,8 @@ describe("contract options are checked when the task is defined", () => {
     const f = (x: number): number => x;
     const bad: [object, RegExp][] = [
       [{ retriez: 2 }, /unknown option `retriez` \(did you mean `retries`\?\)/],
+      // two likely names: the closest, and one an edit further (`retry` is two edits from `retryOn`, three from `retries`)
+      [{ retry: 2 }, /unknown option `retry` \(did you mean `retryOn` or `retries`\?\)/],
       [{ nonsense: 2 }, /unknown option `nonsense`$/],
       [{ timeout: -5 }, /option `timeout`: .*, got `-5` \(number\)/],
       [{ retries: 1.5 }, /option `retries`: .*int.*, got `1.5`/],

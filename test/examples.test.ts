@@ -47,7 +47,7 @@ describe("examples run and print what they promise", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", new URL(`../examples/${name}`, import.meta.url).pathname], {
       encoding: "utf8",
       timeout: 20_000,
-      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "warn", REDIS_URL: redis.url },
+      env: { ...process.env, ASYNCFLOW_LOG_LEVEL: "warn", ASYNCFLOW_REDIS_URL: redis.url },
     });
     expect(r.status, r.stderr).toBe(0);
     if (typeof expected === "string") expect(r.stdout).toBe(expected);

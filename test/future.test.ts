@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { InvalidStateError, TaskCancelledError, TaskFuture, type TaskState } from "../lib/index.js";
 import { captureStderr, engine, gate, tick } from "./helpers.js";
@@ -142,6 +143,23 @@ describe("TaskFuture", () => {
     expect(await f).toBe(1);
     expect(order).toEqual([1, 2]);
     expect(stderr.text()).toMatch(/ERROR task\.000001 a done-callback of x threw: Error: callback bug/);
+  });
+
+  it("printed (console.log, util.inspect) or JSON-stringified by mistake, shows the task and its outcome, never the engine", async () => {
+    const flow = await engine();
+    const g = gate<number>();
+    const double = flow.functionTask(async (x: number) => 2 * (await g.promise) * x, { name: "double" });
+    const f = double(3);
+    expect(inspect(f)).toBe("[TaskFuture task.000001 (double) PENDING]");
+    expect(JSON.stringify({ r: f })).toBe('{"r":{"task":"task.000001","name":"double","state":"PENDING"}}');
+    g.open(7);
+    await f;
+    expect(inspect({ f })).toBe("{ f: [TaskFuture task.000001 (double) DONE: 42] }");
+    const failing = flow.functionTask(() => {
+      throw new TypeError("bad input");
+    }, { name: "parse" })();
+    await failing.catch(() => undefined);
+    expect(inspect(failing)).toMatch(/^\[TaskFuture task\.000002 \(parse\) FAILED: TypeError: bad input\n {4}at /);
   });
 
   it("supports then/catch/finally", async () => {

@@ -14,7 +14,7 @@ const root = new URL("..", import.meta.url).pathname;
 describe("npm pack", () => {
   it("gives a tarball a fresh project installs, imports as asyncflow and type-checks against", () => {
     const dir = mkdtempSync(join(tmpdir(), "af-pack-"));
-    // prepack builds dist/
+    // `prepare` builds dist/
     const out = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: root, encoding: "utf8" });
     const tarball = join(dir, out.trim().split("\n").pop()!);
     const app = join(dir, "app");

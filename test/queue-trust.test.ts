@@ -11,10 +11,10 @@ import { serialize } from "node:v8";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QueueBackend, type QueueBackendOptions } from "../lib/index.js";
+import { JobRefusedError, QueueBackend, type QueueBackendOptions } from "../lib/index.js";
 import { jobPrefixOf } from "../backends/queue/index.js";
 import * as tasks from "./fixtures/tasks.js";
-import { engine, running } from "./helpers.js";
+import { engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
@@ -92,9 +92,17 @@ describe("a worker runs only what it was given", () => {
     expect(bad.reason).toMatch(/refused: bad signature/);
     expect(existsSync(marker)).toBe(false);
     // each refusal is logged with its job's id; the secret is nowhere
-    await until(() => w.child.stderr !== null && workerText(w).includes(`job ${bad.id} refused`));
+    await until(() => w.child.stderr !== null && workerText(w).includes(`job ${bad.id} refused`), 10_000);
     expect(workerText(w)).toContain(`asyncflow worker: job ${unsigned.id} refused: unsigned`);
     expect(workerText(w)).not.toContain(TEST_SECRET);
+  });
+
+  it("an engine whose job a worker refuses: its task fails with JobRefusedError, giving the worker's reason", async () => {
+    await worker("unsigned", "--secret-file", TEST_SECRET_FILE);
+    const flow = await engine({ backend: new QueueBackend({ connection: redis.url, queue: "unsigned" }) }); // no secret
+    const error: unknown = await flow.functionTask(tasks.double, { name: "double" })(2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobRefusedError);
+    expect((error as Error).message).toMatch(/^task\.000001 \(double\): a worker refused job (\S+): job \1 refused: unsigned, and this worker has a secret/);
   });
 
   it("a job written with raw Redis commands (redis-cli) is refused the same way", async () => {
@@ -128,7 +136,7 @@ describe("bad input", () => {
     for (const [data, reason] of cases) {
       const r = await forge("malformed", data);
       expect([r.state, r.reason], JSON.stringify(data)).toEqual(["failed", expect.stringMatching(reason)]);
-      await until(() => workerText(w).includes(`malformed job ${r.id}:`));
+      await until(() => workerText(w).includes(`malformed job ${r.id}:`), 10_000);
       expect(workerText(w)).toContain(`ERROR`);
     }
   });
@@ -146,7 +154,7 @@ describe("bad input", () => {
     await admin.lpush(`bull:${queue}:wait`, "p1");
     await admin.zadd(`bull:${queue}:marker`, 0, "0");
     await until(() => workerText(w).includes(`malformed job p1: its stored ${field} is ${what}`), 20_000);
-    await until(async () => (await admin.exists(`bull:${queue}:p1`)) === 0);
+    await until(async () => (await admin.exists(`bull:${queue}:p1`)) === 0, 10_000);
     expect(await admin.exists(`bull:${queue}:p1`)).toBe(0);
     expect([await admin.llen(`bull:${queue}:wait`), await admin.llen(`bull:${queue}:active`)]).toEqual([0, 0]);
     // a later job runs: the worker was not stuck on it, and had it been picked again it would have been logged again
@@ -167,7 +175,7 @@ describe("forged results", () => {
     await admin.xadd("bull:xadd:events", "*", "event", "completed", "jobId", `${jobPrefixOf(backend)}.000001.1`, "returnvalue", forged);
     await expect(f).rejects.toThrow(/task\.000001 \(untilAborted\): result rejected: unsigned \(job \S+; is every worker given the same secret\?\)/);
     // the job itself, still running, is told to stop: the worker's body ends (untilAborted returns on its signal)
-    await until(async () => (await admin.exists(`bull:xadd:${jobPrefixOf(backend)}.000001.1`)) === 1 && (await admin.zscore("bull:xadd:completed", `${jobPrefixOf(backend)}.000001.1`)) !== null);
+    await until(async () => (await admin.exists(`bull:xadd:${jobPrefixOf(backend)}.000001.1`)) === 1 && (await admin.zscore("bull:xadd:completed", `${jobPrefixOf(backend)}.000001.1`)) !== null, 10_000);
     expect(await admin.zscore("bull:xadd:completed", `${jobPrefixOf(backend)}.000001.1`)).not.toBeNull();
   });
 });
@@ -176,7 +184,3 @@ function workerText(w: WorkerProcess): string {
   return w.output;
 }
 
-/** Checks `done` every 20 ms until it holds or `ms` have passed; the assertions after it say what was expected. */
-async function until(done: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const end = performance.now() + ms; !(await done()) && performance.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-}

@@ -3,7 +3,7 @@ import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import { Attachment, oncePerBurst, type BackendEnvironment, type ExecutionBackend, type ReportState, type RunDescription, type TaskDescription } from "../../lib/contract/backend.js";
-import { AsyncflowError, BackendUnreachableError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
+import { AsyncflowError, BackendUnreachableError, JobRefusedError, WorkerCrashError, describe } from "../../lib/contract/errors.js";
 import { toWire } from "../../lib/contract/codec.js";
 import { parseBackendOptions } from "../../lib/contract/options.js";
 import type { TaskRun } from "../../lib/contract/run.js";
@@ -338,7 +338,7 @@ export class QueueBackend implements ExecutionBackend {
     const job = this.#slots.get(jobId);
     if (job === undefined) return;
     const { run } = job;
-    const error = /stalled|lock/i.test(reason) ? new WorkerCrashError(run, new Error(reason)) : new AsyncflowError(`${run.uid} (${run.name}): a worker refused job ${jobId}: ${reason}`);
+    const error = /stalled|lock/i.test(reason) ? new WorkerCrashError(run, new Error(reason)) : new JobRefusedError(`${run.uid} (${run.name}): a worker refused job ${jobId}: ${reason}`);
     this.#settle(jobId, run, "FAILED", error);
   }
 

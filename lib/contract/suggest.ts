@@ -18,10 +18,29 @@ export function closestName(input: string, known: Iterable<string>): string | nu
   return best;
 }
 
-/** ` (did you mean "x"?)`, quoted as `quote` quotes, or "" when nothing known is close. */
+/**
+ * The names `input` most likely meant: the closest (see closestName), then one
+ * a single edit further, if any (`retry` is two edits from `retryOn` and three
+ * from `retries`: either may be meant). Closest first.
+ */
+export function likelyNames(input: string, known: Iterable<string>): string[] {
+  const best = closestName(input, known);
+  if (best === null) return [];
+  const within = distance(input.toLowerCase(), best.toLowerCase()) + 1;
+  let next: string | null = null;
+  let nextDistance = within + 1;
+  for (const name of known) {
+    if (name === best) continue;
+    const d = distance(input.toLowerCase(), name.toLowerCase());
+    if (d < nextDistance) [next, nextDistance] = [name, d];
+  }
+  return next === null ? [best] : [best, next];
+}
+
+/** ` (did you mean "x"?)` or ` (did you mean "x" or "y"?)`, quoted as `quote` quotes, or "" when nothing known is close. */
 export function didYouMean(input: string, known: Iterable<string>, quote: (name: string) => string = (n) => `"${n}"`): string {
-  const name = closestName(input, known);
-  return name === null ? "" : ` (did you mean ${quote(name)}?)`;
+  const names = likelyNames(input, [...known]);
+  return names.length === 0 ? "" : ` (did you mean ${names.map(quote).join(" or ")}?)`;
 }
 
 /** A parseArgs error's message, with the likely flag when it names an unknown long one. */

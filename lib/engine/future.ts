@@ -259,6 +259,22 @@ export class TaskFuture<out T = unknown> extends ThenableBase implements Promise
     return `TaskFuture ${this.uid} (${this.name}) ${this._state}`;
   }
 
+  /**
+   * What `JSON.stringify` writes for a future: the task it stands for, not
+   * its value (await it for that) nor the engine behind it.
+   */
+  toJSON(): { readonly task: string; readonly name: string; readonly state: TaskState } {
+    return { task: this.uid, name: this.name, state: this._state };
+  }
+
+  // console.log(future) (an `await` forgotten, say) shows the task and its outcome, as Node shows a promise's, not the
+  // engine's internals. Node hands over its own inspect, so that the outcome is shown with the caller's options.
+  [Symbol.for("nodejs.util.inspect.custom")](depth: number, options: { depth?: number | null }, inspect: (value: unknown, options: object) => string): string {
+    const head = `TaskFuture ${this.uid} (${this.name}) ${this._state}`;
+    if (this._state !== TaskState.DONE && this._state !== TaskState.FAILED) return `[${head}]`;
+    const inner = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 };
+    return `[${head}: ${inspect(this._value, inner)}]`;
+  }
 }
 
 // `await`, Promise.resolve and Promise.all treat a promise as native only when
