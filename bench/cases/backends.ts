@@ -135,7 +135,7 @@ export const backendCases: Record<string, Case> = {
     const med = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ms = med(runs.map((r) => r.ms));
     const base = med(baseRuns.map((r) => r.ms));
-    const loaded = [...new Set([...once(entry, true).stderr.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!))].sort().join(", ");
+    const loaded = [...new Set([...once(entry, true).stderr.matchAll(/node_modules\/((?:@[^/'",\s]+\/)?[^/'",\s]+)/g)].map((m) => m[1]!))].sort().join(", ");
     const heavy = /piscina|bullmq/.test(loaded);
     return [{ case: 'import "asyncflow"', metric: "ms", ours: summarize(runs.map((r) => r.ms)), baselineName: "import node:path", baseline: summarize(baseRuns.map((r) => r.ms)), ratio: ms / base, peers: {}, target: "<= 50 ms, no piscina/bullmq", pass: ms <= 50 && !heavy, note: `packages loaded: ${loaded || "none"}` }];
   },
