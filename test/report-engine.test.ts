@@ -101,6 +101,9 @@ describe("the report on a trace written by the engine", () => {
     expect(story.out).toContain(slow.uid);
     // what it waited on longest: the gated parse
     expect(story.out).toMatch(new RegExp(`waited longest on parse \\(${slow.uid.replace(".", "\\.")}\\)`));
+    // where it ran is the backend's name itself: said once
+    expect(story.out).toMatch(/between ready and started on local\n/);
+    expect(story.out).not.toContain("ran on local");
 
     const dot = await cli("graph", file);
     expect(dot.code).toBe(0);

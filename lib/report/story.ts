@@ -14,7 +14,8 @@ export function taskStory(session: SessionModel, task: TracedTask, events: reado
   const context: string[] = [];
   if (task.workflowId !== undefined) context.push(`workflow ${task.workflowId}`);
   if (task.parent !== undefined) context.push(`made in block ${describe(tasks, task.parent)}`);
-  if (task.where !== undefined) context.push(`ran on ${task.where}`);
+  const where = ranOn(task);
+  if (where !== undefined) context.push(`ran on ${where}`);
   if (task.label !== undefined) context.push(`label ${task.label}`);
   if (context.length > 0) out.push(`  ${context.join("; ")}`);
   if (task.error) out.push(`  error: ${task.error.name}: ${task.error.message}`);
@@ -62,7 +63,7 @@ function waitedOn(task: TracedTask, tasks: Map<string, TracedTask>): string {
   }
   if (task.started !== undefined) {
     const queued = task.started - ready;
-    parts.push(`then ${ms(Math.max(0, queued))} between ready and started on ${task.backend}${task.where ? ` (${task.where})` : ""}`);
+    parts.push(`then ${ms(Math.max(0, queued))} between ready and started on ${task.backend}${ranOn(task) === undefined ? "" : ` (${ranOn(task)!})`}`);
   } else if (task.end !== undefined) {
     parts.push("and never started");
   } else {
@@ -107,4 +108,9 @@ function indent(s: string): string {
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n");
+}
+
+/** Where the task ran, when that says more than its backend's name (a thread, a queue worker; the local backend's is its name). */
+function ranOn(task: TracedTask): string | undefined {
+  return task.where !== undefined && task.where !== task.backend ? task.where : undefined;
 }
