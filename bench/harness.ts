@@ -70,7 +70,8 @@ export async function alternate(s: Settings, a: () => Promise<number>, b: () => 
 
 /** One contender of {@link interleave}: a measured run, and how many rounds it takes part in (slow peers take fewer). */
 export interface Contender {
-  readonly run: () => Promise<number>;
+  /** One run, giving its figure; `measured` is false for a warm-up run, whose figure is not kept. */
+  readonly run: (measured: boolean) => Promise<number>;
   readonly rounds?: number;
 }
 
@@ -90,7 +91,7 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
       const c = contenders[k];
       if (failed.has(k) || r >= (c.rounds ?? rounds) || (r < 0 && c.rounds !== undefined && -r > Math.min(s.warmup, c.rounds))) continue;
       try {
-        const x = await c.run();
+        const x = await c.run(r >= 0);
         if (r >= 0) figures.get(k)!.push(x);
       } catch (error) {
         failed.set(k, error instanceof Error ? error : new Error(String(error)));

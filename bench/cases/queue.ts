@@ -195,15 +195,14 @@ function cpuMeter(admin: Redis): (worker: number) => Promise<Cpu> {
 /**
  * Wraps a side's throughput run to record the CPU each of its three processes
  * used a job: two cores carry three processes, so the total, not any one of
- * them, is what throughput follows. The first `warmup` runs are not kept.
+ * them, is what throughput follows. Warm-up runs are not kept.
  */
-function metered(side: Side, read: (worker: number) => Promise<Cpu>, count: number, warmup: number, into: Cpu[]): () => Promise<number> {
-  let runs = 0;
-  return async () => {
+function metered(side: Side, read: (worker: number) => Promise<Cpu>, count: number, into: Cpu[]): (measured: boolean) => Promise<number> {
+  return async (measured) => {
     const before = await read(side.worker);
     const rate = await side.throughput();
     const after = await read(side.worker);
-    if (runs++ >= warmup) into.push([(after[0] - before[0]) / count, (after[1] - before[1]) / count, (after[2] - before[2]) / count]);
+    if (measured) into.push([(after[0] - before[0]) / count, (after[1] - before[1]) / count, (after[2] - before[2]) / count]);
     return rate;
   };
 }
@@ -236,9 +235,9 @@ export async function queueCase(s: Settings): Promise<Row[]> {
     const read = cpuMeter(admin);
     const cpu = { raw: [] as Cpu[], unsigned: [] as Cpu[], signed: [] as Cpu[] };
     const rates = await interleave(rounds, {
-      raw: { run: metered(base, read, count, s.warmup, cpu.raw) },
-      unsigned: { run: metered(unsigned, read, count, s.warmup, cpu.unsigned) },
-      signed: { run: metered(signed, read, count, s.warmup, cpu.signed) },
+      raw: { run: metered(base, read, count, cpu.raw) },
+      unsigned: { run: metered(unsigned, read, count, cpu.unsigned) },
+      signed: { run: metered(signed, read, count, cpu.signed) },
     });
     const hopTimes = await interleave(rounds, { raw: { run: base.hop }, unsigned: { run: unsigned.hop }, signed: { run: signed.hop } });
     const rows: Row[] = [];
