@@ -175,16 +175,31 @@ describe("retries", () => {
     vi.unstubAllEnvs();
   });
 
+  it("a retryOn that throws ends the task at its first attempt, saying so", async () => {
+    const flow = await engine();
+    let runs = 0;
+    const log = captureStderr();
+    const picky = flow.functionTask(() => {
+      runs++;
+      throw new Error("boom");
+    }, { name: "picky", retries: 2, retryDelay: 0, retryOn: () => {
+      throw new Error("retryOn broke");
+    } });
+    await expect(picky()).rejects.toThrow("boom");
+    expect(runs).toBe(1);
+    expect(log.text()).toMatch(/picky: retryOn threw \(Error: retryOn broke\): not retrying/);
+  });
+
   it("delays double from retryDelay and stop growing at retryDelayMax", async () => {
     const { retryDelayMs } = await import("../lib/engine/retry.js");
     const c = { retryDelay: 100, retryJitter: 0, retryDelayMax: 500 } as Parameters<typeof retryDelayMs>[0];
     expect([1, 2, 3, 4, 5].map((k) => retryDelayMs(c, k))).toEqual([100, 200, 400, 500, 500]);
     const jittered = { ...c, retryJitter: 0.5, retryDelayMax: 1e9 };
-    for (let i = 0; i < 1000; i++) {
-      const d = retryDelayMs(jittered, 3);
-      expect(d).toBeGreaterThanOrEqual(200);
-      expect(d).toBeLessThanOrEqual(600);
-    }
+    const delays = Array.from({ length: 1000 }, () => retryDelayMs(jittered, 3));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(200);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(600);
+    // spread both ways around 400 (1,000 draws: all on one side has odds of 2^-999)
+    expect(delays.some((d) => d < 400) && delays.some((d) => d > 400)).toBe(true);
   });
 });
 

@@ -155,11 +155,18 @@ describe("TaskFuture", () => {
     g.open(7);
     await f;
     expect(inspect({ f })).toBe("{ f: [TaskFuture task.000001 (double) DONE: 42] }");
+    // a value is never written in its place: await the future for it
+    expect(JSON.stringify(f)).toBe('{"task":"task.000001","name":"double","state":"DONE"}');
+    // the outcome is one level below the future: shown as deep as the caller asks
+    const nested = flow.functionTask(() => ({ a: { b: { c: 1 } } }), { name: "nested" })();
+    await nested;
+    expect(inspect(nested, { depth: 1 })).toBe("[TaskFuture task.000002 (nested) DONE: { a: [Object] }]");
+    expect(inspect(nested, { depth: null })).toBe("[TaskFuture task.000002 (nested) DONE: { a: { b: { c: 1 } } }]");
     const failing = flow.functionTask(() => {
       throw new TypeError("bad input");
     }, { name: "parse" })();
     await failing.catch(() => undefined);
-    expect(inspect(failing)).toMatch(/^\[TaskFuture task\.000002 \(parse\) FAILED: TypeError: bad input\n {4}at /);
+    expect(inspect(failing)).toMatch(/^\[TaskFuture task\.000003 \(parse\) FAILED: TypeError: bad input\n {4}at /);
   });
 
   it("supports then/catch/finally", async () => {

@@ -9,7 +9,7 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
-import { mayHaveLostEvents, streamMark } from "../backends/queue/reconcile.js";
+import { mayHaveLostEvents, readJobs, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
 import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
@@ -61,6 +61,8 @@ describe("the queue's gap check", () => {
     expect(grown.removed).toBe(0);
     // nothing read yet ("0-0"), every entry newer than that: still no gap, none was removed
     expect(mayHaveLostEvents("0-0", empty, grown)).toBe(false);
+    // nor when nothing at all happened since the previous look
+    expect(mayHaveLostEvents("0-0", grown, grown)).toBe(false);
     await used.client.xtrim(stream, "MAXLEN", 4);
     const trimmed = await streamMark(used.client, stream);
     expect(trimmed.removed).toBe(6);
@@ -70,6 +72,25 @@ describe("the queue's gap check", () => {
     // Redis before 7 (no counts): the first entry alone decides
     const uncounted = (m: typeof grown) => ({ ...m, added: null, removed: null });
     expect(mayHaveLostEvents("0-0", uncounted(empty), uncounted(grown))).toBe(true);
+  });
+
+  it("a reconciliation reads each job's state from its hash: finished, failed, taken by a worker, waiting, or gone", async () => {
+    const key = (id: string): string => `states:${id}`;
+    const t = String(Date.now());
+    await used.client.hset(key("done"), { timestamp: t, finishedOn: t, returnvalue: JSON.stringify({ v: 3, o: "{}" }) });
+    await used.client.hset(key("big"), { timestamp: t, finishedOn: t, returnvalue: JSON.stringify({ v: 3, big: true }), afout: '{"value":1}' });
+    // BullMQ keeps a return value beside the reason of a job that failed after all: failed
+    await used.client.hset(key("failed"), { timestamp: t, finishedOn: t, returnvalue: "null", failedReason: "refused" });
+    await used.client.hset(key("active"), { timestamp: t, processedOn: t, pb: "w1", ats: "2" });
+    await used.client.hset(key("waiting"), { timestamp: t });
+    expect(await readJobs(used.client, key, ["done", "big", "failed", "active", "waiting", "gone"])).toEqual([
+      { kind: "completed", reply: { v: 3, o: "{}" }, stored: null },
+      { kind: "completed", reply: { v: 3, big: true }, stored: '{"value":1}' },
+      { kind: "failed", reason: "refused" },
+      { kind: "active", where: "w1", delivery: 2 },
+      { kind: "waiting" },
+      { kind: "gone" },
+    ]);
   });
 
   it("a fresh queue whose jobs are still out at the gap checks: the engine reads no job's state (no reconciliation)", async () => {
