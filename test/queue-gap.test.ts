@@ -6,13 +6,12 @@
  * a stream trimmed of events already read. The trimmed case itself, end to
  * end, is in queue-faults.test.ts.
  */
-import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
 import { mayHaveLostEvents, readJobs, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess } from "./worker-process.js";
+import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 const used = useRedis();
 
@@ -22,20 +21,22 @@ const used = useRedis();
  * the reconciliation's reads of job states.
  */
 async function oneJobOut(queue: string): Promise<{ looks(): number; stateReads(): string[]; close(): Promise<void> }> {
-  const worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", queue]);
-  let monitor: Redis | null = null;
+  // MONITOR first, while Redis is idle: ioredis takes a monitored command read together with MONITOR's own reply for a
+  // reply to no command ("Command queue state error"), which a worker already polling Redis once made happen.
+  const seen: string[] = [];
+  const monitor = await used.client.monitor();
+  monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
+  let worker: WorkerProcess | null = null;
   let flow: WorkflowEngine | null = null;
   // the job runs until cancelled: the engine's shutdown cancels it, then the worker can stop
   const close = async (): Promise<void> => {
-    monitor?.disconnect();
+    monitor.disconnect();
     await flow?.shutdown();
-    await stopWorkerProcess(worker.child);
+    if (worker !== null) await stopWorkerProcess(worker.child);
   };
   try {
+    worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", queue]);
     expect(worker.serving).toBe(true);
-    const seen: string[] = [];
-    monitor = await used.client.monitor();
-    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args.join(" ")));
     flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue, secret: TEST_SECRET }) });
     const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
     f.catch(() => undefined);
