@@ -12,13 +12,13 @@ import { jobPrefixOf } from "../backends/queue/index.js";
 import { INLINE_OUTCOME } from "../backends/queue/protocol.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
+import { TEST_SECRET, startTestWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 const used = useRedis();
 
 /** Starts a CLI worker on `queue` that runs the fixtures' tasks and shipped source, signed as the engines here sign. */
 const worker = (queue: string): Promise<WorkerProcess> =>
-  startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--allow-source", "--queue", queue]);
+  startTestWorker(used.server.url, ["--allow-source", "--queue", queue]);
 
 describe("what a queue run leaves in Redis", () => {
   it("200 results of 20 KB: none goes through the event stream, and no job of the run is left soon after it", async () => {

@@ -15,7 +15,7 @@ import { BackendUnreachableError, QueueBackend, type QueueBackendOptions } from 
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
+import { TEST_SECRET, startTestWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 async function withRedis(test: (redis: RedisServer, workers: WorkerProcess[]) => Promise<void>): Promise<void> {
   const redis = await startRedis();
@@ -29,7 +29,7 @@ async function withRedis(test: (redis: RedisServer, workers: WorkerProcess[]) =>
 }
 
 async function worker(redis: RedisServer, workers: WorkerProcess[], flags: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = await startAsyncflowWorker(["--connection", redis.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, ...flags], env);
+  const w = await startTestWorker(redis.url, flags, env);
   if (!w.serving) throw new Error(w.output);
   workers.push(w);
   return w;

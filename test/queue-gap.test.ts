@@ -11,7 +11,7 @@ import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
 import { mayHaveLostEvents, readJobs, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
-import { TASKS_MODULE, TEST_SECRET, TEST_SECRET_FILE, startAsyncflowWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
+import { TEST_SECRET, startTestWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 const used = useRedis();
 
@@ -35,7 +35,7 @@ async function oneJobOut(queue: string): Promise<{ looks(): number; stateReads()
     if (worker !== null) await stopWorkerProcess(worker.child);
   };
   try {
-    worker = await startAsyncflowWorker(["--connection", used.server.url, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, "--queue", queue]);
+    worker = await startTestWorker(used.server.url, ["--queue", queue]);
     expect(worker.serving).toBe(true);
     flow = await engine({ backend: new QueueBackend({ connection: used.server.url, queue, secret: TEST_SECRET }) });
     const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();

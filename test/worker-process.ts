@@ -50,6 +50,11 @@ export function startAsyncflowWorker(args: string[], env: Record<string, string>
   return startWorkerProcess(["--import", "tsx", new URL("../backends/queue/cli.ts", import.meta.url).pathname, ...args], env);
 }
 
+/** Starts a worker as the queue tests use one: on `connection`, signing with TEST_SECRET, the fixtures' tasks registered, and `flags`. */
+export function startTestWorker(connection: string, flags: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
+  return startAsyncflowWorker(["--connection", connection, "--secret-file", TEST_SECRET_FILE, "--module", TASKS_MODULE, ...flags], env);
+}
+
 /** The secret the queue tests give engines and workers (so that signing is on throughout), and a file holding it for `--secret-file`. */
 export const TEST_SECRET = "asyncflow-test-secret-0123456789";
 export const TEST_SECRET_FILE = join(mkdtempSync(join(tmpdir(), "af-secret-")), "secret");

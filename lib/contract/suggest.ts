@@ -5,41 +5,34 @@
  */
 import { distance } from "fastest-levenshtein";
 
-/** The known name `input` most likely meant, or null when none is within a third of its length in edits (two for longer names, one for names of three characters or fewer). */
-export function closestName(input: string, known: Iterable<string>): string | null {
-  // One edit in a name of three characters or fewer already changes a third of it: "max" is not a typo of "min".
-  const limit = input.length <= 3 ? 1 : Math.max(2, Math.ceil(input.length / 3));
-  let best: string | null = null;
-  let bestDistance = limit + 1;
-  for (const name of known) {
-    const d = distance(input.toLowerCase(), name.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [name, d];
-  }
-  return best;
-}
-
 /**
- * The names `input` most likely meant: the closest (see closestName), then one
- * a single edit further, if any (`retry` is two edits from `retryOn` and three
- * from `retries`: either may be meant). Closest first.
+ * The names `input` most likely meant, closest first: the closest known name
+ * (the first of a tie), when it is within a third of the input's length in
+ * edits (two for longer names, one for names of three characters or fewer),
+ * then one a single edit further, if any (`retry` is two edits from `retryOn`
+ * and three from `retries`: either may be meant).
  */
 export function likelyNames(input: string, known: Iterable<string>): string[] {
-  const best = closestName(input, known);
+  // One edit in a name of three characters or fewer already changes a third of it: "max" is not a typo of "min".
+  const limit = input.length <= 3 ? 1 : Math.max(2, Math.ceil(input.length / 3));
+  const typed = input.toLowerCase();
+  const scored = Array.from(known, (name) => ({ name, d: distance(typed, name.toLowerCase()) }));
+  let best: { name: string; d: number } | null = null;
+  for (const s of scored) if (s.d <= limit && (best === null || s.d < best.d)) best = s;
   if (best === null) return [];
-  const within = distance(input.toLowerCase(), best.toLowerCase()) + 1;
-  let next: string | null = null;
-  let nextDistance = within + 1;
-  for (const name of known) {
-    if (name === best) continue;
-    const d = distance(input.toLowerCase(), name.toLowerCase());
-    if (d < nextDistance) [next, nextDistance] = [name, d];
-  }
-  return next === null ? [best] : [best, next];
+  let next: { name: string; d: number } | null = null;
+  for (const s of scored) if (s !== best && s.d <= best.d + 1 && (next === null || s.d < next.d)) next = s;
+  return next === null ? [best.name] : [best.name, next.name];
+}
+
+/** The known name `input` most likely meant (see likelyNames), or null when none is close. */
+export function closestName(input: string, known: Iterable<string>): string | null {
+  return likelyNames(input, known)[0] ?? null;
 }
 
 /** ` (did you mean "x"?)` or ` (did you mean "x" or "y"?)`, quoted as `quote` quotes, or "" when nothing known is close. */
 export function didYouMean(input: string, known: Iterable<string>, quote: (name: string) => string = (n) => `"${n}"`): string {
-  const names = likelyNames(input, [...known]);
+  const names = likelyNames(input, known);
   return names.length === 0 ? "" : ` (did you mean ${names.map(quote).join(" or ")}?)`;
 }
 

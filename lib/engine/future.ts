@@ -270,7 +270,7 @@ export class TaskFuture<out T = unknown> extends ThenableBase implements Promise
   // console.log(future) (an `await` forgotten, say) shows the task and its outcome, as Node shows a promise's, not the
   // engine's internals. Node hands over its own inspect, so that the outcome is shown with the caller's options.
   [Symbol.for("nodejs.util.inspect.custom")](depth: number, options: { depth?: number | null }, inspect: (value: unknown, options: object) => string): string {
-    const head = `TaskFuture ${this.uid} (${this.name}) ${this._state}`;
+    const head = this[Symbol.toStringTag];
     if (this._state !== TaskState.DONE && this._state !== TaskState.FAILED) return `[${head}]`;
     const inner = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 };
     return `[${head}: ${inspect(this._value, inner)}]`;

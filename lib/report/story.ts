@@ -63,7 +63,8 @@ function waitedOn(task: TracedTask, tasks: Map<string, TracedTask>): string {
   }
   if (task.started !== undefined) {
     const queued = task.started - ready;
-    parts.push(`then ${ms(Math.max(0, queued))} between ready and started on ${task.backend}${ranOn(task) === undefined ? "" : ` (${ranOn(task)!})`}`);
+    const where = ranOn(task);
+    parts.push(`then ${ms(Math.max(0, queued))} between ready and started on ${task.backend}${where === undefined ? "" : ` (${where})`}`);
   } else if (task.end !== undefined) {
     parts.push("and never started");
   } else {
