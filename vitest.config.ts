@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/global-tmp.ts"],
     // Type-level tests (*.test-d.ts) are checked by tsc, not run: a failed expectTypeOf or an unused @ts-expect-error fails them.
     typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 20_000,

@@ -3,12 +3,13 @@
  * to them, tag tasks with a workflow id, and keep a JSONL trace of the run.
  * Run: npx tsx examples/07-observe.ts
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WorkflowEngine, type FlowEvent } from "../lib/index.js";
 
-const trace = join(mkdtempSync(join(tmpdir(), "asyncflow-")), "run.jsonl");
+const dir = mkdtempSync(join(tmpdir(), "asyncflow-"));
+const trace = join(dir, "run.jsonl");
 const flow = await WorkflowEngine.create({ trace }); // or ASYNCFLOW_TRACE=run.jsonl
 const counts = new Map<string, number>();
 const off = flow.subscribe((e: FlowEvent) => {
@@ -41,3 +42,4 @@ try {
 console.log(["TaskCreated", "TaskStarted", "TaskCompleted", "TaskFailed"].map((t) => `${t}=${counts.get(t) ?? 0}`).join(" "));
 const lines = readFileSync(trace, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as FlowEvent);
 console.log(`trace: ${lines.length} events, first ${lines[0]!.type}, last ${lines.at(-1)!.type}`);
+rmSync(dir, { recursive: true }); // a real run keeps its trace: `npx asyncflow report run.jsonl`
