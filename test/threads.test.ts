@@ -237,7 +237,7 @@ describe("ThreadBackend", () => {
       /Task "ghost": module file:\/\/\/no\/such\/module\.js \(for export `ghost`\) does not exist \(nor does file:\/\/\/no\/such\/module\.ts\)$/,
     );
     const missing = flow.functionTask(() => 1, { name: "nope", backend: "threads", module: tasksModule });
-    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `endsThreadWhenAborted`, `hold`, `norm`, `spin`, `startsAborted`, `whoAmI`\)/);
+    await expect(missing()).rejects.toThrow(/Task "nope": module .*thread-tasks\.ts has no exported function `nope` \(it exports `batchMember`, `endsThreadWhenAborted`, `hold`, `norm`, `spin`, `startsAborted`, `whoAmI`\)/);
     const notFn = flow.functionTask(() => 1, { name: "notAFunction", backend: "threads", module: tasksModule });
     await expect(notFn()).rejects.toThrow(/has no exported function `notAFunction`/);
     expect(() => flow.functionTask(() => 1, { name: "pkg", backend: "threads", module: "no-such-package-af" })).toThrow(
@@ -434,68 +434,70 @@ describe("ThreadBackend", () => {
     expect(await leaves()).toBe(1);
   }, 30_000);
 
-  describe("a batch whose member breaks its thread", () => {
-    /** A thread backend whose `f` is measured small (so runs go in batches), and 600 runs of it in which run 300 does `mode`. */
-    async function batchWith(mode: "exit" | "spin" | "hang" | "late", maxThreads = 2): Promise<{ futures: TaskFuture<number>[]; threads: ThreadBackend }> {
-      const { flow, threads } = await threaded({ maxThreads });
-      const f = flow.functionTask(async function f(i: number, bad: number, mode: string): Promise<number> {
-        if (mode === "late" && i === bad - 1) {
-          const end = Date.now() + 2_500; // past the 2 s grace: when it is looked at first, the cancelled member has not begun
-          while (Date.now() < end);
-        }
-        if (i === bad) {
-          if (mode === "hang") await new Promise(() => undefined);
-          // eslint-disable-next-line no-empty -- a body blocked in synchronous code
-          if (mode === "spin" || mode === "late") for (;;) {}
-          if (mode === "exit") process.exit(7);
-        }
-        return i * 2;
-      }, { backend: "threads" });
-      for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => f(i, -1, mode)));
-      return { futures: Array.from({ length: 600 }, (_, i) => f(i, 300, mode)), threads };
-    }
-    const states = (futures: TaskFuture<number>[]): Record<string, number> => {
-      const out: Record<string, number> = {};
-      for (const f of futures) out[f.state] = (out[f.state] ?? 0) + 1;
-      return out;
-    };
+  it("a shutdown with failing thread tasks in flight warns of no failed thread (their answers, arriving after the pool's end, belong to runs the shutdown settled)", async () => {
+    const { flow, warned } = await warning({ maxThreads: 2 });
+    const boom = flow.functionTask((_i: number) => 0, { name: "boom", backend: "threads", module: tasksModule }); // no such export
+    const futures = Array.from({ length: 600 }, (_, i) => boom(i));
+    const settled = Promise.allSettled(futures); // looked at: their failures are the test's
+    await Promise.race(futures).catch(() => undefined);
+    await flow.shutdown(); // the pool busy with the rest as the shutdown ends it
+    await settled;
+    expect(warned).toEqual([]);
+  });
 
-    it("one that exits: it fails, the members before it say their result was lost with it, the members after it run", async () => {
-      const { futures } = await batchWith("exit");
+  describe("a batch whose member breaks its thread", () => {
+    type Member = TaskFuture<[number, number]>;
+    /** A thread backend whose member task is measured small (so runs go in batches), and 600 runs of it in which run 300 does `mode`. */
+    async function batchWith(mode: "exit" | "spin" | "hang" | "late", maxThreads = 2): Promise<{ futures: Member[]; events: FlowEvent[] }> {
+      const { flow } = await threaded({ maxThreads });
+      const f = flow.functionTask(threadTasks.batchMember, { backend: "threads", module: tasksModule });
+      for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => f(i, -1, mode)));
+      const events: FlowEvent[] = [];
+      flow.subscribe((e) => events.push(e));
+      return { futures: Array.from({ length: 600 }, (_, i) => f(i, 300, mode)), events };
+    }
+    /** Every run but 300 ends with its own result; those that ran in the broken batch before 300 ran again, as delivery 2. */
+    function othersRan(futures: Member[], events: FlowEvent[]): Member[] {
+      const others = futures.filter((_, i) => i !== 300);
+      expect(others.map((f) => f.state === "DONE" && f.result()[0])).toEqual(others.map((_, i) => (i < 300 ? i : i + 1) * 2));
+      const again = others.filter((f) => f.result()[1] === 2);
+      expect(others.every((f) => f.result()[1] === 1 || again.includes(f))).toBe(true);
+      expect(again.length).toBeLessThan(64);
+      const redelivered = events.filter((e) => e.type === "TaskRedelivered");
+      expect(redelivered.map((e) => e.type === "TaskRedelivered" && `${e.taskId} ${e.delivery}`).sort()).toEqual(again.map((f) => `${f.uid} 2`).sort());
+      return again;
+    }
+
+    it("one that exits: it fails; the members before it, whose results went with the thread, run again (delivery 2); the members after it run", async () => {
+      // One thread: runs go in batches of 64 after the first, so run 300 is not first in its batch and some ran before it.
+      const { futures, events } = await batchWith("exit", 1);
       await Promise.allSettled(futures);
       expect(futures[300]!.exception()).toBeInstanceOf(WorkerCrashError);
       expect((futures[300]!.exception() as Error).message).toMatch(/its worker died: .*code: 7/);
-      const lost = futures.filter((f) => f.state === "FAILED" && f !== futures[300]);
-      expect(lost.length).toBeLessThan(64);
-      for (const f of lost) expect((f.exception() as Error).message).toContain(`its batch's thread ended after it ran, in ${futures[300]!.uid} (f), and its result with it`);
-      expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
-      expect(futures[599]!.result()).toBe(1198);
+      const again = othersRan(futures, events);
+      expect(again.length).toBeGreaterThan(0);
     }, 60_000);
 
     it.each([
       ["spin", "blocked in synchronous code"],
       ["hang", "stuck on a promise that never settles"],
-    ] as const)("one that %s (%s): a cancel terminates its thread after the grace, the members before it fail (results lost), the members after it run", async (mode: "spin" | "hang", _what: string) => {
-      const { futures } = await batchWith(mode);
+    ] as const)("one that %s (%s): a cancel terminates its thread after the grace; the members before it run again, those after it run", async (mode: "spin" | "hang", _what: string) => {
+      const { futures, events } = await batchWith(mode);
       await until(() => futures.filter((f, i) => i !== 300 && !f.done()).length <= 63, 30_000);
       futures[300]!.cancel("unstick");
       await Promise.allSettled(futures);
       expect(futures[300]!.state).toBe("CANCELLED");
-      expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
-      // those of its batch that ran before it (none, if it came first) lost their results with the thread
-      for (const f of futures.filter((x) => x.state === "FAILED")) expect((f.exception() as Error).message).toContain(`in ${futures[300]!.uid} (f), and its result with it`);
-      expect(states(futures).CANCELLED).toBe(1);
+      othersRan(futures, events);
     }, 60_000);
 
     it("one cancelled before its thread reaches it, which then blocks: its thread is terminated all the same", async () => {
       // Its thread, blocked in the member before it, reads no abort: the member starts, and the grace looks again.
-      const { futures } = await batchWith("late", 1);
+      const { futures, events } = await batchWith("late", 1);
       await until(() => futures[300]!.state === "RUNNING", 30_000);
       futures[300]!.cancel("not needed");
       await until(() => futures.every((f) => f.done()), 20_000);
-      await Promise.allSettled(futures); // looked at: the results its batch lost are the test's, not unseen failures
       expect(futures[300]!.state).toBe("CANCELLED");
-      expect(futures.slice(301).every((f) => f.state === "DONE")).toBe(true);
+      expect(othersRan(futures, events).length).toBeGreaterThan(0);
     }, 60_000);
   });
 

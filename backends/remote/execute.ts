@@ -42,7 +42,7 @@ export async function executeRemote(task: RemoteTask, control: { readonly signal
 }
 
 /** What a body's context is made of, beyond its signal; `trace`, the W3C trace context of its task's span. */
-export type BodyRun = Pick<RemoteTask, "uid" | "name" | "attempt" | "args" | "trace"> & { readonly delivery?: number };
+export type BodyRun = Pick<RemoteTask, "uid" | "name" | "attempt" | "args" | "trace" | "delivery">;
 
 /**
  * Runs `fn` on the run's arguments, in a task context unless `context` is

@@ -18,6 +18,8 @@ export interface RemoteTask {
   readonly transfer: boolean;
   /** W3C trace context of the task's span, when OpenTelemetry is active in the engine. */
   readonly trace?: Record<string, string>;
+  /** Threads: how many times the run was handed over, when more than once (its result was lost with a thread that died). */
+  readonly delivery?: number;
 }
 
 /** What a worker compiles: an expression that evaluates to the function (made by `source.ts`). */

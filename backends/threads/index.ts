@@ -75,6 +75,9 @@ export class ThreadBackend implements ExecutionBackend {
   readonly #starting = new Map<string, InPool>();
   readonly #inPool = new Set<InPool>();
   readonly #aborts = new AbortSender();
+  /** Runs handed over again, their result lost with a thread that died after they ran (see #batchBroken): their delivery. */
+  readonly #deliveries = new WeakMap<TaskRun, number>();
+  #redelivered = false;
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -196,7 +199,7 @@ export class ThreadBackend implements ExecutionBackend {
       const run = queue[this.#head]!;
       queue[this.#head++] = undefined;
       if (run.aborted) continue;
-      const task = this.#refs!.task(run);
+      const task = this.#task(run);
       if (task.transfer) this.#start([run], task, buffersIn(run.args));
       else if (this.#batchable(run)) this.#startBatch(run, task);
       else this.#start([run], task);
@@ -230,12 +233,18 @@ export class ThreadBackend implements ExecutionBackend {
         continue;
       }
       if (run.options.transfer === true || !this.#batchable(run)) break;
-      const next = this.#refs!.task(run);
+      const next = this.#task(run);
       queue[this.#head++] = undefined;
       runs.push(run);
       tasks.push(next);
     }
     this.#start(runs, runs.length === 1 ? task : ({ batch: tasks, progress: new Int32Array(new SharedArrayBuffer(4)) } satisfies ThreadBatch));
+  }
+
+  #task(run: TaskRun): RemoteTask {
+    const task = this.#refs!.task(run);
+    const delivery = this.#redelivered ? this.#deliveries.get(run) : undefined;
+    return delivery === undefined ? task : { ...task, delivery };
   }
 
   /**
@@ -293,8 +302,10 @@ export class ThreadBackend implements ExecutionBackend {
   // (a preload that throws in threads, `resourceLimits` too small to load the task module). Piscina does not replace threads
   // that fail as they start: once the pool has none left, the runs queued in it would wait forever, so the pool is retired,
   // its runs fail with the thread's failure (retries run in a new pool), and the next thread task starts a new one.
+  // After shutdown, Piscina's destroy has dropped the tasks its threads held, and an answer still on its way arrives as
+  // such an error: its run was settled by the shutdown, so there is nothing to say.
   #poolFailed(pool: Piscina, error: unknown): void {
-    if (this.#retired.has(pool)) return;
+    if (this.#retired.has(pool) || this.#closed) return;
     const env = this.#attachment.env;
     const runs = [...this.#inPool].filter((p) => p.pool === pool).reduce((n, p) => n + p.runs.length, 0);
     const empty = pool.threads.length === 0;
@@ -312,18 +323,22 @@ export class ThreadBackend implements ExecutionBackend {
 
   /**
    * A batch's thread died, or was terminated (blocked in a cancelled member past the grace), in member `begun`: that one
-   * fails (a cancelled one was settled already); those before it ended, but their outcomes were lost with the thread:
-   * they fail saying so (retries run them again); those after it never began, and go back to the front of the queue.
+   * fails (a cancelled one was settled already). Those before it ended, but their outcomes were lost with the thread:
+   * they are handed over again, as a queue redelivers a dead worker's jobs (the engine logs it, and the body sees
+   * `taskContext().delivery`), since they did nothing wrong. Those after it never began. Both go back to the front of
+   * the queue, in their order.
    */
   #batchBroken(runs: readonly TaskRun[], begun: number, failure: unknown): void {
-    const report = this.#attachment.report;
     const culprit = runs[begun - 1]!;
+    this.#attachment.report(culprit, "FAILED", this.#failure(culprit, failure));
+    if (this.#closed) return;
     for (const run of runs.slice(0, begun - 1)) {
-      report(run, "FAILED", new WorkerCrashError(run, new Error(`its batch's thread ended after it ran, in ${culprit.uid} (${culprit.name}), and its result with it: ${describe(failure)}`)));
+      if (run.aborted) continue;
+      this.#deliveries.set(run, (this.#deliveries.get(run) ?? 1) + 1);
+      this.#redelivered = true;
     }
-    report(culprit, "FAILED", this.#failure(culprit, failure));
-    const rest = runs.slice(begun);
-    if (rest.length === 0 || this.#closed) return;
+    const rest = runs.filter((run, i) => i !== begun - 1 && !run.aborted);
+    if (rest.length === 0) return;
     const queue = this.#queue;
     if (this.#head >= rest.length) {
       this.#head -= rest.length;
@@ -338,7 +353,10 @@ export class ThreadBackend implements ExecutionBackend {
     this.#starting.delete(key);
     const info = thread === undefined ? undefined : { where: `thread ${thread}` };
     const report = this.#attachment.report;
-    for (const run of starting.runs) report(run, "RUNNING", undefined, info);
+    for (const run of starting.runs) {
+      const delivery = this.#redelivered ? this.#deliveries.get(run) : undefined;
+      report(run, "RUNNING", undefined, delivery === undefined ? info : { ...info, delivery });
+    }
     if (starting.unsent !== null) for (const run of starting.unsent) this.#aborts.send(run);
   }
 

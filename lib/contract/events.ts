@@ -108,12 +108,12 @@ export interface TaskRetry extends TaskEventBase {
   error: EventError;
 }
 
-/** A queue job handed to another worker after its worker died. */
+/** A run handed over again because what ran it died: a queue job's worker, or the thread of a batch whose results it took. */
 export interface TaskRedelivered extends TaskEventBase {
   type: "TaskRedelivered";
-  /** What runs it now, e.g. `"worker host-b:5120"`. */
+  /** What runs it now, e.g. `"worker host-b:5120"`, `"thread 3"`. */
   where?: string;
-  /** How many times the queue has handed the job to a worker (2 and up). */
+  /** How many times the run has been handed to a worker (2 and up). */
   delivery?: number;
 }
 
