@@ -52,6 +52,14 @@ try {
     expect(threadsSnippet).toContain(`module: new URL("./tasks.js", import.meta.url)`);
     writeFileSync(join(app, "tasks.ts"), `export function resize(n: number): number {\n  return 2 * n;\n}\n`);
     writeFileSync(join(app, "threads.ts"), `${threadsSnippet!}console.log(await resizeT(21));\nawait flow.shutdown();\n`);
+    // the README's contracts snippet as written, with an engine around it: what it says of add(2) and add(1.5)
+    const contractsSnippet = /### Task contracts[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(contractsSnippet).toContain("exitCodes");
+    writeFileSync(
+      join(app, "contracts.ts"),
+      `import { WorkflowEngine } from "asyncflow";\nconst flow = await WorkflowEngine.create();\n${contractsSnippet!}` +
+        `console.log(await add(2));\ntry {\n  add(1.5);\n} catch (e) {\n  console.log((e as Error).name, (e as Error).message.split(":")[0]);\n}\nawait flow.shutdown();\n`,
+    );
     // the engine's own fields stay out of the published types (type-checked only, never run)
     writeFileSync(
       join(app, "internals.ts"),
@@ -151,6 +159,8 @@ try {
     expect(tourRun.stdout).toMatch(/^20 42 /);
     const threadsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "threads.ts")], { cwd: app, encoding: "utf8" });
     expect(threadsRun.stdout, threadsRun.stderr).toBe(`${832040 + 1346269 + 2178309}\n42\n`);
+    const contractsRun = spawnSync(process.execPath, ["--import", "tsx", join(app, "contracts.ts")], { cwd: app, encoding: "utf8" });
+    expect(contractsRun.stdout, contractsRun.stderr).toBe(`3\nInputValidationError Task "add"\n`);
     reportFromDist(app);
     return queueFromDist(app);
   }, 300_000); // four tsc runs and a pack: minutes on a loaded 2-core machine
