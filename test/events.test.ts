@@ -6,12 +6,14 @@ import {
   DependencyFailureError,
   LocalBackend,
   TaskCancelledError,
+  TaskTimeoutError,
   optional,
   settled,
   type BackendEnvironment,
   type ExecutionBackend,
   type FlowEvent,
   type ReportState,
+  type RunInfo,
   type Settled,
   type TaskEvent,
   type TaskFuture,
@@ -363,6 +365,70 @@ describe("lifecycle events on the local backend", () => {
     await until(() => events.some((e) => e.type === "BackendNotice"));
     const notices = events.filter((e) => e.type === "BackendNotice");
     expect(notices).toEqual([{ type: "BackendNotice", sessionId: flow.uid, time: expect.any(Number) as number, backend: "chatty", level: "warn", message: "no worker for task.000001" }]);
+  });
+});
+
+describe("a queue-like backend's RUNNING reports, driven by hand", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
+
+  /** A backend that holds each run it is given and reports on the last one only when the test says. */
+  function byHand(): { backend: ExecutionBackend; report(state: "RUNNING" | "DONE", value?: unknown, info?: RunInfo): void } {
+    let report: ReportState | undefined;
+    let held: TaskRun | undefined;
+    const backend: ExecutionBackend = {
+      name: "hand",
+      attach: (r) => void (report = r),
+      submit: (run) => void (held = run),
+      cancel: () => undefined,
+      shutdown: async () => undefined,
+    };
+    return { backend, report: (state, value, info) => report!(held!, state, value, info) };
+  }
+
+  it("a first start at delivery 2 is Started and Redelivered; a delivery reported again is no new redelivery", async () => {
+    vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "info");
+    const log = captureStderr();
+    const hand = byHand();
+    const { flow, events } = await observed({ backend: hand.backend });
+    const f = flow.functionTask(function job() {
+      return 1;
+    })();
+    await tick();
+    // the engine first hears of the job once its first worker is gone; a backend may tell the same start twice (two reads)
+    hand.report("RUNNING", undefined, { where: "worker b:2", delivery: 2 });
+    hand.report("RUNNING", undefined, { where: "worker b:2", delivery: 2 });
+    hand.report("RUNNING", undefined, { where: "worker c:3", delivery: 3 });
+    hand.report("RUNNING", undefined, { where: "worker c:3", delivery: 3 });
+    hand.report("DONE", 1);
+    expect(await f).toBe(1);
+    const mine = byTask(events).get(f.uid)!;
+    expect(mine.map((e) => e.type)).toEqual([...STEPS, "TaskRedelivered", "TaskRedelivered", "TaskCompleted"]);
+    expect(mine.slice(3, 6)).toMatchObject([{ where: "worker b:2" }, { where: "worker b:2", delivery: 2 }, { where: "worker c:3", delivery: 3 }]);
+    // the log says so of the redelivery it saw happen, once
+    expect(log.text().match(/redelivered/g)).toEqual(["redelivered"]);
+    expect(log.text()).toMatch(/INFO task\.000001 job: redelivered to worker c:3 \(delivery 3\): its worker was lost/);
+  });
+
+  it("a redelivery restarts the attempt's timeout: the body starts again from its beginning", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const hand = byHand();
+    const flow = await engine({ backend: hand.backend });
+    const f = flow.functionTask(function job() {
+      return 1;
+    }, { timeout: 1000 })();
+    f.catch(() => undefined);
+    await tick();
+    hand.report("RUNNING", undefined, { where: "worker a:1", delivery: 1 });
+    await vi.advanceTimersByTimeAsync(800);
+    hand.report("RUNNING", undefined, { where: "worker b:2", delivery: 2 });
+    await vi.advanceTimersByTimeAsync(999); // 1,799 ms after the first start, 999 after the second
+    expect(f.state).toBe("RUNNING");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(f.state).toBe("FAILED");
+    await expect(f).rejects.toBeInstanceOf(TaskTimeoutError);
   });
 });
 
