@@ -8,9 +8,11 @@ import {
   InvalidTaskError,
   TaskTimeoutError,
   taskContext,
+  type FlowEvent,
   type StandardSchema,
 } from "../lib/index.js";
-import { captureStderr, engine, expectExitsByItself } from "./helpers.js";
+import { expectMatchesFutures } from "./events-check.js";
+import { captureStderr, engine, expectExitsByItself, gate, tick, until } from "./helpers.js";
 
 describe("contract options are checked when the task is defined", () => {
   it("refuses unknown options, bad numbers, non-schemas and malformed exit codes with InvalidTaskError naming the option", async () => {
@@ -82,6 +84,28 @@ describe("any schema library", () => {
     await expect(pos(-1)).rejects.toBeInstanceOf(InputValidationError);
     await expect(pos(src(-2))).rejects.toThrow(/argument 0 does not match its inputs schema: must be positive/);
     expect(ran).toEqual([2]);
+  });
+
+  it("a task cancelled while an asynchronous schema checks its arguments is not run once the check passes", async () => {
+    const flow = await engine();
+    const events: FlowEvent[] = [];
+    flow.subscribe((e) => events.push(e));
+    const check = gate<boolean>();
+    const ran: number[] = [];
+    const checked = flow.functionTask((n: number) => (ran.push(n), n), { name: "checked", inputs: z.tuple([z.number().refine(async () => check.promise)]) });
+    const src = flow.functionTask((n: number) => n);
+    // checked once ready (its argument a future's value), and from the call on (a literal); the third is not cancelled
+    const [fromDependency, fromCall, kept] = [checked(src(1)), checked(2), checked(3)];
+    await until(() => flow.inspect().filter((r) => r.name === "checked").every((r) => r.reason === "VALIDATING"));
+    expect(flow.inspect().filter((r) => r.reason === "VALIDATING")).toHaveLength(3);
+    fromDependency.cancel("not needed");
+    fromCall.cancel("not needed");
+    check.open(true);
+    expect(await kept).toBe(3);
+    await tick(); // the cancelled ones' checks ended with the kept one's: their continuations have run
+    expect(ran).toEqual([3]);
+    // nothing of theirs happened after their cancel
+    expectMatchesFutures(events, [fromDependency, fromCall, kept]);
   });
 
   it("a body that returned within its timeout and deadline is not timed out while its output is checked (nor while its checkpoint is written)", async () => {
@@ -173,6 +197,18 @@ describe("retries", () => {
     expect(await t()).toBe(2);
     expect(log.text()).toMatch(/INFO task\.000001 twice: attempt 1 failed \(Error: first try\); attempt 2 in \d+ ms/);
     vi.unstubAllEnvs();
+  });
+
+  it("a timed-out attempt's late result is dropped: the task's result is its next attempt's", async () => {
+    const flow = await engine();
+    const job = flow.functionTask(async () => {
+      const { attempt, signal } = taskContext();
+      if (attempt > 1) return `attempt ${attempt}`;
+      // ends as soon as its timeout aborts it: its result reaches the engine after the attempt was given up
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      return "late";
+    }, { name: "job", timeout: 20, retries: 1, retryDelay: 0 });
+    expect(await job()).toBe("attempt 2");
   });
 
   it("a retryOn that throws ends the task at its first attempt, saying so", async () => {
