@@ -1,17 +1,22 @@
 /**
  * QueueBackend through faults, on real redis-servers with worker processes
  * started through the CLI: completions trimmed from the event stream by
- * another client's cap, Redis gone mid-run, a worker killed with SIGKILL, a
- * worker told to stop while Redis is gone.
+ * another client's cap, Redis gone mid-run (and gone again later), a worker
+ * killed with SIGKILL (also while the engine was too busy to read of it), a
+ * worker told to stop while Redis is gone. The engine's outage clock itself
+ * on fake timers.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { describe, expect, it } from "vitest";
-import { BackendUnreachableError, QueueBackend, type QueueBackendOptions } from "../lib/index.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BackendUnreachableError, QueueBackend, type FlowEvent, type QueueBackendOptions } from "../lib/index.js";
+import { jobPrefixOf } from "../backends/queue/index.js";
+import { OutageWatch } from "../backends/queue/outage.js";
+import { byTask } from "./events-check.js";
 import * as tasks from "./fixtures/tasks.js";
 import { captureStderr, engine, running, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
@@ -56,6 +61,14 @@ function streamInfo(redis: RedisServer, stream: string, field: string): string |
 
 /** How many entries were ever added to the stream, and how many it holds. */
 const added = (redis: RedisServer, stream: string): number => Number(streamInfo(redis, stream, "entries-added") ?? 0);
+
+/** What redis-cli answers, asked synchronously (it can be asked while the engine's event loop is held). */
+const cli = (redis: RedisServer, ...args: string[]): string => spawnSync("redis-cli", ["-p", String(redis.port), ...args], { encoding: "utf8" }).stdout.trim();
+
+/** Holds this process's event loop (its engine reads nothing meanwhile) until `done` holds; throws after `ms`. */
+function holdUntil(done: () => boolean, what: string, ms = 20_000): void {
+  for (const end = performance.now() + ms; !done(); spawnSync("sleep", ["0.02"])) if (performance.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+}
 
 describe("QueueBackend through faults", () => {
   it("a default BullMQ Queue elsewhere resetting the event cap while 6,000 tasks run, the engine busy: nothing is lost", async () => {
@@ -107,6 +120,30 @@ describe("QueueBackend through faults", () => {
       );
       expect((e as BackendUnreachableError).address).toBe(`redis://127.0.0.1:${redis.port}`);
       expect(err.text()).toMatch(/ERROR \S+ QueueBackend "queue": .*ECONNREFUSED/);
+    });
+  });
+
+  it("Redis gone a second time later on: the runs the engine holds then fail too (its outage clock starts again)", async () => {
+    await withRedis(async (redis) => {
+      const err = captureStderr();
+      const flow = await engine({ backend: queued(redis, { queue: "twice", unreachableTimeout: 300, noWorkerWarning: 400 }) });
+      // No worker: a job waiting in Redis is held by the engine as much as a running one.
+      const waits = flow.functionTask(tasks.untilAborted, { name: "untilAborted" });
+      const said = (what: RegExp): number => err.text().match(new RegExp(what, "g"))?.length ?? 0;
+      for (const outage of [1, 2]) {
+        const f = waits();
+        f.catch(() => undefined);
+        // Redis up for longer than unreachableTimeout before it goes: this job waited 400 ms in it for a worker
+        await until(() => said(/none started for/) === outage, 5_000);
+        expect(said(/none started for/), `outage ${outage}`).toBe(outage);
+        const back = redis.restart(1000);
+        await until(() => f.done(), 5_000);
+        expect(f.exception(), `outage ${outage}`).toBeInstanceOf(BackendUnreachableError);
+        await back;
+        // both of the engine's connections back (each says so) before the next job
+        await until(() => said(/QueueBackend "queue"( events)?: connected again/) === 2 * outage, 5_000);
+      }
+      await flow.shutdown(); // while Redis is up: a shutdown with Redis gone waits for it a while
     });
   });
 
@@ -164,6 +201,42 @@ describe("QueueBackend through faults", () => {
     });
   }, 60_000);
 
+  it("a job the engine first reads of at its second delivery (its first worker killed meanwhile) starts as delivery 2, said once", async () => {
+    await withRedis(async (redis, workers) => {
+      const flags = ["--queue", "late", "--lock-duration", "1000", "--stalled-interval", "250"];
+      const both = await Promise.all([worker(redis, workers, flags), worker(redis, workers, flags)]);
+      for (const w of both) process.kill(w.child.pid!, "SIGSTOP"); // they take the job only once the engine reads nothing
+      const err = captureStderr();
+      const backend = queued(redis, { queue: "late" });
+      const flow = await engine({ backend });
+      const events: FlowEvent[] = [];
+      flow.subscribe((e) => events.push(e)); // observed: the engine reads each start's worker and delivery from Redis
+      const f = flow.functionTask(tasks.untilAborted, { name: "untilAborted" })();
+      f.catch(() => undefined);
+      const job = `bull:late:${jobPrefixOf(backend)}.000001.1`;
+      await until(() => cli(redis, "HGET", job, "timestamp") !== "", 10_000);
+      // Held from before a worker takes the job until the other took it again (the first killed), the engine then reads
+      // the events of both deliveries together: two starts of the job, which Redis says are one, delivery 2. An entry
+      // no one listens for answers its blocking read of events first, so that it has none out while held.
+      cli(redis, "XADD", "bull:late:events", "*", "event", "nudge");
+      holdUntil(() => !/flags=\w*b\w* .*cmd=xread/.test(cli(redis, "CLIENT", "LIST")), "the engine's blocking read of events ended");
+      for (const w of both) process.kill(w.child.pid!, "SIGCONT");
+      holdUntil(() => cli(redis, "HGET", job, "ats") === "1", "a worker took the job");
+      const [lost, again] = cli(redis, "HGET", job, "pb").endsWith(`:${both[0].child.pid}`) ? both : [both[1], both[0]];
+      lost.child.kill("SIGKILL");
+      holdUntil(() => cli(redis, "HGET", job, "ats") === "2", "the other worker took the job again");
+      await until(() => /delivered again/.test(err.text()), 10_000);
+      const where = `worker ${hostname()}:${again.child.pid}`;
+      const mine = byTask(events).get(f.uid)!;
+      expect(mine.map((e) => e.type)).toEqual(["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted", "TaskRedelivered"]);
+      expect(mine.slice(3)).toMatchObject([{ where }, { where, delivery: 2 }]);
+      expect(err.text().match(/delivered again/g)).toHaveLength(1);
+      expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": untilAborted: job \S+ delivered again \(delivery 2, to worker \S+\): the body may have run before/);
+      expect(err.text()).toMatch(/WARN task\.000001 QueueBackend "queue": untilAborted: the worker running job \S+ was lost/);
+      await flow.shutdown(); // while Redis is up: a shutdown with Redis gone waits for it a while
+    });
+  }, 60_000);
+
   it("kill -9 of a worker: its job finishes on another within ~10 s (defaults), as delivery 2, settled once; its command's processes die with it", async () => {
     await withRedis(async (redis, workers) => {
       const dir = mkdtempSync(join(tmpdir(), "af-dead-"));
@@ -201,4 +274,25 @@ describe("QueueBackend through faults", () => {
       await Promise.all(workers.slice(1).map((w) => stopWorkerProcess(w.child)));
     });
   }, 60_000);
+});
+
+describe("the engine's outage clock (OutageWatch), on fake timers", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("counts from the first of its connections to go down, not the last", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const failed: string[] = [];
+    const watch = new OutageWatch(1000, "redis://127.0.0.1:6379", (why) => failed.push(why));
+    const [commands, events] = [watch.report(() => undefined), watch.report(() => undefined)];
+    commands.error("connect ECONNREFUSED 127.0.0.1:6379");
+    vi.advanceTimersByTime(600);
+    events.error("connect ECONNREFUSED 127.0.0.1:6379"); // its blocking read found out later
+    vi.advanceTimersByTime(399);
+    expect(failed).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(failed).toEqual(["Redis at redis://127.0.0.1:6379 unreachable for 1.0 s"]);
+    watch.close();
+  });
 });
