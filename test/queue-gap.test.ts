@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
-import { mayHaveLostEvents, readJobs, streamMark } from "../backends/queue/reconcile.js";
+import type { Redis } from "ioredis";
+import { GapWatch } from "../backends/queue/gap.js";
+import { mayHaveLostEvents, readJobs, readStarts, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
 import { TEST_SECRET, startTestWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
@@ -52,6 +54,34 @@ async function oneJobOut(queue: string): Promise<{ looks(): number; stateReads()
 }
 
 describe("the queue's gap check", () => {
+  it("after a gap is reconciled, events trimmed once read cause no further reconciliation", async () => {
+    // The watch on a stream of its own, its reader played by the test: what a real engine does, without its traffic.
+    const stream = "watched:events";
+    await used.client.xadd(stream, "*", "event", "old");
+    let looks = 0;
+    let reconciled = 0;
+    const counted = { xinfo: (sub: "STREAM", key: string) => (looks++, used.client.xinfo(sub, key)) } as unknown as Redis;
+    const watch = new GapWatch(counted, stream, await streamMark(used.client, stream), () => true, async () => void reconciled++);
+    const add = (): Promise<string> => used.client.xadd(stream, "MAXLEN", "10", "*", "event", "e") as Promise<string>;
+    try {
+      // 30 events trimmed to the last 10 before the engine read any: a gap; its reader then reads the 10 left
+      for (let i = 0; i < 30; i++) await add();
+      for (const [id] of await used.client.xrange(stream, "-", "+")) watch.read(id);
+      watch.arm();
+      await until(() => reconciled === 1, 5_000);
+      // Steady traffic, each event read as it comes, 4 a check: the stream's first entry passes the gap's within 3
+      // checks, and stays behind what the previous check had read.
+      const from = looks;
+      while (looks < from + 4) {
+        watch.read(await add());
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(reconciled).toBe(1);
+    } finally {
+      watch.stop();
+    }
+  }, 20_000);
+
   it("a stream that started empty and lost nothing: no gap; trimmed past what was read: a gap (XINFO's counts)", async () => {
     const stream = "gap:unit";
     const empty = await streamMark(used.client, stream);
@@ -91,6 +121,26 @@ describe("the queue's gap check", () => {
       { kind: "active", where: "w1", delivery: 2 },
       { kind: "waiting" },
       { kind: "gone" },
+    ]);
+  });
+
+  it("a start is read from its job's hash: its worker and delivery; a job failed unrun past maxStalledCount is no start, before and after its failure", async () => {
+    const key = (id: string): string => `starts:${id}`;
+    const t = String(Date.now());
+    const stalled = "job stalled more than allowable limit"; // BullMQ's deferred failure, its failedReason once failed
+    await used.client.hset(key("active"), { timestamp: t, processedOn: t, pb: "w1", ats: "2" });
+    await used.client.hset(key("deferred"), { timestamp: t, processedOn: t, pb: "w2", ats: "3", defa: stalled });
+    await used.client.hset(key("unrun"), { timestamp: t, processedOn: t, pb: "w2", ats: "3", finishedOn: t, failedReason: stalled });
+    // a body that ran and failed did start
+    await used.client.hset(key("ran"), { timestamp: t, processedOn: t, pb: "w3", ats: "1", finishedOn: t, failedReason: "boom" });
+    await used.client.hset(key("waiting"), { timestamp: t });
+    expect(await readStarts(used.client, key, ["active", "deferred", "unrun", "ran", "waiting", "gone"])).toEqual([
+      { kind: "active", where: "w1", delivery: 2 },
+      { kind: "failed", reason: stalled },
+      { kind: "failed", reason: stalled },
+      { kind: "active", where: "w3", delivery: 1 },
+      null,
+      null,
     ]);
   });
 

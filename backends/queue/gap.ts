@@ -4,7 +4,7 @@
  * backend reads its jobs' states from Redis.
  */
 import type { Redis } from "ioredis";
-import { mayHaveLostEvents, streamMark, type StreamMark } from "./reconcile.js";
+import { mayHaveLostEvents, streamIdAfter, streamMark, type StreamMark } from "./reconcile.js";
 
 const CHECK_MS = 1000;
 
@@ -71,7 +71,9 @@ export class GapWatch {
     this.#readAtCheck = this.#last;
     this.#markAtCheck = now;
     if (!mayHaveLostEvents(since, before, now)) return;
-    this.#readAtCheck = now.first!;
+    // What was lost is reconciled now: the next check starts from the stream's first entry, or from the furthest read if
+    // the reader is past it (starting behind it, any later trim of events already read looked like a gap again).
+    if (streamIdAfter(now.first!, this.#last)) this.#readAtCheck = now.first!;
     await this.#reconcile("events trimmed from the queue's stream before they were read");
   }
 }

@@ -34,20 +34,25 @@ export async function readJobs(redis: Redis, jobKey: (id: string) => string, ids
   });
 }
 
+/** The reason BullMQ gives a job it took back from lost workers more than `maxStalledCount` times (its deferred failure). */
+const STALLED_TOO_OFTEN = "job stalled more than allowable limit";
+
 /**
  * Which worker took each job and how many times it was delivered (BullMQ's
- * `pb` and `ats`), in one round trip: all a start needs, three fields a job.
+ * `pb` and `ats`), in one round trip: all a start needs, four fields a job.
  * A job without them (gone, or not taken): null. A job BullMQ took back from a
  * lost worker past `maxStalledCount` is handed to a worker once more only to
- * be failed there unrun (its deferred failure, `defa`): failed, not a start.
+ * be failed there unrun (its deferred failure, `defa`, which becomes its
+ * `failedReason` once failed): failed, not a start.
  */
 export async function readStarts(redis: Redis, jobKey: (id: string) => string, ids: readonly string[]): Promise<(JobState | null)[]> {
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hmget(jobKey(id), "pb", "ats", "defa");
+  for (const id of ids) pipeline.hmget(jobKey(id), "pb", "ats", "defa", "failedReason");
   const replies = (await pipeline.exec()) ?? [];
   return replies.map(([error, fields]): JobState | null => {
-    const [pb, ats, defa] = (error ? [] : fields) as (string | null)[];
+    const [pb, ats, defa, failedReason] = (error ? [] : fields) as (string | null)[];
     if (defa != null) return { kind: "failed", reason: defa };
+    if (failedReason === STALLED_TOO_OFTEN) return { kind: "failed", reason: failedReason };
     return pb == null && ats == null ? null : { kind: "active", where: pb ?? null, delivery: Number(ats ?? 1) };
   });
 }
