@@ -13,14 +13,13 @@ import {
   type ExecutionBackend,
   type FlowEvent,
   type ReportState,
-  type RunInfo,
   type Settled,
   type TaskEvent,
   type TaskFuture,
   type TaskRun,
 } from "../lib/index.js";
 import { byTask, expectLifecycleOrder, expectMatchesFutures } from "./events-check.js";
-import { captureStderr, engine, expectExitsByItself, gate, tick, until } from "./helpers.js";
+import { byHand, captureStderr, engine, expectExitsByItself, gate, tick, until } from "./helpers.js";
 
 const STEPS = ["TaskCreated", "TaskResolved", "TaskSubmitted", "TaskStarted"];
 
@@ -373,20 +372,6 @@ describe("a queue-like backend's RUNNING reports, driven by hand", () => {
     vi.useRealTimers();
     vi.unstubAllEnvs();
   });
-
-  /** A backend that holds each run it is given and reports on the last one only when the test says. */
-  function byHand(): { backend: ExecutionBackend; report(state: "RUNNING" | "DONE", value?: unknown, info?: RunInfo): void } {
-    let report: ReportState | undefined;
-    let held: TaskRun | undefined;
-    const backend: ExecutionBackend = {
-      name: "hand",
-      attach: (r) => void (report = r),
-      submit: (run) => void (held = run),
-      cancel: () => undefined,
-      shutdown: async () => undefined,
-    };
-    return { backend, report: (state, value, info) => report!(held!, state, value, info) };
-  }
 
   it("a first start at delivery 2 is Started and Redelivered; a delivery reported again is no new redelivery", async () => {
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "info");

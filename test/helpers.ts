@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import { startRedis, type RedisServer } from "./redis.js";
-import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportState, type ReportedState, type TaskFuture, type TaskRun } from "../lib/index.js";
+import { WorkflowEngine, type EngineOptions, type ExecutionBackend, type ReportState, type ReportedState, type RunInfo, type TaskFuture, type TaskRun } from "../lib/index.js";
 
 const open: WorkflowEngine[] = [];
 
@@ -106,4 +106,18 @@ export function useRedis(): { readonly server: RedisServer; readonly client: Red
     await used.server?.stop();
   });
   return used;
+}
+
+/** A queue-like backend driven by hand: it holds each run it is given, and reports on the last one only when the test says. */
+export function byHand(): { backend: ExecutionBackend; report(state: "RUNNING" | "DONE", value?: unknown, info?: RunInfo): void } {
+  let report: ReportState | undefined;
+  let held: TaskRun | undefined;
+  const backend: ExecutionBackend = {
+    name: "hand",
+    attach: (r) => void (report = r),
+    submit: (run) => void (held = run),
+    cancel: () => undefined,
+    shutdown: async () => undefined,
+  };
+  return { backend, report: (state, value, info) => report!(held!, state, value, info) };
 }

@@ -4,8 +4,8 @@
  * behind both.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LocalBackend, type ExecutionBackend, type ReportState, type TaskRun } from "../lib/index.js";
-import { captureStderr, engine, gate, tick } from "./helpers.js";
+import { LocalBackend, type ExecutionBackend } from "../lib/index.js";
+import { byHand, captureStderr, engine, gate, tick } from "./helpers.js";
 
 describe("stall detection", () => {
   afterEach(() => {
@@ -128,29 +128,21 @@ describe("stall detection", () => {
   it("a redelivery is a report: a job handed to another worker restarts the clock", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const err = captureStderr();
-    // A queue-like backend, driven by hand: RUNNING on a worker, then RUNNING again as delivery 2 (its first worker died).
-    let report: ReportState | undefined;
-    let held: TaskRun | undefined;
-    const hand: ExecutionBackend = {
-      name: "hand",
-      attach: (r) => void (report = r),
-      submit: (run) => void (held = run),
-      cancel: () => undefined,
-      shutdown: async () => undefined,
-    };
-    const flow = await engine({ backend: hand, stallTimeout: 1000 });
+    // RUNNING on a worker, then RUNNING again as delivery 2 (its first worker died).
+    const hand = byHand();
+    const flow = await engine({ backend: hand.backend, stallTimeout: 1000 });
     const f = flow.functionTask(function job() {
       return 1;
     })();
     await tick();
-    report!(held!, "RUNNING", undefined, { where: "worker a:1", delivery: 1 });
+    hand.report("RUNNING", undefined, { where: "worker a:1", delivery: 1 });
     await vi.advanceTimersByTimeAsync(900);
-    report!(held!, "RUNNING", undefined, { where: "worker b:2", delivery: 2 });
+    hand.report("RUNNING", undefined, { where: "worker b:2", delivery: 2 });
     await vi.advanceTimersByTimeAsync(900);
     expect(err.text()).not.toMatch(/stallTimeout/);
     await vi.advanceTimersByTimeAsync(100);
     expect(err.text()).toMatch(/no task finished for 1\.0 s \(stallTimeout\)/);
-    report!(held!, "DONE", 1);
+    hand.report("DONE", 1);
     expect(await f).toBe(1);
   });
 
