@@ -1,4 +1,6 @@
 /** Task contracts in the engine: options checked at definition, any schema library, exit codes of processes, one shared timer. */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -170,7 +172,7 @@ describe("exit codes of executables", () => {
   it("a retryable exit code is retried; an executable's timeout kills it with TaskTimeoutError and is retried like any failure", async () => {
     const flow = await engine();
     const flaky = flow.executableTask(() => `test "$(cat ${"$"}F 2>/dev/null)" = x || { echo x > ${"$"}F; exit 75; }; echo ok`, {
-      env: { F: `/tmp/af-exit-${process.pid}-${Date.now()}` },
+      env: { F: join(tmpdir(), `af-exit-${process.pid}-${Date.now()}`) },
       exitCodes: { TEMPFAIL: { status: 75, retry: true } },
       retries: 1,
       retryDelay: 0,
@@ -207,7 +209,7 @@ describe("retries", () => {
       // ends as soon as its timeout aborts it: its result reaches the engine after the attempt was given up
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       return "late";
-    }, { name: "job", timeout: 20, retries: 1, retryDelay: 0 });
+    }, { name: "job", timeout: 300, retries: 1, retryDelay: 0 });
     expect(await job()).toBe("attempt 2");
   });
 

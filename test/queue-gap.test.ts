@@ -6,16 +6,18 @@
  * a stream trimmed of events already read. The trimmed case itself, end to
  * end, is in queue-faults.test.ts.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { QueueBackend, type WorkflowEngine } from "../lib/index.js";
 import type { Redis } from "ioredis";
 import { GapWatch } from "../backends/queue/gap.js";
-import { mayHaveLostEvents, readJobs, readStarts, streamMark } from "../backends/queue/reconcile.js";
+import { STALLED_TOO_OFTEN, mayHaveLostEvents, readJobs, readStarts, streamMark } from "../backends/queue/reconcile.js";
 import * as tasks from "./fixtures/tasks.js";
 import { engine, running, until, useRedis } from "./helpers.js";
 import { TEST_SECRET, startTestWorker, stopWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 const used = useRedis();
+const bullmqCommands = new URL("../node_modules/bullmq/dist/esm/commands/", import.meta.url);
 
 /**
  * A worker and an engine on `queue`, with one job running (its active event read) until the engine shuts down, and
@@ -127,7 +129,10 @@ describe("the queue's gap check", () => {
   it("a start is read from its job's hash: its worker and delivery; a job failed unrun past maxStalledCount is no start, before and after its failure", async () => {
     const key = (id: string): string => `starts:${id}`;
     const t = String(Date.now());
-    const stalled = "job stalled more than allowable limit"; // BullMQ's deferred failure, its failedReason once failed
+    // BullMQ's deferred failure (its failedReason once failed), as its script writes it
+    const script = readdirSync(bullmqCommands).find((f) => f.startsWith("moveStalledJobsToWait"))!;
+    expect(readFileSync(new URL(script, bullmqCommands), "utf8")).toContain(`"${STALLED_TOO_OFTEN}"`);
+    const stalled = STALLED_TOO_OFTEN;
     await used.client.hset(key("active"), { timestamp: t, processedOn: t, pb: "w1", ats: "2" });
     await used.client.hset(key("deferred"), { timestamp: t, processedOn: t, pb: "w2", ats: "3", defa: stalled });
     await used.client.hset(key("unrun"), { timestamp: t, processedOn: t, pb: "w2", ats: "3", finishedOn: t, failedReason: stalled });

@@ -35,7 +35,7 @@ export async function readJobs(redis: Redis, jobKey: (id: string) => string, ids
 }
 
 /** The reason BullMQ gives a job it took back from lost workers more than `maxStalledCount` times (its deferred failure). */
-const STALLED_TOO_OFTEN = "job stalled more than allowable limit";
+export const STALLED_TOO_OFTEN = "job stalled more than allowable limit";
 
 /**
  * Which worker took each job and how many times it was delivered (BullMQ's

@@ -217,6 +217,9 @@ export class ThreadBackend implements ExecutionBackend {
    */
   #batchable(run: TaskRun): boolean {
     const o = run.options;
+    // A run handed over again goes alone: had it broken its last batch's thread after it ended (an error it left
+    // behind), it would break the next batch too, blamed on another member each time.
+    if (this.#redelivered && this.#deliveries.has(run)) return false;
     return o.timeout === undefined && o.deadline === undefined && this.#times.isSmall(this.#refs!.of(run).key);
   }
 
@@ -332,10 +335,12 @@ export class ThreadBackend implements ExecutionBackend {
     const culprit = runs[begun - 1]!;
     this.#attachment.report(culprit, "FAILED", this.#failure(culprit, failure));
     if (this.#closed) return;
-    for (const run of runs.slice(0, begun - 1)) {
-      if (run.aborted) continue;
-      this.#deliveries.set(run, (this.#deliveries.get(run) ?? 1) + 1);
+    const again = runs.slice(0, begun - 1).filter((run) => !run.aborted);
+    for (const run of again) this.#deliveries.set(run, 2); // alone from now on (see #batchable): never a batch's member again
+    if (again.length > 0) {
       this.#redelivered = true;
+      const env = this.#attachment.env;
+      env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a thread died in ${culprit.uid} (${culprit.name}); the ${again.length} run(s) its batch ran before it run again (delivery 2), their results lost with it: their bodies may have run twice`);
     }
     const rest = runs.filter((run, i) => i !== begun - 1 && !run.aborted);
     if (rest.length === 0) return;

@@ -10,9 +10,10 @@ export interface TaskContext {
   /** 1 on the first run; retries count up from there. */
   readonly attempt: number;
   /**
-   * Queue workers: how many times this run was handed to a worker, 2 and up
-   * when it was redelivered after a worker (or Redis) was lost while running
-   * it, so the body may have run before: bodies should be idempotent.
+   * Queue workers and batched thread tasks: how many times this run was
+   * handed to a worker, 2 and up when it was handed over again after a worker
+   * (a queue's, Redis, or a batch's thread) was lost with it, so the body may
+   * have run before: bodies should be idempotent.
    */
   readonly delivery?: number;
   /** Aborted when the task is cancelled: pass it to fetch, child processes, timers. */

@@ -5,8 +5,8 @@ import type { AnyTaskOptions } from "./task.js";
 /**
  * What a backend knows of where a run's body runs, told with its `RUNNING`
  * report: `where` names what runs it (`"thread 3"`, `"worker host-a:4711"`,
- * `"process 9912"`); `delivery` counts how many times a queue handed the run
- * to a worker (2 and up: redelivered after a worker was lost).
+ * `"process 9912"`); `delivery` counts how many times the run was handed to
+ * a worker (2 and up: handed over again after a worker was lost with it).
  */
 export interface RunInfo {
   readonly where?: string;
