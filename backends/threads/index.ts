@@ -75,9 +75,10 @@ export class ThreadBackend implements ExecutionBackend {
   readonly #starting = new Map<string, InPool>();
   readonly #inPool = new Set<InPool>();
   readonly #aborts = new AbortSender();
-  /** Runs handed over again, their result lost with a thread that died after they ran (see #batchBroken): their delivery. */
-  readonly #deliveries = new WeakMap<TaskRun, number>();
-  #redelivered = false;
+  /** Runs handed over again (delivery 2), their result lost with a thread that died after they ran (see #batchBroken). */
+  readonly #again = new WeakSet<TaskRun>();
+  /** Whether #again ever held a run: until then, dispatch looks nothing up. */
+  #anyAgain = false;
   #runs = 0;
   #poolTasks = 0;
   #head = 0;
@@ -219,7 +220,7 @@ export class ThreadBackend implements ExecutionBackend {
     const o = run.options;
     // A run handed over again goes alone: had it broken its last batch's thread after it ended (an error it left
     // behind), it would break the next batch too, blamed on another member each time.
-    if (this.#redelivered && this.#deliveries.has(run)) return false;
+    if (this.#delivery(run) !== undefined) return false;
     return o.timeout === undefined && o.deadline === undefined && this.#times.isSmall(this.#refs!.of(run).key);
   }
 
@@ -246,8 +247,13 @@ export class ThreadBackend implements ExecutionBackend {
 
   #task(run: TaskRun): RemoteTask {
     const task = this.#refs!.task(run);
-    const delivery = this.#redelivered ? this.#deliveries.get(run) : undefined;
+    const delivery = this.#delivery(run);
     return delivery === undefined ? task : { ...task, delivery };
+  }
+
+  /** 2 for a run handed over again, else undefined (its first delivery, which nobody counts). */
+  #delivery(run: TaskRun): 2 | undefined {
+    return this.#anyAgain && this.#again.has(run) ? 2 : undefined;
   }
 
   /**
@@ -336,9 +342,9 @@ export class ThreadBackend implements ExecutionBackend {
     this.#attachment.report(culprit, "FAILED", this.#failure(culprit, failure));
     if (this.#closed) return;
     const again = runs.slice(0, begun - 1).filter((run) => !run.aborted);
-    for (const run of again) this.#deliveries.set(run, 2); // alone from now on (see #batchable): never a batch's member again
+    for (const run of again) this.#again.add(run); // alone from now on (see #batchable): never a batch's member again
     if (again.length > 0) {
-      this.#redelivered = true;
+      this.#anyAgain = true;
       const env = this.#attachment.env;
       env.log.warn(env.sessionUid, `ThreadBackend "${this.name}": a thread died in ${culprit.uid} (${culprit.name}); the ${again.length} run(s) its batch ran before it run again (delivery 2), their results lost with it: their bodies may have run twice`);
     }
@@ -359,7 +365,7 @@ export class ThreadBackend implements ExecutionBackend {
     const info = thread === undefined ? undefined : { where: `thread ${thread}` };
     const report = this.#attachment.report;
     for (const run of starting.runs) {
-      const delivery = this.#redelivered ? this.#deliveries.get(run) : undefined;
+      const delivery = this.#delivery(run);
       report(run, "RUNNING", undefined, delivery === undefined ? info : { ...info, delivery });
     }
     if (starting.unsent !== null) for (const run of starting.unsent) this.#aborts.send(run);
