@@ -53,17 +53,11 @@ async function runningThere(redis: RedisServer, workers: WorkerProcess[], queue:
   return { w, err, f };
 }
 
-/** A field of the stream's XINFO, asked synchronously (redis-cli), so that it can be asked while the engine's event loop is held. */
-function streamInfo(redis: RedisServer, stream: string, field: string): string | undefined {
-  const r = spawnSync("redis-cli", ["-p", String(redis.port), "XINFO", "STREAM", stream], { encoding: "utf8" });
-  return new RegExp(`${field}\\n(\\S+)`).exec(r.stdout)?.[1];
-}
-
-/** How many entries were ever added to the stream, and how many it holds. */
-const added = (redis: RedisServer, stream: string): number => Number(streamInfo(redis, stream, "entries-added") ?? 0);
-
 /** What redis-cli answers, asked synchronously (it can be asked while the engine's event loop is held). */
 const cli = (redis: RedisServer, ...args: string[]): string => spawnSync("redis-cli", ["-p", String(redis.port), ...args], { encoding: "utf8" }).stdout.trim();
+
+/** How many entries were ever added to the stream (its XINFO's entries-added). */
+const added = (redis: RedisServer, stream: string): number => Number(/entries-added\n(\S+)/.exec(cli(redis, "XINFO", "STREAM", stream))?.[1] ?? 0);
 
 /** Holds this process's event loop (its engine reads nothing meanwhile) until `done` holds; throws after `ms`. */
 function holdUntil(done: () => boolean, what: string, ms = 20_000): void {
@@ -84,18 +78,14 @@ describe("QueueBackend through faults", () => {
       const other = new Queue("cap", { connection: { host: redis.host, port: redis.port } });
       await other.getVersion(); // once it has written its settings, the cap among them
       await other.close();
-      const cap = spawnSync("redis-cli", ["-p", String(redis.port), "HGET", "bull:cap:meta", "opts.maxLenEvents"], { encoding: "utf8" });
-      expect(cap.stdout.trim()).toBe("10000");
+      expect(cli(redis, "HGET", "bull:cap:meta", "opts.maxLenEvents")).toBe("10000");
       // every job added (an "added" event each) before the engine is held
-      for (const end = performance.now() + 30_000; added(redis, "bull:cap:events") < n && performance.now() < end; ) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(() => added(redis, "bull:cap:events") >= n, 30_000);
       // the engine busy (its event loop held) from here, whatever it has read; the worker let go, finishing jobs (4 events
       // each) until Redis has trimmed, past its cap of 10,000 (and a node of slack), the first completions after this point
       const from = added(redis, "bull:cap:events");
       process.kill(w.child.pid!, "SIGCONT");
-      const end = performance.now() + 60_000;
-      while (added(redis, "bull:cap:events") < from + 12_000 && performance.now() < end) spawnSync("sleep", ["0.05"]);
+      holdUntil(() => added(redis, "bull:cap:events") >= from + 12_000, "Redis trimmed past the completions after this point", 60_000);
       expect(added(redis, "bull:cap:events")).toBeGreaterThanOrEqual(from + 12_000);
       const err = captureStderr();
       const results = await Promise.all(fs);
