@@ -42,6 +42,8 @@ export function jobPrefixOf(b: QueueBackend): string {
 }
 
 const CLOSE_WAIT_MS = 1500;
+/** Jobs a MULTI at most: see #flush. */
+const ADD_CHUNK = 500;
 const EVENT_READ_BLOCK_MS = 1000;
 
 /**
@@ -268,16 +270,26 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   readonly #flush = (): void => {
+    const all = this.#outbox;
+    if (this.#closed) return void (this.#outbox = []);
+    // A large burst goes out a chunk per turn of the event loop: Redis runs the first chunk and workers start on it while
+    // the next is made, instead of all three waiting on one MULTI of the whole burst (which also held Redis for every other client).
+    const chunk = all.length > ADD_CHUNK ? all.slice(0, ADD_CHUNK) : all;
+    this.#outbox = all.length > ADD_CHUNK ? all.slice(ADD_CHUNK) : [];
+    if (this.#outbox.length > 0) setImmediate(this.#flush);
     // Runs cancelled since they were queued here are not sent (their slots were freed by the cancel).
-    const outbox = this.#outbox.filter(({ run }) => !run.aborted);
-    this.#outbox = [];
-    if (this.#closed || outbox.length === 0) return;
+    const outbox = chunk.filter(({ run }) => !run.aborted);
+    if (outbox.length === 0) return;
     const keep = { age: this.#o!.keepFinished };
-    const jobs = outbox.map(({ id, run, payload }) => ({
-      name: run.name,
-      data: envelope(id, this.#sessionUid, payload, this.#signer),
-      opts: { jobId: id, removeOnComplete: keep, removeOnFail: keep },
-    }));
+    const jobs = outbox.map((job) => {
+      job.added = true;
+      const { id, run, payload } = job;
+      return {
+        name: run.name,
+        data: envelope(id, this.#sessionUid, payload, this.#signer),
+        opts: { jobId: id, removeOnComplete: keep, removeOnFail: keep },
+      };
+    });
     // One job alone (a chain's next hop) goes by a plain add: cheaper for Redis than a one-job MULTI.
     const queue = this.#queue!;
     const added: Promise<unknown> = jobs.length === 1 ? queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queue.addBulk(jobs);
@@ -358,9 +370,10 @@ export class QueueBackend implements ExecutionBackend {
     if (queue === null || redis === null || this.#closed) return;
     const env = this.#attachment.env;
     try {
-      await Promise.allSettled([...this.#adding]);
-      const jobs = this.#slots.jobs();
+      // Jobs still waiting here to be sent are not in Redis, and not lost; those sent are read once Redis has taken them.
+      const jobs = this.#slots.jobs().filter((job) => job.added);
       if (jobs.length === 0) return;
+      await Promise.allSettled([...this.#adding]);
       const states = await readJobs(redis, (id) => queue.toKey(id), jobs.map((j) => j.id));
       let settled = 0;
       let resent = 0;
@@ -381,6 +394,7 @@ export class QueueBackend implements ExecutionBackend {
         }
       });
       if (settled + resent > 0) env.log.warn(env.sessionUid, `QueueBackend "${this.name}": after ${why}: ${settled} task(s) settled from their jobs' state, ${resent} job(s) lost by Redis sent again`);
+      else if (env.log.debugOn) env.log.debug(env.sessionUid, `QueueBackend "${this.name}": after ${why}: read the state of ${jobs.length} job(s): none to settle or send again`);
     } catch (error) {
       env.log.error(env.sessionUid, `QueueBackend "${this.name}": reading the state of its jobs after ${why} failed: ${describe(error)}`);
     }
@@ -397,6 +411,7 @@ export class QueueBackend implements ExecutionBackend {
       job.payload = { ...job.payload, resent: (job.payload.resent ?? 0) + job.deliveries };
       job.started = false;
     }
+    job.added = false;
     if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
     return true;
   }

@@ -6,6 +6,8 @@ export interface Sent {
   readonly id: string;
   readonly run: TaskRun;
   payload: Payload;
+  /** Its add went to Redis (false while it waits to be sent, or sent again). */
+  added: boolean;
   /** A worker took it (the engine reported RUNNING, or is about to). */
   started: boolean;
   /** Deliveries counted so far (workers that took it). */
@@ -54,7 +56,7 @@ export class Slots {
 
   /** A ready run: its job goes out now if a slot is free, else when one frees. */
   admit(id: string, run: TaskRun, payload: Payload): void {
-    this.#take({ id, run, payload, started: false, deliveries: 0 });
+    this.#take({ id, run, payload, added: false, started: false, deliveries: 0 });
   }
 
   #take(job: Sent): void {
