@@ -75,7 +75,9 @@ export class QueueBackend implements ExecutionBackend {
   #refs: QueueRefs | null = null;
   /** Runs in the queue by job id, and those waiting for a slot. */
   #slots: Slots = new Slots(0, () => undefined);
+  /** Jobs to send, from `#outboxHead` on (a large burst goes out in chunks). */
   #outbox: Sent[] = [];
+  #outboxHead = 0;
   #starts: Starts | null = null;
   #finished: FinishedJobs | null = null;
   #gap: GapWatch | null = null;
@@ -271,12 +273,24 @@ export class QueueBackend implements ExecutionBackend {
 
   readonly #flush = (): void => {
     const all = this.#outbox;
-    if (this.#closed) return void (this.#outbox = []);
-    // A large burst goes out a chunk per turn of the event loop: Redis runs the first chunk and workers start on it while
-    // the next is made, instead of all three waiting on one MULTI of the whole burst (which also held Redis for every other client).
-    const chunk = all.length > ADD_CHUNK ? all.slice(0, ADD_CHUNK) : all;
-    this.#outbox = all.length > ADD_CHUNK ? all.slice(ADD_CHUNK) : [];
-    if (this.#outbox.length > 0) setImmediate(this.#flush);
+    if (this.#closed) {
+      this.#outbox = [];
+      this.#outboxHead = 0;
+      return;
+    }
+    // A large burst goes out a chunk per turn of the event loop: Redis and the workers start on the first chunk while
+    // the next is made, instead of all three waiting for the engine to make the whole burst first.
+    const from = this.#outboxHead;
+    const to = Math.min(from + ADD_CHUNK, all.length);
+    const chunk = from === 0 && to === all.length ? all : all.slice(from, to);
+    // The rest stays where it is (slicing it off at each chunk would copy a burst of n jobs n/ADD_CHUNK times).
+    if (to < all.length) {
+      this.#outboxHead = to;
+      setImmediate(this.#flush);
+    } else {
+      this.#outbox = [];
+      this.#outboxHead = 0;
+    }
     // Runs cancelled since they were queued here are not sent (their slots were freed by the cancel).
     const outbox = chunk.filter(({ run }) => !run.aborted);
     if (outbox.length === 0) return;
