@@ -59,7 +59,7 @@ const EVENT_READ_BLOCK_MS = 1000;
  * Completion arrives as events (one blocking read of the queue's event
  * stream for all jobs), never by polling a job; a gap in the stream, or a
  * reconnect, makes the engine read its jobs' states from Redis. Jobs are
- * added in bulk, one round trip per burst of ready tasks.
+ * added in bulk, one round trip per 500 jobs of a burst of ready tasks.
  */
 export class QueueBackend implements ExecutionBackend {
   readonly name: string;
