@@ -2,8 +2,10 @@
  * A large burst of ready tasks on the queue backend, on a real redis-server
  * with no worker: it goes to Redis in adds of at most 500 jobs, one per turn
  * of the event loop (so that workers start on the first while the rest are
- * made), and a reconnect in the middle of it takes the jobs not yet sent for
- * neither lost nor sent.
+ * made). The runs still waiting for their turn are nowhere but in the
+ * engine: cancelling them sends Redis nothing, an outage that fails them
+ * keeps them from being sent after it, and a reconnect's reconciliation does
+ * not take them for lost.
  */
 import { Redis } from "ioredis";
 import { Queue } from "bullmq";
@@ -25,21 +27,27 @@ afterEach(async () => {
 /** A redis-server of the test's own, and a client of it. */
 async function watched(): Promise<{ url: string; client: Redis }> {
   own = await startRedis();
-  const client = new Redis(own.url);
+  const client = new Redis(own.url).on("error", () => undefined); // the outage test stops the server under it
   clients = [client];
   return { url: own.url, client };
+}
+
+/** The sizes of the adds the engine hands BullMQ (its own addBulk, called through). */
+function addBulkSizes(): { sizes: number[]; restore(): void } {
+  const sizes: number[] = [];
+  const addBulk = Queue.prototype.addBulk;
+  const spy = vi.spyOn(Queue.prototype, "addBulk").mockImplementation(function (this: Queue, jobs) {
+    sizes.push(jobs.length);
+    return addBulk.call(this, jobs);
+  });
+  return { sizes, restore: () => spy.mockRestore() };
 }
 
 describe("a burst of queue jobs", () => {
   it("goes to Redis in adds of at most 500 jobs, one per turn of the event loop, each job once", async () => {
     const { url, client } = await watched();
-    // BullMQ's own addBulk, watched: what the engine hands it, and how many turns of the event loop that took.
-    const sizes: number[] = [];
-    const addBulk = Queue.prototype.addBulk;
-    const spy = vi.spyOn(Queue.prototype, "addBulk").mockImplementation(function (this: Queue, jobs) {
-      sizes.push(jobs.length);
-      return addBulk.call(this, jobs);
-    });
+    // What the engine hands BullMQ's addBulk, and how many turns of the event loop that took.
+    const { sizes, restore } = addBulkSizes();
     try {
       const flow = await engine({ backend: new QueueBackend({ connection: url, queue: "burst", secret: TEST_SECRET, noWorkerWarning: 0 }) });
       const total = 1_200;
@@ -52,9 +60,58 @@ describe("a burst of queue jobs", () => {
       expect(sizes).toEqual([500, 500, 200]);
       await flow.shutdown();
     } finally {
-      spy.mockRestore();
+      restore();
     }
   });
+
+  it("its runs cancelled before their turn to be sent send nothing to Redis, neither the job nor its cancel", async () => {
+    const { url, client } = await watched();
+    const { sizes, restore } = addBulkSizes();
+    try {
+      const flow = await engine({ backend: new QueueBackend({ connection: url, queue: "dropped", secret: TEST_SECRET, noWorkerWarning: 0 }) });
+      const total = 5_000;
+      const id = flow.functionTask((i: number) => i, { name: "id" });
+      for (let i = 0; i < total; i++) id(i).catch(() => undefined);
+      await new Promise((r) => setImmediate(r));
+      // shutdown cancels every run: those sent are removed and recorded as cancelled, the others were never anywhere
+      await flow.shutdown();
+      const sent = sizes.reduce((a, b) => a + b, 0);
+      expect(sent).toBeLessThan(total);
+      expect(await client.zcard("bull:dropped:af:cancelled")).toBe(sent);
+      expect(await client.llen("bull:dropped:wait")).toBe(0);
+    } finally {
+      restore();
+    }
+  });
+
+  it("an outage that fails its runs before their turn to be sent: they are not sent once Redis is back", async () => {
+    const { url, client } = await watched();
+    captureStderr(); // the engine's lines about the outage
+    const queue = "outage";
+    const backend = new QueueBackend({ connection: url, queue, secret: TEST_SECRET, noWorkerWarning: 0, unreachableTimeout: 200, maxInFlight: 50_000 });
+    const flow = await engine({ backend });
+    const { sizes, restore } = addBulkSizes();
+    try {
+      const total = 20_000;
+      const id = flow.functionTask((i: number) => i, { name: "id" });
+      const fs = Array.from({ length: total }, (_, i) => id(i));
+      // Redis gone (for longer than unreachableTimeout) as the first chunk goes, back empty on the same port later
+      const back = own!.restart(3_000);
+      const outcomes = await Promise.allSettled(fs);
+      expect(outcomes.every((o) => o.status === "rejected" && /unreachable for/.test(String(o.reason)))).toBe(true);
+      // the chunks made before the runs failed wait in the client for Redis (their jobs may run, their results ignored)
+      const sent = sizes.reduce((a, b) => a + b, 0);
+      expect(sent).toBeLessThan(total);
+      await back;
+      // a task sent after Redis is back reaches it after anything the engine had for it (one connection, in order)
+      id(-1).catch(() => undefined);
+      await until(async () => (await client.llen(`bull:${queue}:wait`)) > sent, 20_000);
+      expect(await client.llen(`bull:${queue}:wait`)).toBe(sent + 1);
+    } finally {
+      restore();
+      await flow.shutdown();
+    }
+  }, 60_000);
 
   it("a reconnect in the middle of it takes none of the jobs not yet sent for lost", async () => {
     const { url, client } = await watched();
@@ -65,8 +122,8 @@ describe("a burst of queue jobs", () => {
     const total = 20_000;
     const id = flow.functionTask((i: number) => i, { name: "id" });
     for (let i = 0; i < total; i++) id(i).catch(() => undefined);
-    // Every connection but the test's is dropped before the first add goes: the engine's reconnects ('ready', which
-    // reconciles) while later adds are still being made.
+    // Every connection but the test's is dropped a few chunks in: the engine's reconnects ('ready', which reconciles)
+    // while later chunks are still being made.
     const mine = Number(await client.client("ID"));
     const others = String(await client.client("LIST"))
       .split("\n")
@@ -82,6 +139,5 @@ describe("a burst of queue jobs", () => {
     expect(Number(read)).toBeGreaterThan(0);
     expect(Number(read)).toBeLessThan(total);
     await until(async () => (await client.llen(`bull:${queue}:wait`)) === total, 20_000);
-    await flow.shutdown();
   }, 60_000);
 });

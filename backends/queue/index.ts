@@ -42,7 +42,7 @@ export function jobPrefixOf(b: QueueBackend): string {
 }
 
 const CLOSE_WAIT_MS = 1500;
-/** Jobs a MULTI at most: see #flush. */
+/** Jobs an add at most (a pipeline of BullMQ's add script): see #flush. */
 const ADD_CHUNK = 500;
 const EVENT_READ_BLOCK_MS = 1000;
 
@@ -83,6 +83,8 @@ export class QueueBackend implements ExecutionBackend {
   #gap: GapWatch | null = null;
   #outage: OutageWatch | null = null;
   #cancels: CancelSender | null = null;
+  /** The reconciliation running, if any (the next waits for it). */
+  #reconciling: Promise<void> = Promise.resolve();
   /** Adds not yet answered by Redis: a reconciliation waits for them. */
   readonly #adding = new Set<Promise<unknown>>();
   #sessionUid = "";
@@ -242,8 +244,11 @@ export class QueueBackend implements ExecutionBackend {
 
   cancel(run: TaskRun): void {
     const id = this.#jobId(run);
+    const job = this.#slots.get(id);
     // A run still in the backlog is skipped when its turn comes (its signal is aborted).
     if (!this.#release(id)) return;
+    // Not sent yet, and never run anywhere: nothing in Redis or on a worker to tell (its turn to be sent skips it).
+    if (job !== undefined && !job.added && job.deliveries === 0) return;
     // A waiting job is removed; the worker holding a running one aborts its body's signal, with the engine's reason.
     this.#cancels?.send(id, run.aborted ? run.signal.reason : undefined);
   }
@@ -291,8 +296,8 @@ export class QueueBackend implements ExecutionBackend {
       this.#outbox = [];
       this.#outboxHead = 0;
     }
-    // Runs cancelled since they were queued here are not sent (their slots were freed by the cancel).
-    const outbox = chunk.filter(({ run }) => !run.aborted);
+    // Runs settled since they were queued here (cancelled, or failed by an outage) are not sent: their slots are free.
+    const outbox = chunk.filter((job) => this.#slots.get(job.id) === job);
     if (outbox.length === 0) return;
     const keep = { age: this.#o!.keepFinished };
     const jobs = outbox.map((job) => {
@@ -378,7 +383,12 @@ export class QueueBackend implements ExecutionBackend {
   }
 
   /** Reads the state of every job out and settles what its events did not: finished, failed, or gone from Redis (sent again). */
-  async #reconcile(why: string): Promise<void> {
+  #reconcile(why: string): Promise<void> {
+    // One after another: two at once (a reconnect and a gap) could both read a job as gone and send it twice.
+    return (this.#reconciling = this.#reconciling.then(() => this.#reconcileNow(why)));
+  }
+
+  async #reconcileNow(why: string): Promise<void> {
     const queue = this.#queue;
     const redis = this.#redis;
     if (queue === null || redis === null || this.#closed) return;
