@@ -10,7 +10,7 @@
 import { Redis } from "ioredis";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { QueueBackend } from "../lib/index.js";
+import { QueueBackend, type QueueBackendOptions, type TaskFuture } from "../lib/index.js";
 import { captureStderr, engine, until } from "./helpers.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { TEST_SECRET } from "./worker-process.js";
@@ -43,18 +43,31 @@ function addBulkSizes(): { sizes: number[]; restore(): void } {
   return { sizes, restore: () => spy.mockRestore() };
 }
 
+/** An engine on `queue` (no worker serves it) and its no-op task. */
+async function onQueue(url: string, queue: string, options: Partial<QueueBackendOptions> = {}) {
+  const backend = new QueueBackend({ connection: url, queue, secret: TEST_SECRET, noWorkerWarning: 0, maxInFlight: 50_000, ...options });
+  const flow = await engine({ backend });
+  return { flow, id: flow.functionTask((i: number) => i, { name: "id" }) };
+}
+
+/** A burst: `total` calls of `task` at once. */
+function burst(task: (i: number) => TaskFuture<number>, total: number): TaskFuture<number>[] {
+  const futures = Array.from({ length: total }, (_, i) => task(i));
+  for (const f of futures) f.catch(() => undefined);
+  return futures;
+}
+
 describe("a burst of queue jobs", () => {
   it("goes to Redis in adds of at most 500 jobs, one per turn of the event loop, each job once", async () => {
     const { url, client } = await watched();
     // What the engine hands BullMQ's addBulk, and how many turns of the event loop that took.
     const { sizes, restore } = addBulkSizes();
     try {
-      const flow = await engine({ backend: new QueueBackend({ connection: url, queue: "burst", secret: TEST_SECRET, noWorkerWarning: 0 }) });
       const total = 1_200;
-      const id = flow.functionTask((i: number) => i, { name: "id" });
-      for (let i = 0; i < total; i++) id(i).catch(() => undefined);
+      const { flow, id } = await onQueue(url, "burst");
+      burst(id, total);
       await new Promise((r) => setImmediate(r));
-      // the first went in this turn, the others follow a turn apart
+      // the first went in the turn the tasks were made, the others follow a turn apart
       expect(sizes).toEqual([500]);
       await until(async () => (await client.llen("bull:burst:wait")) === total, 10_000);
       expect(sizes).toEqual([500, 500, 200]);
@@ -68,10 +81,9 @@ describe("a burst of queue jobs", () => {
     const { url, client } = await watched();
     const { sizes, restore } = addBulkSizes();
     try {
-      const flow = await engine({ backend: new QueueBackend({ connection: url, queue: "dropped", secret: TEST_SECRET, noWorkerWarning: 0 }) });
       const total = 5_000;
-      const id = flow.functionTask((i: number) => i, { name: "id" });
-      for (let i = 0; i < total; i++) id(i).catch(() => undefined);
+      const { flow, id } = await onQueue(url, "dropped");
+      burst(id, total);
       await new Promise((r) => setImmediate(r));
       // shutdown cancels every run: those sent are removed and recorded as cancelled, the others were never anywhere
       await flow.shutdown();
@@ -88,16 +100,14 @@ describe("a burst of queue jobs", () => {
     const { url, client } = await watched();
     captureStderr(); // the engine's lines about the outage
     const queue = "outage";
-    const backend = new QueueBackend({ connection: url, queue, secret: TEST_SECRET, noWorkerWarning: 0, unreachableTimeout: 200, maxInFlight: 50_000 });
-    const flow = await engine({ backend });
     const { sizes, restore } = addBulkSizes();
+    const total = 20_000;
+    const { flow, id } = await onQueue(url, queue, { unreachableTimeout: 200 });
     try {
-      const total = 20_000;
-      const id = flow.functionTask((i: number) => i, { name: "id" });
-      const fs = Array.from({ length: total }, (_, i) => id(i));
+      const futures = burst(id, total);
       // Redis gone (for longer than unreachableTimeout) as the first chunk goes, back empty on the same port later
       const back = own!.restart(3_000);
-      const outcomes = await Promise.allSettled(fs);
+      const outcomes = await Promise.allSettled(futures);
       expect(outcomes.every((o) => o.status === "rejected" && /unreachable for/.test(String(o.reason)))).toBe(true);
       // the chunks made before the runs failed wait in the client for Redis (their jobs may run, their results ignored)
       const sent = sizes.reduce((a, b) => a + b, 0);
@@ -118,10 +128,8 @@ describe("a burst of queue jobs", () => {
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "debug"); // the reconciliation says what it read, at debug level, when it finds nothing
     const err = captureStderr();
     const queue = "midburst";
-    const flow = await engine({ backend: new QueueBackend({ connection: url, queue, secret: TEST_SECRET, noWorkerWarning: 0, maxInFlight: 50_000 }) });
     const total = 20_000;
-    const id = flow.functionTask((i: number) => i, { name: "id" });
-    for (let i = 0; i < total; i++) id(i).catch(() => undefined);
+    burst((await onQueue(url, queue)).id, total);
     // Every connection but the test's is dropped a few chunks in: the engine's reconnects ('ready', which reconciles)
     // while later chunks are still being made.
     const mine = Number(await client.client("ID"));
