@@ -101,12 +101,12 @@ describe("a burst of queue jobs", () => {
     captureStderr(); // the engine's lines about the outage
     const queue = "outage";
     const { sizes, restore } = addBulkSizes();
-    const total = 20_000;
+    const total = 10_000;
     const { flow, id } = await onQueue(url, queue, { unreachableTimeout: 200 });
     try {
       const futures = burst(id, total);
       // Redis gone (for longer than unreachableTimeout) as the first chunk goes, back empty on the same port later
-      const back = own!.restart(3_000);
+      const back = own!.restart(1_000);
       const outcomes = await Promise.allSettled(futures);
       expect(outcomes.every((o) => o.status === "rejected" && /unreachable for/.test(String(o.reason)))).toBe(true);
       // the chunks made before the runs failed wait in the client for Redis (their jobs may run, their results ignored)
@@ -128,7 +128,7 @@ describe("a burst of queue jobs", () => {
     vi.stubEnv("ASYNCFLOW_LOG_LEVEL", "debug"); // the reconciliation says what it read, at debug level, when it finds nothing
     const err = captureStderr();
     const queue = "midburst";
-    const total = 20_000;
+    const total = 10_000;
     burst((await onQueue(url, queue)).id, total);
     // Every connection but the test's is dropped a few chunks in: the engine's reconnects ('ready', which reconciles)
     // while later chunks are still being made.
