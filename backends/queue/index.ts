@@ -113,9 +113,7 @@ export class QueueBackend implements ExecutionBackend {
     // this engine start, so that no other engine, nor a rerun with the same `uid`, meets them (BullMQ
     // keeps failed jobs, and silently drops an add whose id exists).
     this.#jobPrefix = randomBytes(5).readUIntBE(0, 5).toString(36);
-    this.#slots = new Slots(o.maxInFlight, (job) => {
-      if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
-    });
+    this.#slots = new Slots(o.maxInFlight, (job) => this.#toSend(job));
     const [{ Queue, QueueEvents }, { Redis }, { queueRefs }] = await Promise.all([import("bullmq"), import("ioredis"), import("./refs.js")]);
     const connections = (this.#connections = new OwnedConnections());
     const ioredis = connections.options(redisOptions(connection, o.tls));
@@ -287,7 +285,7 @@ export class QueueBackend implements ExecutionBackend {
     // the next is made, instead of all three waiting for the engine to make the whole burst first.
     const from = this.#outboxHead;
     const to = Math.min(from + ADD_CHUNK, all.length);
-    const chunk = from === 0 && to === all.length ? all : all.slice(from, to);
+    const chunk = all.slice(from, to);
     // The rest stays where it is (slicing it off at each chunk would copy a burst of n jobs n/ADD_CHUNK times).
     if (to < all.length) {
       this.#outboxHead = to;
@@ -435,9 +433,14 @@ export class QueueBackend implements ExecutionBackend {
       job.payload = { ...job.payload, resent: (job.payload.resent ?? 0) + job.deliveries };
       job.started = false;
     }
+    this.#toSend(job);
+    return true;
+  }
+
+  /** Queues the job to be sent with the next chunk (a flush is scheduled whenever the outbox holds jobs). */
+  #toSend(job: Sent): void {
     job.added = false;
     if (this.#outbox.push(job) === 1) queueMicrotask(this.#flush);
-    return true;
   }
 
   /** Redis was unreachable for `unreachableTimeout`: the runs it holds fail, saying `why`. */
