@@ -105,9 +105,10 @@ describe("a burst of queue jobs", () => {
     const { flow, id } = await onQueue(url, queue, { unreachableTimeout: 200 });
     try {
       const futures = burst(id, total);
-      // Redis gone (for longer than unreachableTimeout) as the first chunk goes, back empty on the same port later
-      const back = own!.restart(1_000);
-      const outcomes = await Promise.allSettled(futures);
+      // Redis gone as the first chunk goes, back empty on the same port once every run has failed
+      const failed = Promise.allSettled(futures);
+      const back = own!.restart(failed);
+      const outcomes = await failed;
       expect(outcomes.every((o) => o.status === "rejected" && /unreachable for/.test(String(o.reason)))).toBe(true);
       // the chunks made before the runs failed wait in the client for Redis (their jobs may run, their results ignored)
       const sent = sizes.reduce((a, b) => a + b, 0);

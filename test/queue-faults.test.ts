@@ -127,7 +127,8 @@ describe("QueueBackend through faults", () => {
         // Redis up for longer than unreachableTimeout before it goes: this job waited 400 ms in it for a worker
         await until(() => said(/none started for/) === outage, 5_000);
         expect(said(/none started for/), `outage ${outage}`).toBe(outage);
-        const back = redis.restart(1000);
+        // gone until the engine has failed the job it holds (after unreachableTimeout), then back
+        const back = redis.restart(until(() => f.done(), 5_000));
         await until(() => f.done(), 5_000);
         expect(f.exception(), `outage ${outage}`).toBeInstanceOf(BackendUnreachableError);
         await back;

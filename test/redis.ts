@@ -7,8 +7,11 @@ export interface RedisServer {
   readonly port: number;
   readonly url: string;
   stop(): Promise<void>;
-  /** Kills the server (SIGKILL: nothing saved) and starts an empty one on the same port, `downMs` later. */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Kills the server (SIGKILL: nothing saved) and starts an empty one on the same port: `down` ms later, or once
+   * `down` (what the test waits for while Redis is away) has settled.
+   */
+  restart(down?: number | Promise<unknown>): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -41,11 +44,12 @@ export async function startRedis(extra: string[] = [], tls?: { cert: string; key
     port,
     url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     stop,
-    async restart(downMs = 0) {
+    async restart(down = 0) {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
-      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      if (typeof down !== "number") await Promise.allSettled([down]);
+      else if (down > 0) await new Promise((r) => setTimeout(r, down));
       child = await serve(tls === undefined ? port : 0, extra);
     },
   };
