@@ -78,8 +78,9 @@ export interface Contender {
 /**
  * Runs every contender once per round, in turns (warm-ups, then at least 7
  * rounds in a full run), so that ours and the floors in the clean process see
- * the same machine: others share its two cores and its speed drifts. A
- * contender that throws is out of the later rounds; its entry is the error.
+ * the same machine: others share its two cores and its speed drifts. Each
+ * round takes its order from {@link turnOrder}. A contender that throws is
+ * out of the later rounds; its entry is the error.
  */
 export async function interleave<K extends string>(s: Settings, contenders: Record<K, Contender>): Promise<Record<K, Sample | Error>> {
   const names = Object.keys(contenders) as K[];
@@ -87,7 +88,7 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
   const failed = new Map<K, Error>();
   const rounds = Math.max(s.repeats, s.quick ? 1 : 7);
   for (let r = -s.warmup; r < rounds; r++) {
-    for (const k of names) {
+    for (const k of turnOrder(names.length, r).map((i) => names[i]!)) {
       const c = contenders[k];
       if (failed.has(k) || r >= (c.rounds ?? rounds) || (r < 0 && c.rounds !== undefined && -r > Math.min(s.warmup, c.rounds))) continue;
       try {
@@ -101,6 +102,24 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
   const out = {} as Record<K, Sample | Error>;
   for (const k of names) out[k] = failed.get(k) ?? summarize(figures.get(k)!);
   return out;
+}
+
+/**
+ * The order of `n` contenders in round `r` (warm-ups count from -1 down): a
+ * Williams design, the Latin square balanced for carry-over, so that over n
+ * rounds (2n for odd n) each contender comes right after each other one
+ * equally often. What a turn leaves behind (garbage for the collector, a
+ * queue's finished jobs for Redis) falls on the next turn: in one fixed order,
+ * the same contender would always pay for the same other one.
+ */
+export function turnOrder(n: number, r: number): number[] {
+  // First row 0, 1, n-1, 2, n-2, ...; row k adds k (mod n); for odd n, the same rows reversed follow.
+  const first: number[] = [];
+  for (let i = 0, lo = 1, hi = n - 1; i < n; i++) first.push(i === 0 ? 0 : i % 2 === 1 ? lo++ : hi--);
+  const rows = n % 2 === 0 ? n : 2 * n;
+  const k = ((r % rows) + rows) % rows;
+  const row = first.map((x) => (x + k) % n);
+  return k >= n ? row.reverse() : row;
 }
 
 /** Median and range of measured figures. */

@@ -29,3 +29,25 @@ describe("bench smoke", () => {
     expect(badNode.stderr).toContain("--node expects majors such as 24 or 20,24, got latest");
   }, 120_000);
 });
+
+describe("bench turns", () => {
+  // Each turn leaves garbage (and a queue's finished jobs) to whoever comes next: in a fixed order, the queue case's
+  // signed side always paid for the unsigned side's, and the unsigned side never for anyone's but raw BullMQ's.
+  it("puts each contender right after each other one equally often", async () => {
+    const { interleave } = await import("../bench/harness.js");
+    for (const n of [2, 3, 4, 5]) {
+      const names = Array.from({ length: n }, (_, i) => `c${i}`);
+      const turns: string[] = [];
+      const rounds = n % 2 === 0 ? n : 2 * n;
+      await interleave({ quick: false, warmup: 0, repeats: rounds }, Object.fromEntries(names.map((k) => [k, { run: async () => (turns.push(k), 1) }])));
+      const follows = new Map<string, number>();
+      for (let r = 0; r < rounds; r++) {
+        const round = turns.slice(r * n, (r + 1) * n);
+        expect(new Set(round).size, `round ${r} of ${n}`).toBe(n);
+        for (let i = 1; i < n; i++) follows.set(`${round[i - 1]}>${round[i]}`, (follows.get(`${round[i - 1]}>${round[i]}`) ?? 0) + 1);
+      }
+      expect(follows.size, `${n} contenders: ordered pairs seen`).toBe(n * (n - 1));
+      expect(new Set(follows.values()).size, `${n} contenders: ${JSON.stringify([...follows])}`).toBe(1);
+    }
+  });
+});

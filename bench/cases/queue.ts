@@ -229,8 +229,9 @@ export async function queueCase(s: Settings): Promise<Row[]> {
     sides.push(signed);
     // Raw and both of ours in turns within each round: the raw side's own rate drifts over a run (by 10-15% between
     // the rows of one run when each of ours was measured against it in rows of its own), and all three must see the same.
-    // Eleven rounds, not seven: a round of 10,000 jobs swings by 10% with how three processes share two cores.
-    const rounds = { ...s, repeats: s.quick ? s.repeats : 11 };
+    // Twelve rounds: a round of 10,000 jobs swings by 10% with how three processes share two cores, and the order of
+    // turns (turnOrder) repeats every six, each side after each other one twice.
+    const rounds = { ...s, repeats: s.quick ? s.repeats : 12 };
     admin = new Redis(redis.url);
     const read = cpuMeter(admin);
     const cpu = { raw: [] as Cpu[], unsigned: [] as Cpu[], signed: [] as Cpu[] };
