@@ -15,6 +15,7 @@ import type { queueBackendOptionsSchema } from "./options.js";
 import { commandPayload, envelope, isBig, ranAt, readReply, OUTCOME_FIELD, type FunctionPayload } from "./protocol.js";
 import { FinishedJobs } from "./removal.js";
 import { GapWatch } from "./gap.js";
+import { routeJobEvents } from "./job-events.js";
 import { OutageWatch } from "./outage.js";
 import { readJobs, readStarts, streamMark } from "./reconcile.js";
 import { connectWithin, connectionOf, describeRedis, redactError, redisOptions, type ErrorSource } from "./redis.js";
@@ -157,10 +158,12 @@ export class QueueBackend implements ExecutionBackend {
     const eventErrors = errorReport(" events");
     events.on("error", (e) => eventErrors.error(describe(e)));
     events.getBackend().connection.on("ready", () => eventErrors.ready());
-    events.on("active", ({ jobId }, id) => this.#active(jobId, id));
-    events.on("completed", ({ jobId, returnvalue }, id) => this.#completed(jobId, returnvalue as unknown, id));
-    events.on("failed", ({ jobId, failedReason }, id) => this.#failed(jobId, failedReason, id));
-    events.on("stalled", ({ jobId }, id) => this.#stalled(jobId, id));
+    routeJobEvents(events, {
+      active: (jobId, id) => this.#active(jobId, id),
+      completed: (jobId, returned, id) => this.#completed(jobId, returned, id),
+      failed: (jobId, reason, id) => this.#failed(jobId, reason, id),
+      stalled: (jobId, id) => this.#stalled(jobId, id),
+    });
     await within(events.waitUntilReady(), events);
     connections.own(await events.getBackend().client);
     this.#refs = await queueRefs();
