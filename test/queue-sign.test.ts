@@ -2,7 +2,7 @@
  * The queue's signatures are HMAC-SHA256 as OpenSSL computes it (sign.ts
  * computes it from two plain hashes): compared with `createHmac` for secrets
  * shorter and longer than a block, messages that outgrow the signer's buffer,
- * and a job as the engine leaves it in a real Redis.
+ * with RFC 4231's values, and a job as the engine leaves it in a real Redis.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -36,6 +36,21 @@ describe("Signer", () => {
         expect(signer.verify(undefined, ...parts)).toBe(false);
       }
     }
+  });
+
+  // RFC 4231's HMAC-SHA256 test cases whose data is text (1, 2, 6, 7): a key shorter than a block, and longer (hashed first).
+  it("gives RFC 4231's HMAC-SHA256 values", () => {
+    const cases: [string | Uint8Array, string, string][] = [
+      [new Uint8Array(20).fill(0x0b), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"],
+      ["Jefe", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"],
+      [new Uint8Array(131).fill(0xaa), "Test Using Larger Than Block-Size Key - Hash Key First", "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"],
+      [
+        new Uint8Array(131).fill(0xaa),
+        "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.",
+        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+      ],
+    ];
+    for (const [key, data, hex] of cases) expect(Buffer.from(new Signer(key).sign(data), "base64url").toString("hex"), data).toBe(hex);
   });
 });
 

@@ -151,9 +151,9 @@ async function shutdownRow(redis: RedisServer, s: Settings, count: number): Prom
 }
 
 /**
- * One signature as the queue makes four a job: the Signer (createHmac over a
- * KeyObject made once) against createHmac given the key's bytes at each call,
- * which Node 24 imports into OpenSSL every time.
+ * One signature as the queue makes four a job: the Signer (two one-shot
+ * hashes over key blocks made once) against createHmac given the key's bytes
+ * at each call, which Node 24 imports into OpenSSL every time.
  */
 async function signingRow(s: Settings): Promise<Row> {
   const n = s.quick ? 1_000 : 100_000;
