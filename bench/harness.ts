@@ -7,6 +7,8 @@ export interface Sample {
   readonly min: number;
   readonly max: number;
   readonly runs: number;
+  /** The figures in the order measured, one a round (from {@link interleave}). */
+  readonly rounds?: readonly number[];
 }
 
 export interface Row {
@@ -100,7 +102,7 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
     }
   }
   const out = {} as Record<K, Sample | Error>;
-  for (const k of names) out[k] = failed.get(k) ?? summarize(figures.get(k)!);
+  for (const k of names) out[k] = failed.get(k) ?? { ...summarize(figures.get(k)!), rounds: figures.get(k)! };
   return out;
 }
 
@@ -120,6 +122,20 @@ export function turnOrder(n: number, r: number): number[] {
   const k = ((r % rows) + rows) % rows;
   const row = first.map((x) => (x + k) % n);
   return k >= n ? row.reverse() : row;
+}
+
+/**
+ * The median of each round's `a / b`, for two contenders of one
+ * {@link interleave} that took part in every round: each pair was measured
+ * moments apart on the same machine, whose speed moves between rounds by more
+ * than the difference measured (the queue case's hop rounds fell in two
+ * groups, ~1.0 and ~1.5 ms, on every side), while the ratio of the two
+ * medians can take them from different groups.
+ */
+export function pairedRatio(a: Sample, b: Sample): number {
+  const [x, y] = [a.rounds, b.rounds];
+  if (x === undefined || y === undefined || x.length !== y.length) throw new Error("pairedRatio: expected two contenders of one interleave, each measured in every round");
+  return summarize(x.map((v, i) => v / y[i]!)).median;
 }
 
 /** Median and range of measured figures. */

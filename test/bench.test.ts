@@ -50,4 +50,19 @@ describe("bench turns", () => {
       expect(new Set(follows.values()).size, `${n} contenders: ${JSON.stringify([...follows])}`).toBe(1);
     }
   });
+
+  it("keeps each contender's figures by round, and pairs them for a ratio", async () => {
+    const { interleave, pairedRatio } = await import("../bench/harness.js");
+    // Two contenders on a machine that changes speed between rounds: their medians come from different rounds.
+    const figures = { a: [10, 10, 30, 30, 30], b: [10, 20, 20, 20, 30] };
+    const next = { a: 0, b: 0 };
+    const got = await interleave({ quick: false, warmup: 0, repeats: 5 }, { a: { run: async () => figures.a[next.a++]!, rounds: 5 }, b: { run: async () => figures.b[next.b++]!, rounds: 5 } });
+    const [a, b] = [got.a, got.b];
+    if (a instanceof Error || b instanceof Error) throw new Error("a contender failed");
+    expect(a.rounds).toEqual(figures.a);
+    expect(a.median / b.median).toBe(1.5);
+    // each round's ratio: 1, 0.5, 1.5, 1.5, 1
+    expect(pairedRatio(a, b)).toBe(1);
+    expect(() => pairedRatio({ ...a, rounds: [1] }, b)).toThrow(/each measured in every round/);
+  });
 });
