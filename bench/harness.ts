@@ -8,7 +8,7 @@ export interface Sample {
   readonly max: number;
   readonly runs: number;
   /** The figures in the order measured, one a round (from {@link interleave}). */
-  readonly rounds?: readonly number[];
+  readonly byRound?: readonly number[];
 }
 
 export interface Row {
@@ -102,7 +102,7 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
     }
   }
   const out = {} as Record<K, Sample | Error>;
-  for (const k of names) out[k] = failed.get(k) ?? { ...summarize(figures.get(k)!), rounds: figures.get(k)! };
+  for (const k of names) out[k] = failed.get(k) ?? { ...summarize(figures.get(k)!), byRound: figures.get(k)! };
   return out;
 }
 
@@ -110,9 +110,11 @@ export async function interleave<K extends string>(s: Settings, contenders: Reco
  * The order of `n` contenders in round `r` (warm-ups count from -1 down): a
  * Williams design, the Latin square balanced for carry-over, so that over n
  * rounds (2n for odd n) each contender comes right after each other one
- * equally often. What a turn leaves behind (garbage for the collector, a
- * queue's finished jobs for Redis) falls on the next turn: in one fixed order,
- * the same contender would always pay for the same other one.
+ * equally often within a round (not across the boundary between rounds, and
+ * only partly when a run is not a whole number of such periods). What a turn
+ * leaves behind (garbage for the collector, a queue's finished jobs for
+ * Redis) falls on the next turn: in one fixed order, the same contender would
+ * always pay for the same other one.
  */
 export function turnOrder(n: number, r: number): number[] {
   // First row 0, 1, n-1, 2, n-2, ...; row k adds k (mod n); for odd n, the same rows reversed follow.
@@ -129,11 +131,11 @@ export function turnOrder(n: number, r: number): number[] {
  * {@link interleave} that took part in every round: each pair was measured
  * moments apart on the same machine, whose speed moves between rounds by more
  * than the difference measured (the queue case's hop rounds fell in two
- * groups, ~1.0 and ~1.5 ms, on every side), while the ratio of the two
+ * groups, ~1.1 and ~1.5 ms, on every side), while the ratio of the two
  * medians can take them from different groups.
  */
 export function pairedRatio(a: Sample, b: Sample): number {
-  const [x, y] = [a.rounds, b.rounds];
+  const [x, y] = [a.byRound, b.byRound];
   if (x === undefined || y === undefined || x.length !== y.length) throw new Error("pairedRatio: expected two contenders of one interleave, each measured in every round");
   return summarize(x.map((v, i) => v / y[i]!)).median;
 }
@@ -141,7 +143,10 @@ export function pairedRatio(a: Sample, b: Sample): number {
 /** Median and range of measured figures. */
 export function summarize(figures: readonly number[]): Sample {
   const xs = [...figures].sort((a, b) => a - b);
-  return { median: xs[Math.floor(xs.length / 2)]!, min: xs[0]!, max: xs[xs.length - 1]!, runs: xs.length };
+  const mid = Math.floor(xs.length / 2);
+  // Of an even count, the mean of the two middle figures (the upper one alone leaned every ratio one way).
+  const median = xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  return { median, min: xs[0]!, max: xs[xs.length - 1]!, runs: xs.length };
 }
 
 /** Microseconds per unit of `fn()` that does `units` units of work. */

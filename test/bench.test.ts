@@ -59,10 +59,13 @@ describe("bench turns", () => {
     const got = await interleave({ quick: false, warmup: 0, repeats: 5 }, { a: { run: async () => figures.a[next.a++]!, rounds: 5 }, b: { run: async () => figures.b[next.b++]!, rounds: 5 } });
     const [a, b] = [got.a, got.b];
     if (a instanceof Error || b instanceof Error) throw new Error("a contender failed");
-    expect(a.rounds).toEqual(figures.a);
+    expect(a.byRound).toEqual(figures.a);
     expect(a.median / b.median).toBe(1.5);
     // each round's ratio: 1, 0.5, 1.5, 1.5, 1
     expect(pairedRatio(a, b)).toBe(1);
-    expect(() => pairedRatio({ ...a, rounds: [1] }, b)).toThrow(/each measured in every round/);
+    expect(() => pairedRatio({ ...a, byRound: [1] }, b)).toThrow(/each measured in every round/);
+    // An even count's median is the mean of its two middle figures (twelve queue rounds), not the upper one.
+    const { summarize } = await import("../bench/harness.js");
+    expect(summarize([4, 1, 3, 2]).median).toBe(2.5);
   });
 });

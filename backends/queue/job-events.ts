@@ -24,7 +24,9 @@ type Emit = (event: string, ...args: unknown[]) => boolean;
  * Makes `events` call `on` for the four job events and drop the other job
  * events of the stream unread (no listener of its own ever gets them: the
  * engine owns this QueueEvents). Everything else (`error`, connection
- * events) goes through its emitter as before.
+ * events) goes through its emitter as before. So BullMQ's per-job names
+ * (`completed:<id>`) never fire: `job.waitUntilFinished` on this QueueEvents
+ * would wait forever, and nothing here uses it.
  */
 export function routeJobEvents(events: QueueEvents, on: JobEventHandlers): void {
   const emitter = events as unknown as { emit: Emit };

@@ -53,9 +53,10 @@ export class Signer {
     const message = parts.join("\0");
     const size = BLOCK + Buffer.byteLength(message);
     const inner = size <= this.#inner.length ? this.#inner : this.#larger(size);
-    inner.write(message, BLOCK);
+    // What is hashed is what was written, whatever is left after it from a longer message.
+    const end = BLOCK + inner.write(message, BLOCK);
     // The inner digest as a "binary" (latin1) string, one character a byte: a string from C++ is cheaper than a Buffer.
-    this.#outer.write(hash("sha256", inner.subarray(0, size), "binary"), BLOCK, "binary");
+    this.#outer.write(hash("sha256", inner.subarray(0, end), "binary"), BLOCK, "binary");
     if (inner !== this.#inner) inner.fill(0, 0, BLOCK);
     return hash("sha256", this.#outer, "base64url");
   }
@@ -71,7 +72,8 @@ export class Signer {
 
   /** Whether `signature` is the HMAC of the parts (in constant time). */
   verify(signature: unknown, ...parts: string[]): boolean {
-    // A character outside ASCII takes more than a byte in UTF-8: a string that writes fewer bytes than it has characters is no signature.
+    // A signature is 43 ASCII characters: a string of another length in UTF-8 is none, and one of that length with a
+    // character outside ASCII cannot equal the one made here.
     if (typeof signature !== "string" || signature.length !== SIGNATURE_CHARS || this.#got.write(signature) !== SIGNATURE_CHARS) return false;
     this.#want.write(this.sign(...parts));
     return timingSafeEqual(this.#got, this.#want);
