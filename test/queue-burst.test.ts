@@ -19,6 +19,7 @@ let own: RedisServer | null = null;
 let clients: Redis[] = [];
 
 afterEach(async () => {
+  vi.restoreAllMocks(); // addBulkSizes' spy
   for (const c of clients) c.disconnect();
   await own?.stop();
   [own, clients] = [null, []];
@@ -32,15 +33,15 @@ async function watched(): Promise<{ url: string; client: Redis }> {
   return { url: own.url, client };
 }
 
-/** The sizes of the adds the engine hands BullMQ (its own addBulk, called through). */
-function addBulkSizes(): { sizes: number[]; restore(): void } {
+/** The sizes of the adds the engine hands BullMQ (its own addBulk, called through) until the test ends. */
+function addBulkSizes(): number[] {
   const sizes: number[] = [];
   const addBulk = Queue.prototype.addBulk;
-  const spy = vi.spyOn(Queue.prototype, "addBulk").mockImplementation(function (this: Queue, jobs) {
+  vi.spyOn(Queue.prototype, "addBulk").mockImplementation(function (this: Queue, jobs) {
     sizes.push(jobs.length);
     return addBulk.call(this, jobs);
   });
-  return { sizes, restore: () => spy.mockRestore() };
+  return sizes;
 }
 
 /** An engine on `queue` (no worker serves it) and its no-op task. */
@@ -61,46 +62,38 @@ describe("a burst of queue jobs", () => {
   it("goes to Redis in adds of at most 500 jobs, one per turn of the event loop, each job once", async () => {
     const { url, client } = await watched();
     // What the engine hands BullMQ's addBulk, and how many turns of the event loop that took.
-    const { sizes, restore } = addBulkSizes();
-    try {
-      const total = 1_200;
-      const { flow, id } = await onQueue(url, "burst");
-      burst(id, total);
-      await new Promise((r) => setImmediate(r));
-      // the first went in the turn the tasks were made, the others follow a turn apart
-      expect(sizes).toEqual([500]);
-      await until(async () => (await client.llen("bull:burst:wait")) === total, 10_000);
-      expect(sizes).toEqual([500, 500, 200]);
-      await flow.shutdown();
-    } finally {
-      restore();
-    }
+    const sizes = addBulkSizes();
+    const total = 1_200;
+    const { flow, id } = await onQueue(url, "burst");
+    burst(id, total);
+    await new Promise((r) => setImmediate(r));
+    // the first went in the turn the tasks were made, the others follow a turn apart
+    expect(sizes).toEqual([500]);
+    await until(async () => (await client.llen("bull:burst:wait")) === total, 10_000);
+    expect(sizes).toEqual([500, 500, 200]);
+    await flow.shutdown();
   });
 
   it("its runs cancelled before their turn to be sent send nothing to Redis, neither the job nor its cancel", async () => {
     const { url, client } = await watched();
-    const { sizes, restore } = addBulkSizes();
-    try {
-      const total = 5_000;
-      const { flow, id } = await onQueue(url, "dropped");
-      burst(id, total);
-      await new Promise((r) => setImmediate(r));
-      // shutdown cancels every run: those sent are removed and recorded as cancelled, the others were never anywhere
-      await flow.shutdown();
-      const sent = sizes.reduce((a, b) => a + b, 0);
-      expect(sent).toBeLessThan(total);
-      expect(await client.zcard("bull:dropped:af:cancelled")).toBe(sent);
-      expect(await client.llen("bull:dropped:wait")).toBe(0);
-    } finally {
-      restore();
-    }
+    const sizes = addBulkSizes();
+    const total = 5_000;
+    const { flow, id } = await onQueue(url, "dropped");
+    burst(id, total);
+    await new Promise((r) => setImmediate(r));
+    // shutdown cancels every run: those sent are removed and recorded as cancelled, the others were never anywhere
+    await flow.shutdown();
+    const sent = sizes.reduce((a, b) => a + b, 0);
+    expect(sent).toBeLessThan(total);
+    expect(await client.zcard("bull:dropped:af:cancelled")).toBe(sent);
+    expect(await client.llen("bull:dropped:wait")).toBe(0);
   });
 
   it("an outage that fails its runs before their turn to be sent: they are not sent once Redis is back", async () => {
     const { url, client } = await watched();
     captureStderr(); // the engine's lines about the outage
     const queue = "outage";
-    const { sizes, restore } = addBulkSizes();
+    const sizes = addBulkSizes();
     const total = 10_000;
     const { flow, id } = await onQueue(url, queue, { unreachableTimeout: 200 });
     try {
@@ -119,7 +112,6 @@ describe("a burst of queue jobs", () => {
       await until(async () => (await client.llen(`bull:${queue}:wait`)) > sent, 20_000);
       expect(await client.llen(`bull:${queue}:wait`)).toBe(sent + 1);
     } finally {
-      restore();
       await flow.shutdown();
     }
   }, 60_000);
