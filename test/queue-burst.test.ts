@@ -58,15 +58,21 @@ function burst(task: (i: number) => TaskFuture<number>, total: number): TaskFutu
   return futures;
 }
 
+/** A burst of `total` tasks on `queue` of a fresh server, one turn of the event loop after it was made. */
+async function afterOneTurn(queue: string, total: number) {
+  const { url, client } = await watched();
+  // What the engine hands BullMQ's addBulk, and how many turns of the event loop that took.
+  const sizes = addBulkSizes();
+  const { flow, id } = await onQueue(url, queue);
+  burst(id, total);
+  await new Promise((r) => setImmediate(r));
+  return { client, sizes, flow };
+}
+
 describe("a burst of queue jobs", () => {
   it("goes to Redis in adds of at most 500 jobs, one per turn of the event loop, each job once", async () => {
-    const { url, client } = await watched();
-    // What the engine hands BullMQ's addBulk, and how many turns of the event loop that took.
-    const sizes = addBulkSizes();
     const total = 1_200;
-    const { flow, id } = await onQueue(url, "burst");
-    burst(id, total);
-    await new Promise((r) => setImmediate(r));
+    const { client, sizes, flow } = await afterOneTurn("burst", total);
     // the first went in the turn the tasks were made, the others follow a turn apart
     expect(sizes).toEqual([500]);
     await until(async () => (await client.llen("bull:burst:wait")) === total, 10_000);
@@ -75,12 +81,8 @@ describe("a burst of queue jobs", () => {
   });
 
   it("its runs cancelled before their turn to be sent send nothing to Redis, neither the job nor its cancel", async () => {
-    const { url, client } = await watched();
-    const sizes = addBulkSizes();
     const total = 5_000;
-    const { flow, id } = await onQueue(url, "dropped");
-    burst(id, total);
-    await new Promise((r) => setImmediate(r));
+    const { client, sizes, flow } = await afterOneTurn("dropped", total);
     // shutdown cancels every run: those sent are removed and recorded as cancelled, the others were never anywhere
     await flow.shutdown();
     const sent = sizes.reduce((a, b) => a + b, 0);
