@@ -90,8 +90,10 @@ if (!quick && (names.length === 0 || record)) {
       if (at < 0) throw new Error(`bench/results/node-${major}.md has no row "${r.case}" to replace: make a full run`);
       lines[at] = line(r);
     }
-    const note = `Rows of ${names.join(", ")} from a run of ${names.length === 1 ? "that case" : "those cases"} alone (\`npm run bench -- ${names.join(" ")} --record\`), ${today}.`;
     const header = lines.findIndex((l) => l.startsWith("Machine: "));
+    // A recorded run may come from another machine than the full run's: the note then names it.
+    const elsewhere = lines[header]!.startsWith(`Machine: ${machine}.`) ? "" : ` on ${machine}`;
+    const note = `Rows of ${names.join(", ")} from a run of ${names.length === 1 ? "that case" : "those cases"} alone (\`npm run bench -- ${names.join(" ")} --record\`), ${today}${elsewhere}.`;
     lines[header] = `${lines[header]!.replace(/ Rows of .*$/, "")} ${note}`;
     writeFileSync(file, lines.join("\n"));
   }
