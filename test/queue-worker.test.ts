@@ -293,7 +293,11 @@ describe("queue workers", () => {
   });
 
   describe("a worker that dies holding a job", () => {
-    /** Runs a task that kills the worker process running it (CRASH_ME is set there only); resolves with its future once that worker is dead. */
+    /**
+     * Runs a task that kills the worker process running it (CRASH_ME is set there only); resolves with its future
+     * once that worker is dead and the engine has read the job's start (which can come after the death: the start
+     * is an event of the queue's stream, the death a signal of this process).
+     */
     async function crashOn(queue: string): Promise<{ f: TaskFuture<string>; flow: WorkflowEngine }> {
       const dying = await startWorker(["--redis", redis.url, "--queue", queue, "--lock-duration", "500", "--allow-source", "--secret-file", TEST_SECRET_FILE], { CRASH_ME: "1" });
       const flow = await engine({ backend: queued({ queue }) });
@@ -307,6 +311,7 @@ describe("queue workers", () => {
       const exited = new Promise<number | null>((r) => dying.child.once("exit", r));
       const f = crash();
       expect(await exited).toBe(3);
+      await running(f);
       return { f, flow }; // wrapped: an async function returning the future itself would wait for it
     }
 
