@@ -318,6 +318,13 @@ export class QueueBackend implements ExecutionBackend {
     this.#gap!.arm();
     void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
+      // A bulk add Redis had partly answered when the connection dropped is aborted by ioredis, not sent again: its
+      // jobs go again once the connection is back (BullMQ drops those Redis took already: their ids exist). An outage
+      // that lasts fails their runs meanwhile, as it does every run out.
+      if (abortedByClose(error) && !this.#closed) {
+        for (const job of outbox) if (this.#slots.get(job.id) === job) this.#toSend(job);
+        return;
+      }
       for (const { run, id } of outbox) this.#settle(id, run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
     });
   };
@@ -452,4 +459,9 @@ export class QueueBackend implements ExecutionBackend {
       this.#settle(id, run, "FAILED", new BackendUnreachableError(`${run.uid} (${run.name}): ${why} (its job ${id} may still run once Redis is back; its result will be ignored)`, this.#address));
     }
   }
+}
+
+/** ioredis's abort of a pipeline cut by a connection close (its other errors, and Redis's own, are not). */
+function abortedByClose(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError" && /connection close/i.test(error.message);
 }
