@@ -114,7 +114,7 @@ describe("a burst of queue jobs", () => {
       expect(sent).toBeLessThan(total);
       await back;
       // once the engine has both its connections again, a task sent reaches Redis after anything the engine had for it
-      await until(() => err.text().split("connected again").length === 3, 20_000);
+      await until(() => err.text().split("connected again").length >= 3, 20_000);
       id(-1).catch(() => undefined);
       await until(async () => (await client.llen(`bull:${queue}:wait`)) > sent, 20_000);
       expect(await client.llen(`bull:${queue}:wait`)).toBe(sent + 1);

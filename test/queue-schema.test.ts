@@ -7,19 +7,36 @@
  */
 import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
+import { envelope } from "../backends/queue/protocol.js";
 import { wireChecks } from "../backends/queue/schema.js";
+import { Signer } from "../backends/queue/sign.js";
+import { toWire } from "../lib/contract/codec.js";
 
 const astral = (n: number): string => "\u{1F600}".repeat(n); // 2 UTF-16 units each
 const fn = { kind: "function", uid: "task.000123", name: "noop", attempt: 1, args: [1] };
 const cmd = { kind: "command", uid: "task.000124", name: "build", attempt: 1, command: "make" };
 
+/** A job as the engine makes it (protocol.ts), signed, through JSON as Redis keeps it. */
+const made = JSON.parse(
+  JSON.stringify(
+    envelope(
+      "k3x9f2a.000123.1",
+      "asyncflow.session.4ff1f0cb",
+      { kind: "function", uid: "task.000123", name: "noop", attempt: 1, args: toWire([1, new Map([[1, 2]])]), module: undefined, source: { expression: "(i) => i", context: false }, trace: undefined },
+      new Signer("asyncflow-test-secret-0123456789"),
+    ),
+  ),
+) as { p: string };
+
 /** Jobs as engines send them: each must take the quick path. */
 const sent = {
   envelope: [
+    made,
     { v: 3, s: "asyncflow.session.4ff1f0cb", p: "{}" },
     { v: 3, s: "asyncflow.session.4ff1f0cb", p: "{}", sig: "x".repeat(43) },
   ],
   payload: [
+    JSON.parse(made.p) as unknown,
     fn,
     { ...fn, args: [] },
     { ...fn, args: { "$asyncflow.v8": serialize([1n]).toString("base64") } },

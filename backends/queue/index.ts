@@ -319,12 +319,9 @@ export class QueueBackend implements ExecutionBackend {
     void added.finally(() => this.#adding.delete(added)).catch(() => undefined);
     added.catch((error: unknown) => {
       // A bulk add Redis had partly answered when the connection dropped is aborted by ioredis, not sent again: its
-      // jobs go again once the connection is back (BullMQ drops those Redis took already: their ids exist). An outage
-      // that lasts fails their runs meanwhile, as it does every run out.
-      if (abortedByClose(error) && !this.#closed) {
-        for (const job of outbox) if (this.#slots.get(job.id) === job) this.#toSend(job);
-        return;
-      }
+      // jobs go again once the connection is back (BullMQ drops those Redis took already: their ids exist), but for
+      // runs settled meanwhile, which the flush skips; an outage that lasts fails them as it fails every run out.
+      if (abortedByClose(error) && !this.#closed) return outbox.forEach((job) => this.#toSend(job));
       for (const { run, id } of outbox) this.#settle(id, run, "FAILED", new AsyncflowError(`${run.uid} (${run.name}): could not be queued: ${describe(error)}`, { cause: error }));
     });
   };

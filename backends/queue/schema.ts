@@ -45,8 +45,9 @@ const envelopeSchema = z.object({ v: z.literal(PROTOCOL), s: z.string().regex(/^
  * The schemas above, also compiled by ajv into plain code for the common case: between a chain's hops a worker's
  * caches hold other work, and zod's two parses took ~27 us a job there against ~10 for ajv's (bench/FINDINGS.md).
  * A value ajv passes is one zod accepts: patterns are read without the u flag, as zod reads them, and each
- * maxLength is halved, since ajv counts code points and zod, depending on its version (a peer dependency),
- * code points or UTF-16 units (n code points are at most 2n units); the longest strings go to zod. A value ajv
+ * maxLength is halved, since ajv counts code points and zod, a peer dependency, UTF-16 units up to some 4.x
+ * (4.0.0 does) and code points since (4.6.7 does): n code points are at most 2n units, so the longest strings go
+ * to zod. A value ajv
  * refuses goes to zod, which decides and says why (queue-schema.test.ts checks both).
  */
 const ajv = new Ajv({ unicodeRegExp: false });
